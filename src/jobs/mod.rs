@@ -1,0 +1,146 @@
+//! Bulk writes: one file per operation. Each implements [`Job`] and plugs into the
+//! shared pipeline (input, preflight, fan-out, results) and client.
+
+pub mod users_import;
+
+use std::future::Future;
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use csv::StringRecord;
+
+use crate::config::Settings;
+use crate::pipeline::columns::ColumnSpec;
+use crate::pipeline::input::InputFile;
+use crate::pipeline::{Exit, RunError, RunOptions, open_input, run_job, validate_only};
+use crate::pipeline::outcome::{Outcome, Status};
+use crate::validate::FieldError;
+use crate::zoom::{ApiError, Category, Client};
+
+/// A run-stopping error met while doing a row (credentials revoked mid-run).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct Fatal(pub String);
+
+/// One bulk operation: how to read a row, check it, and do it against Zoom.
+pub trait Job: Send + Sync + 'static {
+    /// A checked input row, ready to send.
+    type Row: Send + 'static;
+
+    /// `validate` KIND and message prefix, e.g. `users-import`.
+    const KIND: &'static str;
+
+    /// What makes two rows duplicates, in words (`email`, `email and meeting`).
+    const KEY_NAME: &'static str;
+
+    /// The columns this job reads, with their aliases.
+    fn columns() -> &'static [ColumnSpec];
+
+    /// Reads and checks one record (Zoom's field rules, no network).
+    fn parse(&self, record: &StringRecord) -> Result<Self::Row, FieldError>;
+
+    /// Rows with equal keys are duplicates (SPEC: same email; email + meeting).
+    fn duplicate_key(&self, row: &Self::Row) -> Option<String>;
+
+    /// Rows with the same batch key may be sent in one request, up to [`Job::max_batch`].
+    fn batch_key(&self, _row: &Self::Row) -> Option<String> {
+        None
+    }
+
+    fn max_batch(&self) -> usize {
+        1
+    }
+
+    /// The requests a row will need, for `--dry-run`'s estimate and preview.
+    fn planned_calls(&self, row: &Self::Row) -> Vec<(Category, String)>;
+
+    /// Record indexes whose values must never be written out (passwords).
+    fn secret_columns(&self) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// Whether the results carry a `join_url` column.
+    fn has_join_url() -> bool {
+        false
+    }
+
+    /// Does `rows` (one, or one batch) against Zoom: one outcome per row, in order.
+    fn run(
+        &self,
+        client: &Client,
+        rows: Vec<Self::Row>,
+    ) -> impl Future<Output = Result<Vec<Outcome>, Fatal>> + Send;
+}
+
+/// The outcome of a row whose request ended in `err`; `Err` when the whole run must stop.
+pub fn outcome_for_error(err: &ApiError) -> Result<Outcome, Fatal> {
+    let mut outcome = match err {
+        ApiError::Auth { message } => return Err(Fatal(message.clone())),
+        ApiError::Zoom { code, message, .. } => Outcome {
+            error_code: Some(code.map_or_else(|| "E_HTTP".to_string(), |c| c.to_string())),
+            error_message: Some(message.clone()),
+            ..Outcome::new(Status::Failed)
+        },
+        ApiError::DailyLimit { reset_at, message, status, scope, .. } => Outcome {
+            error_code: Some(if status.is_some() { "429".into() } else { "E_DAILY_LIMIT".into() }),
+            error_message: Some(format!(
+                "{message} Not sent: Zoom's daily limit for {scope} is used up; re-run with --resume after {}.",
+                reset_text(*reset_at)
+            )),
+            ..Outcome::new(Status::Deferred)
+        },
+        ApiError::Transport { message, .. } => Outcome {
+            error_code: Some("E_NETWORK".into()),
+            error_message: Some(format!("{message}; re-run with --resume to try again")),
+            ..Outcome::new(Status::Failed)
+        },
+        ApiError::Aborted { .. } => Outcome {
+            error_code: Some("E_ABORTED".into()),
+            error_message: Some(err.to_string()),
+            ..Outcome::new(Status::Failed)
+        },
+    };
+    outcome.http_status = err.status();
+    outcome.attempts = err.attempts();
+    Ok(outcome)
+}
+
+/// A reset time as users read it.
+pub fn reset_text(reset_at: Option<DateTime<Utc>>) -> String {
+    reset_at.map_or_else(
+        || "00:00 UTC".to_string(),
+        |t| t.to_rfc3339_opts(SecondsFormat::Secs, true),
+    )
+}
+
+/// The cell at `index`, trimmed; empty when the column is absent.
+pub fn cell(record: &StringRecord, index: Option<usize>) -> &str {
+    index.and_then(|i| record.get(i)).map_or("", str::trim)
+}
+
+/// What every command gets from the command line: how to connect, how to run.
+pub struct Context {
+    pub settings: Settings,
+    pub run: RunOptions,
+}
+
+/// Runs a bulk write: read the file, bind the job to its columns, run the pipeline.
+pub async fn run_command<J: Job>(
+    file: &Path,
+    ctx: &Context,
+    bind: impl FnOnce(&InputFile) -> Result<J, String>,
+) -> Result<Exit, RunError> {
+    let input = open_input::<J>(file)?;
+    let job = bind(&input).map_err(RunError)?;
+    run_job(job, input, &ctx.run, async || ctx.settings.connect().await).await
+}
+
+/// `zoombulk validate KIND FILE …`: the same binding, checked offline.
+pub fn validate_command<J: Job>(
+    file: &Path,
+    bind: impl FnOnce(&InputFile) -> Result<J, String>,
+) -> Result<Exit, RunError> {
+    let input = open_input::<J>(file)?;
+    let job = bind(&input).map_err(RunError)?;
+    validate_only(&job, &input)
+}

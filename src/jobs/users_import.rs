@@ -1,0 +1,198 @@
+//! `zoombulk users import FILE.csv`: one `POST /users` per row.
+//!
+//! A create that meets 409/1005 (the email is already in the account, perhaps
+//! because an earlier attempt's answer was lost) becomes `exists` with the
+//! existing user's id looked up, never `failed`.
+
+use std::path::PathBuf;
+
+use csv::StringRecord;
+use serde_json::{Map, Value};
+
+use super::{Context, Fatal, Job, cell, outcome_for_error, run_command, validate_command};
+use crate::pipeline::columns::ColumnSpec;
+use crate::pipeline::input::InputFile;
+use crate::pipeline::outcome::{Outcome, Status};
+use crate::pipeline::{Exit, RunError};
+use crate::validate::{self, CreateAction, FieldError, UserType};
+use crate::zoom::{Category, Client};
+
+/// Import users from a CSV: one POST /users per row (Light).
+///
+/// Columns: email (required), first_name, last_name, display_name, type
+/// (1/2/4/99 or Basic/Licensed/Unassigned/None), action, password (autoCreate only).
+/// Other columns are carried through to the results file.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The input CSV (UTF-8, `,` `;` or tab delimited; Zoom portal headers accepted).
+    pub file: PathBuf,
+    /// How to create users when a row has no `action` value.
+    #[arg(long, default_value = "create", value_parser = ["create", "autoCreate", "custCreate", "ssoCreate"])]
+    pub action: String,
+    /// User type when a row has no `type` value (1/basic, 2/licensed, 4/unassigned, 99/none).
+    #[arg(long = "type", default_value = "basic")]
+    pub user_type: String,
+}
+
+pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
+    run_command(&args.file, ctx, |input| UsersImport::new(input, args)).await
+}
+
+pub fn validate(args: &Args) -> Result<Exit, RunError> {
+    validate_command(&args.file, |input| UsersImport::new(input, args))
+}
+
+const COLUMNS: &[ColumnSpec] = &[
+    ColumnSpec::required(
+        "email",
+        &["email address", "e-mail", "e-mail address", "mail", "work email", "email id", "primary email", "user email"],
+    ),
+    ColumnSpec::optional("first_name", &["first name", "firstname", "given name", "forename", "legal first name"]),
+    ColumnSpec::optional("last_name", &["last name", "lastname", "surname", "family name", "legal last name"]),
+    ColumnSpec::optional("display_name", &["display name", "full name"]),
+    ColumnSpec::optional("type", &["user type", "license type", "licence type", "license", "licence"]),
+    ColumnSpec::optional("action", &["create action"]),
+    ColumnSpec::optional("password", &["initial password"]),
+];
+
+pub struct UsersImport {
+    email: Option<usize>,
+    first_name: Option<usize>,
+    last_name: Option<usize>,
+    display_name: Option<usize>,
+    user_type: Option<usize>,
+    action: Option<usize>,
+    password: Option<usize>,
+    default_action: CreateAction,
+    default_type: UserType,
+}
+
+pub struct UserRow {
+    action: CreateAction,
+    email: String,
+    user_info: Value,
+}
+
+impl UsersImport {
+    pub fn new(input: &InputFile, args: &Args) -> Result<UsersImport, String> {
+        let default_action = validate::create_action(&args.action).map_err(|e| e.message)?;
+        let default_type = validate::user_type(&args.user_type).map_err(|e| format!("--type: {}", e.message))?;
+        Ok(UsersImport {
+            email: input.column("email"),
+            first_name: input.column("first_name"),
+            last_name: input.column("last_name"),
+            display_name: input.column("display_name"),
+            user_type: input.column("type"),
+            action: input.column("action"),
+            password: input.column("password"),
+            default_action,
+            default_type,
+        })
+    }
+}
+
+impl Job for UsersImport {
+    type Row = UserRow;
+    const KIND: &'static str = "users-import";
+    const KEY_NAME: &'static str = "email";
+
+    fn columns() -> &'static [ColumnSpec] {
+        COLUMNS
+    }
+
+    fn parse(&self, record: &StringRecord) -> Result<UserRow, FieldError> {
+        let email = cell(record, self.email);
+        validate::email(email)?;
+        let action = match cell(record, self.action) {
+            "" => self.default_action,
+            a => validate::create_action(a)?,
+        };
+        let user_type = match cell(record, self.user_type) {
+            "" => self.default_type,
+            t => validate::user_type(t)?,
+        };
+        validate::check_type_action(user_type, action)?;
+        let password = cell(record, self.password);
+        validate::check_password_action(!password.is_empty(), action)?;
+        if !password.is_empty() {
+            validate::password(password)?;
+        }
+        let mut info = Map::new();
+        info.insert("email".into(), Value::from(email));
+        info.insert("type".into(), Value::from(user_type as u8));
+        for (column, index, max) in [
+            ("first_name", self.first_name, 64),
+            ("last_name", self.last_name, 64),
+            ("display_name", self.display_name, 128),
+        ] {
+            let value = cell(record, index);
+            if !value.is_empty() {
+                validate::name(column, value, max)?;
+                info.insert(column.into(), Value::from(value));
+            }
+        }
+        if !password.is_empty() {
+            info.insert("password".into(), Value::from(password));
+        }
+        Ok(UserRow { action, email: email.to_string(), user_info: Value::Object(info) })
+    }
+
+    fn duplicate_key(&self, row: &UserRow) -> Option<String> {
+        Some(row.email.to_lowercase())
+    }
+
+    fn planned_calls(&self, row: &UserRow) -> Vec<(Category, String)> {
+        vec![(Category::Light, format!("POST /users action={} {}", row.action.as_str(), row.email))]
+    }
+
+    fn secret_columns(&self) -> Vec<usize> {
+        self.password.into_iter().collect()
+    }
+
+    async fn run(&self, client: &Client, rows: Vec<UserRow>) -> Result<Vec<Outcome>, Fatal> {
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for row in rows {
+            outcomes.push(create(client, row).await?);
+        }
+        Ok(outcomes)
+    }
+}
+
+async fn create(client: &Client, row: UserRow) -> Result<Outcome, Fatal> {
+    match client.create_user(row.action.as_str(), row.user_info).await {
+        Ok(sent) => Ok(Outcome {
+            zoom_id: Some(sent.value.id),
+            http_status: Some(sent.status),
+            attempts: sent.attempts,
+            ..Outcome::new(Status::Created)
+        }),
+        Err(err) if err.is_code(409, 1005) => {
+            let attempts = err.attempts();
+            let mut outcome = Outcome {
+                http_status: Some(409),
+                error_code: Some("1005".into()),
+                ..Outcome::new(Status::Exists)
+            };
+            match client.get_user(&row.email).await {
+                Ok(found) => {
+                    outcome.zoom_id = found.value.id;
+                    outcome.attempts = attempts + found.attempts;
+                }
+                Err(lookup) => {
+                    outcome.attempts = attempts + lookup.attempts();
+                    outcome.error_message = Some(format!(
+                        "The email is already in the account, but looking up its id failed: {lookup}"
+                    ));
+                }
+            }
+            if outcome.error_message.is_none() {
+                outcome.error_message = Some(match &err {
+                    crate::zoom::ApiError::Zoom { message, .. } => message.clone(),
+                    other => other.to_string(),
+                });
+            }
+            Ok(outcome)
+        }
+        Err(err) => outcome_for_error(&err),
+    }
+}

@@ -1,0 +1,70 @@
+//! zoombulk: parse the command line, run the command, map the ending to an exit status.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use zoombulk::cli::{Cli, Command, UsersCommand, ValidateKind};
+use zoombulk::config::Settings;
+use zoombulk::jobs::{Context, users_import};
+use zoombulk::pipeline::{Exit, RunError};
+use zoombulk::sandbox;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose, cli.global.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fatal(&RunError::new(format!("cannot start the async runtime: {e}"))),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(e) => fatal(&e),
+    }
+}
+
+fn fatal(e: &RunError) -> ExitCode {
+    eprintln!("zoombulk: error: {e}");
+    ExitCode::from(Exit::Fatal as u8)
+}
+
+async fn run(cli: Cli) -> Result<Exit, RunError> {
+    let settings = || Settings::from_args(&cli.global);
+    match &cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "zoombulk", &mut std::io::stdout());
+            Ok(Exit::Ok)
+        }
+        Command::Sandbox(args) => sandbox::serve(args, &cli.global).await,
+        Command::Validate { kind, args } => match kind {
+            ValidateKind::UsersImport => users_import::validate(&reparse(kind, args)?),
+        },
+        Command::Users(UsersCommand::Import(args)) => {
+            let settings = settings()?;
+            let ctx = Context { run: cli.global.run_options(settings.rates), settings };
+            users_import::command(args, &ctx).await
+        }
+    }
+}
+
+/// Parses `validate KIND`'s trailing words as the checked command's own arguments.
+fn reparse<A: clap::Args>(kind: &ValidateKind, words: &[String]) -> Result<A, RunError> {
+    let name = clap::ValueEnum::to_possible_value(kind).map(|v| v.get_name().to_string()).unwrap_or_default();
+    let command = A::augment_args(clap::Command::new("zoombulk validate").bin_name(format!("zoombulk validate {name}")));
+    let matches = command
+        .try_get_matches_from(std::iter::once(name).chain(words.iter().cloned()))
+        .unwrap_or_else(|e| e.exit());
+    <A as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| RunError::new(e.to_string()))
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOMBULK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("zoombulk={level}")));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).without_time().init();
+}

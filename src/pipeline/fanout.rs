@@ -1,0 +1,178 @@
+//! The run: rows stream from the input, go out with bounded concurrency, and come
+//! back through a bounded re-order window so the results file stays in input order.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+
+use csv::StringRecord;
+use futures::stream::{FuturesUnordered, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use super::input::{InputError, InputFile};
+use super::outcome::{Outcome, Status};
+use super::preflight::Preflight;
+use super::progress::Progress;
+use super::results::ResultsWriter;
+use super::resume::Prior;
+use super::summary::Tally;
+use crate::jobs::{Fatal, Job};
+use crate::zoom::Client;
+
+/// How the fan-out ended.
+pub enum Ending {
+    /// Every row of the input has a result.
+    Complete,
+    /// Stopped by Ctrl-C/SIGTERM: rows not reached have no result yet (`--resume` does them).
+    Interrupted,
+    /// A run-stopping error; rows finished before it are written.
+    Fatal(Fatal),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FanoutError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("could not write the results file: {0}")]
+    Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Resume(#[from] super::resume::ResumeError),
+}
+
+pub struct Fanout<'a, J: Job> {
+    pub job: &'a J,
+    pub client: &'a Client,
+    pub input: &'a InputFile,
+    pub preflight: &'a Preflight,
+    pub concurrency: usize,
+    /// Cancelled by the first Ctrl-C: stop dispatching.
+    pub stop: CancellationToken,
+}
+
+type Batch<R> = Vec<(u64, StringRecord, R)>;
+type InFlight<'f> = Pin<Box<dyn Future<Output = (Vec<(u64, StringRecord)>, Result<Vec<Outcome>, Fatal>)> + Send + 'f>>;
+
+impl<J: Job> Fanout<'_, J> {
+    pub async fn run<W: std::io::Write>(
+        &self,
+        writer: &mut ResultsWriter<W>,
+        tally: &mut Tally,
+        progress: &Progress,
+        mut prior: Option<&mut Prior>,
+    ) -> Result<Ending, FanoutError> {
+        let max_batch = self.job.max_batch().max(1);
+        let concurrency = self.concurrency.max(1);
+        // Rows between the oldest unwritten and the newest read: the only buffer.
+        let window = (concurrency * max_batch * 4).max(1024) as u64;
+
+        let mut records = self.input.records()?;
+        let mut record = StringRecord::new();
+        let mut in_flight: FuturesUnordered<InFlight<'_>> = FuturesUnordered::new();
+        let mut finished: BTreeMap<u64, (StringRecord, Outcome)> = BTreeMap::new();
+        let mut batch: Batch<J::Row> = Vec::new();
+        let mut batch_key: Option<String> = None;
+        let (mut next_to_read, mut next_to_write) = (1u64, 1u64);
+        let mut eof = false;
+        let mut fatal: Option<Fatal> = None;
+
+        loop {
+            let stopping = self.stop.is_cancelled() || fatal.is_some();
+            // Read and dispatch while there is room in flight and in the window.
+            while !eof && !stopping && in_flight.len() < concurrency && next_to_read - next_to_write < window {
+                let Some(pos) = records.read(&mut record)? else {
+                    eof = true;
+                    break;
+                };
+                next_to_read = pos.row + 1;
+                if let Some(prior) = prior.as_deref_mut() {
+                    if let Some(done) = prior.done_outcome(pos.row, &record)? {
+                        finished.insert(pos.row, (record.clone(), done));
+                        continue;
+                    }
+                }
+                match self.preflight.check(self.job, &record, pos.row) {
+                    Err(invalid) => {
+                        finished.insert(pos.row, (record.clone(), invalid));
+                    }
+                    Ok(row) => {
+                        let key = if max_batch > 1 { self.job.batch_key(&row) } else { None };
+                        if !batch.is_empty() && (key.is_none() || key != batch_key) {
+                            in_flight.push(self.dispatch(std::mem::take(&mut batch)));
+                        }
+                        batch_key = key;
+                        batch.push((pos.row, record.clone(), row));
+                        if batch.len() >= max_batch || batch_key.is_none() {
+                            in_flight.push(self.dispatch(std::mem::take(&mut batch)));
+                        }
+                    }
+                }
+            }
+            // A partial batch goes out when nothing more can join it now.
+            if !batch.is_empty() && in_flight.len() < concurrency {
+                in_flight.push(self.dispatch(std::mem::take(&mut batch)));
+            }
+
+            // Write what is ready, in order.
+            let mut wrote = false;
+            while let Some(entry) = finished.first_entry() {
+                if *entry.key() != next_to_write {
+                    break;
+                }
+                let (record, outcome) = entry.remove();
+                writer.write_row(next_to_write, &record, &outcome)?;
+                tally.add(&outcome);
+                progress.row_done(&outcome);
+                next_to_write += 1;
+                wrote = true;
+            }
+            if wrote {
+                writer.flush()?;
+            }
+
+            if in_flight.is_empty() && batch.is_empty() && (eof || self.stop.is_cancelled() || fatal.is_some()) {
+                break;
+            }
+            if in_flight.is_empty() {
+                continue;
+            }
+            tokio::select! {
+                Some((rows, result)) = in_flight.next() => match result {
+                    Ok(outcomes) => {
+                        for ((row, record), outcome) in rows.into_iter().zip(outcomes) {
+                            finished.insert(row, (record, outcome));
+                        }
+                    }
+                    Err(e) => {
+                        fatal.get_or_insert(e);
+                    }
+                },
+                _ = self.stop.cancelled(), if !self.stop.is_cancelled() => {}
+            }
+        }
+        // After a stop, rows read but not sent are not written: their results come with --resume.
+        Ok(match fatal {
+            Some(f) => Ending::Fatal(f),
+            None if self.stop.is_cancelled() && !eof => Ending::Interrupted,
+            None => Ending::Complete,
+        })
+    }
+
+    fn dispatch<'f>(&'f self, batch: Batch<J::Row>) -> InFlight<'f> {
+        let (keys, rows): (Vec<(u64, StringRecord)>, Vec<J::Row>) =
+            batch.into_iter().map(|(row, record, parsed)| ((row, record), parsed)).unzip();
+        let expected = keys.len();
+        Box::pin(async move {
+            let result = self.job.run(self.client, rows).await.map(|mut outcomes| {
+                // A job that returns too few outcomes must not lose rows.
+                while outcomes.len() < expected {
+                    outcomes.push(Outcome {
+                        error_code: Some("E_INTERNAL".into()),
+                        error_message: Some("no result was produced for this row".into()),
+                        ..Outcome::new(Status::Failed)
+                    });
+                }
+                outcomes
+            });
+            (keys, result)
+        })
+    }
+}

@@ -1,0 +1,101 @@
+//! What happened to one input row: the part of a results row that zoombulk adds
+//! after the input's own columns.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Final state of a row, as written in the `status` column (SPEC: Results CSV).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Created,
+    Updated,
+    Deleted,
+    Registered,
+    Exists,
+    Skipped,
+    Invalid,
+    Failed,
+    Deferred,
+}
+
+impl Status {
+    pub const ALL: [Status; 9] = [
+        Status::Created,
+        Status::Updated,
+        Status::Deleted,
+        Status::Registered,
+        Status::Exists,
+        Status::Skipped,
+        Status::Invalid,
+        Status::Failed,
+        Status::Deferred,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Updated => "updated",
+            Status::Deleted => "deleted",
+            Status::Registered => "registered",
+            Status::Exists => "exists",
+            Status::Skipped => "skipped",
+            Status::Invalid => "invalid",
+            Status::Failed => "failed",
+            Status::Deferred => "deferred",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Done rows are kept by `--resume`; the others are tried again.
+    pub fn is_done(self) -> bool {
+        !matches!(self, Status::Invalid | Status::Failed | Status::Deferred)
+    }
+}
+
+/// The columns zoombulk appends to each results row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    /// The id Zoom returned (user id, registrant id), or the existing user's id for `exists`.
+    pub zoom_id: Option<String>,
+    /// Registrants only.
+    pub join_url: Option<String>,
+    /// Final HTTP status; `None` when no request was sent.
+    pub http_status: Option<u16>,
+    /// Zoom's numeric `code`, or a local `E_*` code.
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    /// Requests sent for this row.
+    pub attempts: u32,
+    pub finished_at: DateTime<Utc>,
+}
+
+impl Outcome {
+    pub fn new(status: Status) -> Outcome {
+        Outcome {
+            status,
+            zoom_id: None,
+            join_url: None,
+            http_status: None,
+            error_code: None,
+            error_message: None,
+            attempts: 0,
+            finished_at: Utc::now(),
+        }
+    }
+
+    /// A row rejected locally, before any request.
+    pub fn invalid(code: &str, message: impl Into<String>) -> Outcome {
+        Outcome {
+            error_code: Some(code.to_string()),
+            error_message: Some(message.into()),
+            ..Outcome::new(Status::Invalid)
+        }
+    }
+
+    pub fn finished_at_rfc3339(&self) -> String {
+        self.finished_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+}

@@ -1,0 +1,112 @@
+//! The streaming pass over the whole file before the first request: every row is
+//! checked, in-file duplicates are found, and the counts are known up front.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use csv::StringRecord;
+
+use super::input::{InputError, InputFile, RowPos};
+use super::outcome::Outcome;
+use crate::jobs::Job;
+use crate::validate::{E_DUPLICATE, FieldError};
+use crate::zoom::Category;
+
+/// An invalid row, as reported by `validate` and `--strict`.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub pos: RowPos,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What the preflight learnt about the file.
+pub struct Preflight {
+    pub rows: u64,
+    pub invalid: u64,
+    pub invalid_by_code: BTreeMap<&'static str, u64>,
+    /// The first few problems, for the terminal.
+    pub problems: Vec<Problem>,
+    /// Requests the valid rows need, per category (for `--dry-run`'s estimate).
+    pub planned: BTreeMap<Category, u64>,
+    /// Hash of a duplicate key -> the first valid row that has it. Hashes keep
+    /// memory at 16 bytes a row for a million-row file.
+    first_row_of_key: HashMap<u64, u64>,
+}
+
+const PROBLEMS_KEPT: usize = 50;
+
+fn key_hash(key: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+impl Preflight {
+    /// Reads the whole file once.
+    pub fn run<J: Job>(job: &J, input: &InputFile) -> Result<Preflight, InputError> {
+        let mut pre = Preflight {
+            rows: 0,
+            invalid: 0,
+            invalid_by_code: BTreeMap::new(),
+            problems: Vec::new(),
+            planned: BTreeMap::new(),
+            first_row_of_key: HashMap::new(),
+        };
+        let mut records = input.records()?;
+        let mut record = StringRecord::new();
+        while let Some(pos) = records.read(&mut record)? {
+            pre.rows += 1;
+            let checked = job.parse(&record).and_then(|row| {
+                if let Some(key) = job.duplicate_key(&row) {
+                    let first = *pre.first_row_of_key.entry(key_hash(&key)).or_insert(pos.row);
+                    if first != pos.row {
+                        return Err(duplicate(first, J::KEY_NAME));
+                    }
+                }
+                Ok(row)
+            });
+            match checked {
+                Ok(row) => {
+                    for (category, _) in job.planned_calls(&row) {
+                        *pre.planned.entry(category).or_default() += 1;
+                    }
+                }
+                Err(e) => pre.note_invalid(pos, e),
+            }
+        }
+        Ok(pre)
+    }
+
+    fn note_invalid(&mut self, pos: RowPos, e: FieldError) {
+        self.invalid += 1;
+        *self.invalid_by_code.entry(e.code).or_default() += 1;
+        if self.problems.len() < PROBLEMS_KEPT {
+            self.problems.push(Problem { pos, code: e.code, message: e.message });
+        }
+    }
+
+    /// The second pass's verdict on a row: the parsed row, or its `invalid` outcome.
+    pub fn check<J: Job>(&self, job: &J, record: &StringRecord, row: u64) -> Result<J::Row, Outcome> {
+        let parsed = job.parse(record).map_err(|e| Outcome::invalid(e.code, e.message))?;
+        if let Some(key) = job.duplicate_key(&parsed) {
+            match self.first_row_of_key.get(&key_hash(&key)) {
+                Some(&first) if first != row => {
+                    let e = duplicate(first, J::KEY_NAME);
+                    return Err(Outcome::invalid(e.code, e.message));
+                }
+                _ => {}
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+fn duplicate(first: u64, key_name: &str) -> FieldError {
+    FieldError {
+        code: E_DUPLICATE,
+        message: format!(
+            "Same {key_name} as row {first}; the row was not sent. Remove or fix one of the two rows."
+        ),
+    }
+}

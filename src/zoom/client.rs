@@ -1,0 +1,458 @@
+//! Sending one logical request to Zoom: rate limit, token, retries, and the
+//! decision of what each answer means (SPEC: Rate limits, concurrency, retries).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use super::auth::{Auth, Credentials, Token, describe};
+use super::error::{ApiError, ZoomErrorBody};
+use super::plan::{Category, RateTable};
+use super::ratelimit::{CategoryLimiter, Limiters};
+
+/// How many 429 (QPS) answers one request may meet before it gives up: the
+/// adaptive limiter should make this rare, so a high number only guards a loop.
+const MAX_THROTTLED_RETRIES: u32 = 30;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// e.g. `https://api.zoom.us/v2`
+    pub base_url: String,
+    /// The user chose the base URL: ignore the `api_url` that comes with the token.
+    pub base_url_explicit: bool,
+    pub credentials: Credentials,
+    pub rates: RateTable,
+    pub max_retries: u32,
+}
+
+/// One request as the caller means it; [`Client::send`] may send it several times.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<serde_json::Value>,
+    pub category: Category,
+    /// A daily quota of its own (e.g. the user-invite cap of `action=create`):
+    /// when Zoom says it is used up, only calls of this scope stop.
+    pub daily_scope: Option<&'static str>,
+}
+
+impl Call {
+    pub fn new(method: Method, path: impl Into<String>, category: Category) -> Call {
+        Call { method, path: path.into(), query: Vec::new(), body: None, category, daily_scope: None }
+    }
+    pub fn get(path: impl Into<String>, category: Category) -> Call {
+        Call::new(Method::GET, path, category)
+    }
+    pub fn query(mut self, key: &'static str, value: impl Into<String>) -> Call {
+        self.query.push((key, value.into()));
+        self
+    }
+    pub fn json(mut self, body: serde_json::Value) -> Call {
+        self.body = Some(body);
+        self
+    }
+    pub fn daily_scope(mut self, scope: &'static str) -> Call {
+        self.daily_scope = Some(scope);
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub body: Bytes,
+    /// Requests sent for this call, retries included.
+    pub attempts: u32,
+}
+
+impl Response {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::Transport {
+            status: Some(self.status),
+            message: format!("Zoom's answer could not be read ({e})"),
+            attempts: self.attempts,
+        })
+    }
+}
+
+/// The shared client: clone it freely, every clone shares token, limiters and state.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    auth: Auth,
+    config: ClientConfig,
+    limiters: Limiters,
+    /// Daily quotas Zoom said are used up, by scope, with their reset time.
+    exhausted: Mutex<HashMap<String, Option<DateTime<Utc>>>>,
+    /// Cancelled on the second Ctrl-C: requests in flight are abandoned.
+    abort: CancellationToken,
+    started: Instant,
+}
+
+/// What happened to one attempt, and what to do next.
+enum Verdict {
+    Done(Response),
+    Fail(ApiError),
+    RetryAfterBackoff(String, Option<u16>),
+    RetryThrottled(Option<Duration>),
+    RefreshToken(u64),
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client, String> {
+        let http = http_client()?;
+        let auth = Auth::new(config.credentials.clone(), http.clone());
+        Ok(Client {
+            inner: Arc::new(Inner {
+                limiters: Limiters::new(&config.rates),
+                http,
+                auth,
+                config,
+                exhausted: Mutex::new(HashMap::new()),
+                abort: CancellationToken::new(),
+                started: Instant::now(),
+            }),
+        })
+    }
+
+    /// Fetches the first token, so bad credentials stop the run before any row is sent.
+    pub async fn check_credentials(&self) -> Result<(), ApiError> {
+        let token = self.inner.auth.token().await?;
+        self.base_url(&token).map(|_| ())
+    }
+
+    pub fn limiter(&self, category: Category) -> &CategoryLimiter {
+        self.inner.limiters.get(category)
+    }
+
+    pub fn rates(&self) -> &RateTable {
+        &self.inner.config.rates
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.inner.started.elapsed()
+    }
+
+    /// Abandons requests in flight (second Ctrl-C).
+    pub fn abort(&self) {
+        self.inner.abort.cancel();
+    }
+
+    /// Daily quotas that ran out during this run, with their reset times.
+    pub fn exhausted_daily_limits(&self) -> Vec<(String, Option<DateTime<Utc>>)> {
+        let map = self.inner.exhausted.lock().map(|m| m.clone()).unwrap_or_default();
+        let mut v: Vec<_> = map.into_iter().collect();
+        v.sort();
+        v
+    }
+
+    /// The reqwest client, for downloads that need the bearer token but not the API base.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// A valid bearer token, for callers that fetch URLs Zoom gave them (downloads).
+    pub async fn bearer(&self) -> Result<Token, ApiError> {
+        self.inner.auth.token().await
+    }
+
+    fn base_url(&self, token: &Token) -> Result<String, ApiError> {
+        let config = &self.inner.config;
+        match token.api_url.as_deref() {
+            Some(api_url) if !config.base_url_explicit => {
+                let base = format!("{}/v2", api_url.trim_end_matches('/'));
+                crate::config::check_url_scheme(&base).map_err(|message| ApiError::Auth { message })?;
+                Ok(base)
+            }
+            _ => Ok(config.base_url.trim_end_matches('/').to_string()),
+        }
+    }
+
+    fn daily_key(call: &Call) -> String {
+        call.daily_scope.map(str::to_string).unwrap_or_else(|| call.category.to_string())
+    }
+
+    fn check_daily(&self, call: &Call, attempts: u32) -> Result<(), ApiError> {
+        let exhausted = self.inner.exhausted.lock().map(|m| {
+            [Self::daily_key(call), call.category.to_string()]
+                .into_iter()
+                .find_map(|k| m.get(&k).map(|reset| (k, *reset)))
+        });
+        if let Ok(Some((scope, reset_at))) = exhausted {
+            return Err(ApiError::DailyLimit {
+                message: format!("not sent: the daily limit for {scope} was reached earlier in this run"),
+                scope,
+                reset_at,
+                status: None,
+                attempts,
+            });
+        }
+        Ok(())
+    }
+
+    /// Sends `call`, retrying what is worth retrying, and returns the final 2xx answer.
+    pub async fn send(&self, call: &Call) -> Result<Response, ApiError> {
+        let max_retries = self.inner.config.max_retries;
+        let mut backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(250))
+            .with_max_delay(Duration::from_secs(20))
+            .with_jitter()
+            .without_max_times()
+            .build();
+        let mut throttle_backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(500))
+            .with_max_delay(Duration::from_secs(10))
+            .with_jitter()
+            .without_max_times()
+            .build();
+        let (mut attempts, mut retries, mut throttled, mut refreshed) = (0u32, 0u32, 0u32, false);
+        loop {
+            self.check_daily(call, attempts)?;
+            let limiter = self.inner.limiters.get(call.category);
+            tokio::select! {
+                _ = limiter.acquire() => {}
+                _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
+            }
+            let token = self.inner.auth.token().await?;
+            attempts += 1;
+            let verdict = tokio::select! {
+                v = self.attempt(call, &token, attempts) => v,
+                _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
+            };
+            let pause = match verdict {
+                Verdict::Done(response) => {
+                    limiter.on_success();
+                    return Ok(response);
+                }
+                Verdict::Fail(err) => return Err(err),
+                Verdict::RefreshToken(generation) if !refreshed => {
+                    refreshed = true;
+                    if !self.inner.auth.invalidate(generation).await {
+                        return Err(ApiError::Auth {
+                            message: "Zoom rejected the access token given with --token/ZOOM_ACCESS_TOKEN \
+                                      (expired or invalid); use Server-to-Server OAuth credentials so \
+                                      zoombulk can refresh it"
+                                .into(),
+                        });
+                    }
+                    continue;
+                }
+                Verdict::RefreshToken(_) => {
+                    return Err(ApiError::Auth {
+                        message: "Zoom rejected a freshly fetched access token (401 code 124)".into(),
+                    });
+                }
+                Verdict::RetryThrottled(retry_after) => {
+                    throttled += 1;
+                    if throttled > MAX_THROTTLED_RETRIES {
+                        return Err(ApiError::Transport {
+                            status: Some(429),
+                            message: format!(
+                                "Zoom kept answering 429 (rate limit) after {MAX_THROTTLED_RETRIES} retries"
+                            ),
+                            attempts,
+                        });
+                    }
+                    let wait = throttle_backoff.next().unwrap_or(Duration::from_secs(1));
+                    retry_after.map_or(wait, |ra| ra.max(wait))
+                }
+                Verdict::RetryAfterBackoff(message, status) => {
+                    retries += 1;
+                    if retries > max_retries {
+                        return Err(ApiError::Transport {
+                            status,
+                            message: format!("{message} (gave up after {attempts} attempts)"),
+                            attempts,
+                        });
+                    }
+                    tracing::debug!(path = %call.path, attempts, "retrying: {message}");
+                    backoff.next().unwrap_or(Duration::from_secs(1))
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
+            }
+        }
+    }
+
+    async fn attempt(&self, call: &Call, token: &Token, attempts: u32) -> Verdict {
+        let base = match self.base_url(token) {
+            Ok(b) => b,
+            Err(e) => return Verdict::Fail(e),
+        };
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), format!("{base}{}", call.path))
+            .bearer_auth(token.value.expose());
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return Verdict::RetryAfterBackoff(describe(&e), None),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Verdict::RetryAfterBackoff(describe(&e), Some(status.as_u16())),
+        };
+        self.judge(call, status, &headers, body, token, attempts)
+    }
+
+    fn judge(
+        &self,
+        call: &Call,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Bytes,
+        token: &Token,
+        attempts: u32,
+    ) -> Verdict {
+        let code = status.as_u16();
+        if status.is_success() {
+            return Verdict::Done(Response { status: code, body, attempts });
+        }
+        let error = ZoomErrorBody::parse(&body);
+        match code {
+            401 if error.code == Some(124) || error.code.is_none() => {
+                Verdict::RefreshToken(token.generation)
+            }
+            429 => {
+                let message = error.full_message();
+                let kind = header(headers, "x-ratelimit-type").unwrap_or_default();
+                let daily = kind.eq_ignore_ascii_case("daily-limit")
+                    || message.to_ascii_lowercase().contains("daily");
+                let retry_after = header(headers, "retry-after").and_then(|v| parse_retry_after(&v));
+                if daily {
+                    // A category's own daily quota stops the whole category; any other daily
+                    // message (the user-invite cap) stops only calls of the call's scope.
+                    let category_wide = message.to_ascii_lowercase().contains("maximum daily rate limit");
+                    let scope = match call.daily_scope {
+                        Some(scope) if !category_wide => scope.to_string(),
+                        _ => header(headers, "x-ratelimit-category")
+                            .and_then(|c| Category::from_header(&c))
+                            .unwrap_or(call.category)
+                            .to_string(),
+                    };
+                    let reset_at = retry_after.map(|r| r.at).or_else(next_utc_midnight);
+                    if let Ok(mut map) = self.inner.exhausted.lock() {
+                        map.insert(scope.clone(), reset_at);
+                    }
+                    tracing::warn!(scope = %scope, "Zoom's daily limit reached; deferring the rest of these rows");
+                    return Verdict::Fail(ApiError::DailyLimit {
+                        scope,
+                        reset_at,
+                        message: if message.is_empty() { "daily limit reached".into() } else { message },
+                        status: Some(429),
+                        attempts,
+                    });
+                }
+                let limit = header(headers, "x-ratelimit-limit").and_then(|v| v.trim().parse().ok());
+                self.inner.limiters.get(call.category).on_throttled(limit);
+                Verdict::RetryThrottled(retry_after.map(|r| r.wait))
+            }
+            500..=599 => Verdict::RetryAfterBackoff(
+                format!("Zoom answered HTTP {code}{}", tail(&error.full_message())),
+                Some(code),
+            ),
+            408 => Verdict::RetryAfterBackoff("Zoom answered HTTP 408 (request timeout)".into(), Some(code)),
+            _ => Verdict::Fail(ApiError::Zoom {
+                status: code,
+                code: error.code,
+                message: if error.full_message().is_empty() {
+                    status.canonical_reason().unwrap_or("error").to_string()
+                } else {
+                    error.full_message()
+                },
+                attempts,
+            }),
+        }
+    }
+}
+
+fn tail(message: &str) -> String {
+    if message.is_empty() { String::new() } else { format!(": {message}") }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// `Retry-After` as Zoom sends it: seconds, an HTTP date, or an ISO timestamp.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryAfter {
+    pub at: DateTime<Utc>,
+    pub wait: Duration,
+}
+
+pub fn parse_retry_after(value: &str) -> Option<RetryAfter> {
+    let value = value.trim();
+    let now = Utc::now();
+    let at = if let Ok(secs) = value.parse::<u64>() {
+        now + chrono::Duration::seconds(i64::try_from(secs).ok()?)
+    } else if let Ok(t) = httpdate::parse_http_date(value) {
+        DateTime::<Utc>::from(t)
+    } else if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        t.with_timezone(&Utc)
+    } else {
+        chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S").ok()?.and_utc()
+    };
+    let wait = (at - now).to_std().unwrap_or(Duration::ZERO);
+    Some(RetryAfter { at, wait })
+}
+
+fn next_utc_midnight() -> Option<DateTime<Utc>> {
+    let tomorrow = Utc::now().date_naive().succ_opt()?;
+    Some(tomorrow.and_hms_opt(0, 0, 0)?.and_utc())
+}
+
+fn http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .user_agent(concat!("zoombulk/", env!("CARGO_PKG_VERSION")))
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .https_only(false) // checked per URL: http only for loopback (config::check_url_scheme)
+        .pool_max_idle_per_host(256)
+        .build()
+        .map_err(|e| format!("could not set up the HTTP client: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_accepts_seconds_http_dates_and_iso() {
+        let s = parse_retry_after("30").unwrap();
+        assert!(s.wait <= Duration::from_secs(30) && s.wait >= Duration::from_secs(29));
+        let h = parse_retry_after("Wed, 21 Oct 2099 00:00:00 GMT").unwrap();
+        assert_eq!(h.at.to_rfc3339(), "2099-10-21T00:00:00+00:00");
+        let i = parse_retry_after("2099-10-21T00:00:00Z").unwrap();
+        assert_eq!(i.at, h.at);
+        let past = parse_retry_after("2001-01-01T00:00:00Z").unwrap();
+        assert_eq!(past.wait, Duration::ZERO);
+        assert!(parse_retry_after("soon").is_none());
+    }
+}

@@ -1,0 +1,13 @@
+//! The Zoom API client: one shared [`Client`] that owns the token, the per-category
+//! rate limiters and the retry policy, plus one file per resource.
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod plan;
+pub mod ratelimit;
+pub mod users;
+
+pub use client::{Call, Client, ClientConfig, Response};
+pub use error::ApiError;
+pub use plan::{Category, Plan, RateTable};
