@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::jobs;
+use crate::{exports, jobs};
 use crate::pipeline::RunOptions;
 use crate::pipeline::progress::ProgressMode;
 use crate::pipeline::results::Format;
@@ -33,6 +33,12 @@ pub enum Command {
     /// Bulk user operations.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Meeting and webinar registrants.
+    #[command(subcommand)]
+    Registrants(RegistrantsCommand),
+    /// Cloud recordings.
+    #[command(subcommand)]
+    Recordings(RecordingsCommand),
     /// Offline pre-flight check of an input file; no network.
     ///
     /// Takes the same file and flags as the command it checks, e.g.
@@ -53,6 +59,20 @@ pub enum Command {
 pub enum UsersCommand {
     /// Create users from a CSV: POST /users, one per row.
     Import(jobs::users_import::Args),
+    /// Export the account's users: GET /users, all pages.
+    Export(exports::users::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistrantsCommand {
+    /// Export the registrants of a meeting or webinar.
+    Export(exports::registrants::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordingsCommand {
+    /// Export cloud recording files (and download them with --download DIR).
+    Export(exports::recordings::Args),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

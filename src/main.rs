@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use zoombulk::cli::{Cli, Command, UsersCommand, ValidateKind};
+use zoombulk::cli::{Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateKind};
 use zoombulk::config::Settings;
 use zoombulk::jobs::{Context, users_import};
 use zoombulk::pipeline::{Exit, RunError};
-use zoombulk::sandbox;
+use zoombulk::{exports, sandbox};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,7 +29,10 @@ fn fatal(e: &RunError) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<Exit, RunError> {
-    let settings = || Settings::from_args(&cli.global);
+    let context = || -> Result<Context, RunError> {
+        let settings = Settings::from_args(&cli.global)?;
+        Ok(Context { run: cli.global.run_options(settings.rates), settings })
+    };
     match &cli.command {
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "zoombulk", &mut std::io::stdout());
@@ -39,10 +42,13 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
         Command::Validate { kind, args } => match kind {
             ValidateKind::UsersImport => users_import::validate(&reparse(kind, args)?),
         },
-        Command::Users(UsersCommand::Import(args)) => {
-            let settings = settings()?;
-            let ctx = Context { run: cli.global.run_options(settings.rates), settings };
-            users_import::command(args, &ctx).await
+        Command::Users(UsersCommand::Import(args)) => users_import::command(args, &context()?).await,
+        Command::Users(UsersCommand::Export(args)) => exports::users::command(args, &context()?).await,
+        Command::Registrants(RegistrantsCommand::Export(args)) => {
+            exports::registrants::command(args, &context()?).await
+        }
+        Command::Recordings(RecordingsCommand::Export(args)) => {
+            exports::recordings::command(args, &context()?).await
         }
     }
 }

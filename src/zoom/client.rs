@@ -172,6 +172,11 @@ impl Client {
         self.inner.auth.token().await
     }
 
+    /// Forgets a token Zoom rejected (a download answered 401).
+    pub async fn invalidate_token(&self, generation: u64) -> bool {
+        self.inner.auth.invalidate(generation).await
+    }
+
     fn base_url(&self, token: &Token) -> Result<String, ApiError> {
         let config = &self.inner.config;
         match token.api_url.as_deref() {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod pagination;
 pub mod plan;
 pub mod ratelimit;
 pub mod users;

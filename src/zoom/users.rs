@@ -8,6 +8,10 @@ use super::client::{Call, Client, Response};
 use super::error::ApiError;
 use super::plan::Category;
 
+/// `GET /users` allows pages of up to 2,000 in the 2026 spec (older accounts cap at
+/// 300 and clamp silently): the largest page means the fewest calls.
+pub const USERS_PAGE_SIZE: u32 = 2000;
+
 /// The daily quota of `action=create` (Zoom's "user invite requests").
 pub const INVITE_SCOPE: &str = "user invites (action=create)";
 

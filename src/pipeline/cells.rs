@@ -1,0 +1,26 @@
+//! Cells written for spreadsheets: a leading `=`, `+`, `-`, `@`, tab or CR would
+//! make Excel or Sheets evaluate the cell (CSV injection), so it gets a `'`.
+
+use std::borrow::Cow;
+
+pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_plain_text_is_untouched() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("+1"), "'+1");
+        assert_eq!(spreadsheet_safe("@cmd"), "'@cmd");
+        assert_eq!(spreadsheet_safe("\tx"), "'\tx");
+        assert_eq!(spreadsheet_safe("Ada"), "Ada");
+        assert_eq!(spreadsheet_safe(""), "");
+    }
+}
