@@ -36,14 +36,17 @@ pub trait Job: Send + Sync + 'static {
     /// The columns this job reads, with their aliases.
     fn columns() -> &'static [ColumnSpec];
 
-    /// Reads and checks one record (Zoom's field rules, no network).
+    /// Checks one record against Zoom's field rules (no network). Runs for every
+    /// row in the preflight, so the row should be cheap: what `run` needs beyond
+    /// the record itself (parsed enums, not copies of cells).
     fn parse(&self, record: &StringRecord) -> Result<Self::Row, FieldError>;
 
-    /// Rows with equal keys are duplicates (SPEC: same email; email + meeting).
-    fn duplicate_key(&self, row: &Self::Row) -> Option<String>;
+    /// Feeds the row's duplicate key (SPEC: same email; email + meeting) into
+    /// `key`; rows with equal keys are duplicates. Returns false when the row has none.
+    fn duplicate_key(&self, record: &StringRecord, row: &Self::Row, key: &mut DuplicateKey) -> bool;
 
     /// Rows with the same batch key may be sent in one request, up to [`Job::max_batch`].
-    fn batch_key(&self, _row: &Self::Row) -> Option<String> {
+    fn batch_key(&self, _record: &StringRecord, _row: &Self::Row) -> Option<String> {
         None
     }
 
@@ -52,7 +55,7 @@ pub trait Job: Send + Sync + 'static {
     }
 
     /// The requests a row will need, for `--dry-run`'s estimate and preview.
-    fn planned_calls(&self, row: &Self::Row) -> Vec<(Category, String)>;
+    fn planned_calls(&self, record: &StringRecord, row: &Self::Row) -> Vec<(Category, String)>;
 
     /// Record indexes whose values must never be written out (passwords).
     fn secret_columns(&self) -> Vec<usize> {
@@ -68,8 +71,45 @@ pub trait Job: Send + Sync + 'static {
     fn run(
         &self,
         client: &Client,
-        rows: Vec<Self::Row>,
+        rows: Vec<(&StringRecord, Self::Row)>,
     ) -> impl Future<Output = Result<Vec<Outcome>, Fatal>> + Send;
+}
+
+/// A duplicate key, hashed as it is fed: no allocation per row, 8 bytes a key.
+pub struct DuplicateKey(std::hash::DefaultHasher);
+
+impl DuplicateKey {
+    pub fn new() -> DuplicateKey {
+        DuplicateKey(std::hash::DefaultHasher::new())
+    }
+
+    /// A part compared case-insensitively (emails).
+    pub fn folded(&mut self, part: &str) -> &mut Self {
+        use std::hash::Hasher;
+        for c in part.chars().flat_map(char::to_lowercase) {
+            self.0.write_u32(c as u32);
+        }
+        self.0.write_u8(0xff);
+        self
+    }
+
+    /// A part compared exactly (ids).
+    pub fn exact(&mut self, part: &str) -> &mut Self {
+        use std::hash::Hasher;
+        self.0.write(part.as_bytes());
+        self.0.write_u8(0xff);
+        self
+    }
+
+    pub fn finish(&self) -> u64 {
+        std::hash::Hasher::finish(&self.0)
+    }
+}
+
+impl Default for DuplicateKey {
+    fn default() -> Self {
+        DuplicateKey::new()
+    }
 }
 
 /// The outcome of a row whose request ended in `err`; `Err` when the whole run must stop.

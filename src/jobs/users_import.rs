@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use csv::StringRecord;
 use serde_json::{Map, Value};
 
-use super::{Context, Fatal, Job, cell, outcome_for_error, run_command, validate_command};
+use super::{Context, DuplicateKey, Fatal, Job, cell, outcome_for_error, run_command, validate_command};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
@@ -67,10 +67,10 @@ pub struct UsersImport {
     default_type: UserType,
 }
 
+/// A checked row: what the record alone does not say.
 pub struct UserRow {
     action: CreateAction,
-    email: String,
-    user_info: Value,
+    user_type: UserType,
 }
 
 impl UsersImport {
@@ -89,6 +89,25 @@ impl UsersImport {
             default_type,
         })
     }
+
+    /// The `user_info` object of `POST /users`, from a checked record.
+    fn user_info(&self, record: &StringRecord, row: &UserRow) -> Value {
+        let mut info = Map::new();
+        info.insert("email".into(), Value::from(cell(record, self.email)));
+        info.insert("type".into(), Value::from(row.user_type as u8));
+        for (column, index) in [
+            ("first_name", self.first_name),
+            ("last_name", self.last_name),
+            ("display_name", self.display_name),
+            ("password", self.password),
+        ] {
+            let value = cell(record, index);
+            if !value.is_empty() {
+                info.insert(column.into(), Value::from(value));
+            }
+        }
+        Value::Object(info)
+    }
 }
 
 impl Job for UsersImport {
@@ -101,8 +120,7 @@ impl Job for UsersImport {
     }
 
     fn parse(&self, record: &StringRecord) -> Result<UserRow, FieldError> {
-        let email = cell(record, self.email);
-        validate::email(email)?;
+        validate::email(cell(record, self.email))?;
         let action = match cell(record, self.action) {
             "" => self.default_action,
             a => validate::create_action(a)?,
@@ -117,9 +135,6 @@ impl Job for UsersImport {
         if !password.is_empty() {
             validate::password(password)?;
         }
-        let mut info = Map::new();
-        info.insert("email".into(), Value::from(email));
-        info.insert("type".into(), Value::from(user_type as u8));
         for (column, index, max) in [
             ("first_name", self.first_name, 64),
             ("last_name", self.last_name, 64),
@@ -128,38 +143,36 @@ impl Job for UsersImport {
             let value = cell(record, index);
             if !value.is_empty() {
                 validate::name(column, value, max)?;
-                info.insert(column.into(), Value::from(value));
             }
         }
-        if !password.is_empty() {
-            info.insert("password".into(), Value::from(password));
-        }
-        Ok(UserRow { action, email: email.to_string(), user_info: Value::Object(info) })
+        Ok(UserRow { action, user_type })
     }
 
-    fn duplicate_key(&self, row: &UserRow) -> Option<String> {
-        Some(row.email.to_lowercase())
+    fn duplicate_key(&self, record: &StringRecord, _row: &UserRow, key: &mut DuplicateKey) -> bool {
+        key.folded(cell(record, self.email));
+        true
     }
 
-    fn planned_calls(&self, row: &UserRow) -> Vec<(Category, String)> {
-        vec![(Category::Light, format!("POST /users action={} {}", row.action.as_str(), row.email))]
+    fn planned_calls(&self, record: &StringRecord, row: &UserRow) -> Vec<(Category, String)> {
+        vec![(Category::Light, format!("POST /users action={} {}", row.action.as_str(), cell(record, self.email)))]
     }
 
     fn secret_columns(&self) -> Vec<usize> {
         self.password.into_iter().collect()
     }
 
-    async fn run(&self, client: &Client, rows: Vec<UserRow>) -> Result<Vec<Outcome>, Fatal> {
+    async fn run(&self, client: &Client, rows: Vec<(&StringRecord, UserRow)>) -> Result<Vec<Outcome>, Fatal> {
         let mut outcomes = Vec::with_capacity(rows.len());
-        for row in rows {
-            outcomes.push(create(client, row).await?);
+        for (record, row) in rows {
+            let info = self.user_info(record, &row);
+            outcomes.push(create(client, row.action, cell(record, self.email), info).await?);
         }
         Ok(outcomes)
     }
 }
 
-async fn create(client: &Client, row: UserRow) -> Result<Outcome, Fatal> {
-    match client.create_user(row.action.as_str(), row.user_info).await {
+async fn create(client: &Client, action: CreateAction, email: &str, info: Value) -> Result<Outcome, Fatal> {
+    match client.create_user(action.as_str(), info).await {
         Ok(sent) => Ok(Outcome {
             zoom_id: Some(sent.value.id),
             http_status: Some(sent.status),
@@ -173,7 +186,7 @@ async fn create(client: &Client, row: UserRow) -> Result<Outcome, Fatal> {
                 error_code: Some("1005".into()),
                 ..Outcome::new(Status::Exists)
             };
-            match client.get_user(&row.email).await {
+            match client.get_user(email).await {
                 Ok(found) => {
                     outcome.zoom_id = found.value.id;
                     outcome.attempts = attempts + found.attempts;

@@ -94,7 +94,7 @@ impl<J: Job> Fanout<'_, J> {
                         finished.insert(pos.row, (record.clone(), invalid));
                     }
                     Ok(row) => {
-                        let key = if max_batch > 1 { self.job.batch_key(&row) } else { None };
+                        let key = if max_batch > 1 { self.job.batch_key(&record, &row) } else { None };
                         if !batch.is_empty() && (key.is_none() || key != batch_key) {
                             in_flight.push(self.dispatch(std::mem::take(&mut batch)));
                         }
@@ -161,7 +161,8 @@ impl<J: Job> Fanout<'_, J> {
             batch.into_iter().map(|(row, record, parsed)| ((row, record), parsed)).unzip();
         let expected = keys.len();
         Box::pin(async move {
-            let result = self.job.run(self.client, rows).await.map(|mut outcomes| {
+            let paired = keys.iter().map(|(_, record)| record).zip(rows).collect();
+            let result = self.job.run(self.client, paired).await.map(|mut outcomes| {
                 // A job that returns too few outcomes must not lose rows.
                 while outcomes.len() < expected {
                     outcomes.push(Outcome {

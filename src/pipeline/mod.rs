@@ -25,7 +25,7 @@ use fanout::{Ending, Fanout};
 use input::InputFile;
 use preflight::Preflight;
 use progress::{Progress, ProgressMode};
-use results::{Format, ResultsWriter};
+use results::{Format, ResultsOptions, ResultsWriter};
 use resume::Prior;
 use summary::Tally;
 
@@ -168,7 +168,13 @@ where
             .map_err(|e| RunError::new(format!("{}: cannot write the results file: {e}", write_path.display())))?;
         Box::new(BufWriter::with_capacity(64 * 1024, file))
     };
-    let mut writer = ResultsWriter::new(sink, opts.format, &input.headers, &job.secret_columns(), J::has_join_url(), opts.raw_cells)
+    let options = ResultsOptions {
+        format: opts.format,
+        join_url: J::has_join_url(),
+        raw_cells: opts.raw_cells,
+        secret_columns: job.secret_columns(),
+    };
+    let mut writer = ResultsWriter::new(sink, &input.headers, options)
         .map_err(|e| RunError::new(format!("{}: {e}", write_path.display())))?;
 
     let stop = CancellationToken::new();
@@ -267,7 +273,7 @@ fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOption
             match records.read(&mut record) {
                 Ok(Some(pos)) => {
                     if let Ok(row) = pre.check(job, &record, pos.row) {
-                        for (_, call) in job.planned_calls(&row) {
+                        for (_, call) in job.planned_calls(&record, &row) {
                             eprintln!("  would send (row {}): {call}", pos.row);
                         }
                         shown += 1;

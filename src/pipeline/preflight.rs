@@ -2,13 +2,12 @@
 //! checked, in-file duplicates are found, and the counts are known up front.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use csv::StringRecord;
 
 use super::input::{InputError, InputFile, RowPos};
 use super::outcome::Outcome;
-use crate::jobs::Job;
+use crate::jobs::{DuplicateKey, Job};
 use crate::validate::{E_DUPLICATE, FieldError};
 use crate::zoom::Category;
 
@@ -36,10 +35,9 @@ pub struct Preflight {
 
 const PROBLEMS_KEPT: usize = 50;
 
-fn key_hash(key: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
-    h.finish()
+fn key_hash<J: Job>(job: &J, record: &StringRecord, row: &J::Row) -> Option<u64> {
+    let mut key = DuplicateKey::new();
+    job.duplicate_key(record, row, &mut key).then(|| key.finish())
 }
 
 impl Preflight {
@@ -58,8 +56,8 @@ impl Preflight {
         while let Some(pos) = records.read(&mut record)? {
             pre.rows += 1;
             let checked = job.parse(&record).and_then(|row| {
-                if let Some(key) = job.duplicate_key(&row) {
-                    let first = *pre.first_row_of_key.entry(key_hash(&key)).or_insert(pos.row);
+                if let Some(hash) = key_hash(job, &record, &row) {
+                    let first = *pre.first_row_of_key.entry(hash).or_insert(pos.row);
                     if first != pos.row {
                         return Err(duplicate(first, J::KEY_NAME));
                     }
@@ -68,7 +66,7 @@ impl Preflight {
             });
             match checked {
                 Ok(row) => {
-                    for (category, _) in job.planned_calls(&row) {
+                    for (category, _) in job.planned_calls(&record, &row) {
                         *pre.planned.entry(category).or_default() += 1;
                     }
                 }
@@ -89,8 +87,8 @@ impl Preflight {
     /// The second pass's verdict on a row: the parsed row, or its `invalid` outcome.
     pub fn check<J: Job>(&self, job: &J, record: &StringRecord, row: u64) -> Result<J::Row, Outcome> {
         let parsed = job.parse(record).map_err(|e| Outcome::invalid(e.code, e.message))?;
-        if let Some(key) = job.duplicate_key(&parsed) {
-            match self.first_row_of_key.get(&key_hash(&key)) {
+        if let Some(hash) = key_hash(job, record, &parsed) {
+            match self.first_row_of_key.get(&hash) {
                 Some(&first) if first != row => {
                     let e = duplicate(first, J::KEY_NAME);
                     return Err(Outcome::invalid(e.code, e.message));

@@ -1,0 +1,997 @@
+//! The results file (SPEC: Results CSV): one row per input data row, in input
+//! order: `row`, the input's columns as given (passwords as `***`), then the
+//! outcome columns. Also reads an earlier results file back for `--resume`.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use csv::StringRecord;
+
+use crate::pipeline::columns::normalize_header;
+use crate::pipeline::input::InputError;
+use crate::pipeline::outcome::{Outcome, Status};
+
+/// Output format (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Csv,
+    /// One JSON object per line, keys in the CSV's column order.
+    Jsonl,
+}
+
+/// The column before the input's columns.
+pub const ROW_COLUMN: &str = "row";
+
+/// The columns after the input's columns; `join_url` only when enabled.
+pub const OUTCOME_COLUMNS: [&str; 8] = [
+    "status",
+    "zoom_id",
+    "join_url",
+    "http_status",
+    "error_code",
+    "error_message",
+    "attempts",
+    "finished_at",
+];
+
+/// What a password cell is written as.
+pub const MASK: &str = "***";
+
+/// How results are written.
+#[derive(Debug, Clone, Default)]
+pub struct ResultsOptions {
+    pub format: Format,
+    /// Write the `join_url` column (registrants).
+    pub join_url: bool,
+    /// `--raw-cells`: no CSV-injection guard.
+    pub raw_cells: bool,
+    /// Record indexes of password columns: written as `***` when not empty.
+    pub secret_columns: Vec<usize>,
+}
+
+/// Cells starting with one of these bytes are formulas to a spreadsheet.
+fn needs_guard(cell: &[u8]) -> bool {
+    matches!(cell.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+}
+
+/// The outcome column names in use.
+fn outcome_columns(join_url: bool) -> impl Iterator<Item = &'static str> {
+    OUTCOME_COLUMNS
+        .into_iter()
+        .filter(move |c| join_url || *c != "join_url")
+}
+
+enum Sink<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Jsonl(BufWriter<W>),
+}
+
+/// Writes results rows, as they are handed to it, to any writer.
+pub struct ResultsWriter<W: Write> {
+    sink: Sink<W>,
+    width: usize,
+    secret: Vec<bool>,
+    join_url: bool,
+    raw_cells: bool,
+    scratch: Vec<u8>,
+    /// JSONL: `"key":` for `row`, each input column, each outcome column.
+    keys: Vec<Vec<u8>>,
+}
+
+impl<W: Write> ResultsWriter<W> {
+    /// Starts the results; the CSV header line is written at once.
+    pub fn new(out: W, headers: &StringRecord, options: ResultsOptions) -> io::Result<ResultsWriter<W>> {
+        let width = headers.len();
+        let mut secret = vec![false; width];
+        for &i in &options.secret_columns {
+            if let Some(s) = secret.get_mut(i) {
+                *s = true;
+            }
+        }
+        let sink = match options.format {
+            Format::Csv => Sink::Csv(Box::new(
+                csv::WriterBuilder::new().flexible(true).from_writer(out),
+            )),
+            Format::Jsonl => Sink::Jsonl(BufWriter::with_capacity(1 << 16, out)),
+        };
+        let mut writer = ResultsWriter {
+            sink,
+            width,
+            secret,
+            join_url: options.join_url,
+            raw_cells: options.raw_cells,
+            scratch: Vec::new(),
+            keys: Vec::new(),
+        };
+        match options.format {
+            Format::Csv => {
+                writer.csv_cell(ROW_COLUMN.as_bytes(), false)?;
+                for h in headers {
+                    writer.csv_cell(h.as_bytes(), true)?;
+                }
+                for c in outcome_columns(writer.join_url) {
+                    writer.csv_cell(c.as_bytes(), false)?;
+                }
+                writer.end_csv_record()?;
+            }
+            Format::Jsonl => writer.keys = json_keys(headers, writer.join_url),
+        }
+        Ok(writer)
+    }
+
+    /// Writes the results row of input row `row`: `record` is the input record
+    /// (as read; missing cells are written empty), `outcome` what happened.
+    pub fn write_row(&mut self, row: u64, record: &StringRecord, outcome: &Outcome) -> io::Result<()> {
+        match self.sink {
+            Sink::Csv(_) => self.write_csv(row, record, outcome),
+            Sink::Jsonl(_) => self.write_json(row, record, outcome),
+        }
+    }
+
+    /// Flushes everything written so far to the underlying writer and flushes it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Csv(w) => w.flush(),
+            Sink::Jsonl(w) => w.flush(),
+        }
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn into_inner(self) -> io::Result<W> {
+        match self.sink {
+            Sink::Csv(w) => w
+                .into_inner()
+                .map_err(|e| io::Error::new(e.error().kind(), e.error().to_string())),
+            Sink::Jsonl(w) => w.into_inner().map_err(|e| e.into_error()),
+        }
+    }
+
+    fn input_cell<'r>(secret: &[bool], record: &'r StringRecord, i: usize) -> &'r str {
+        match record.get(i) {
+            Some(c) if secret[i] && !c.is_empty() => MASK,
+            Some(c) => c,
+            None => "",
+        }
+    }
+
+    fn csv_cell(&mut self, cell: &[u8], guard: bool) -> io::Result<()> {
+        let Sink::Csv(w) = &mut self.sink else {
+            unreachable!("CSV cell on a JSONL writer")
+        };
+        if guard && !self.raw_cells && needs_guard(cell) {
+            self.scratch.clear();
+            self.scratch.push(b'\'');
+            self.scratch.extend_from_slice(cell);
+            w.write_field(&self.scratch)?;
+        } else {
+            w.write_field(cell)?;
+        }
+        Ok(())
+    }
+
+    fn end_csv_record(&mut self) -> io::Result<()> {
+        let Sink::Csv(w) = &mut self.sink else {
+            unreachable!("CSV record on a JSONL writer")
+        };
+        w.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+
+    fn write_csv(&mut self, row: u64, record: &StringRecord, o: &Outcome) -> io::Result<()> {
+        let mut num = itoa_buf();
+        self.csv_cell(itoa(&mut num, row), false)?;
+        for i in 0..self.width {
+            let cell = Self::input_cell(&self.secret, record, i);
+            self.csv_cell(cell.as_bytes(), true)?;
+        }
+        self.csv_cell(o.status.as_str().as_bytes(), false)?;
+        self.csv_cell(o.zoom_id.as_deref().unwrap_or("").as_bytes(), true)?;
+        if self.join_url {
+            self.csv_cell(o.join_url.as_deref().unwrap_or("").as_bytes(), true)?;
+        }
+        let mut num2 = itoa_buf();
+        let http = o.http_status.map_or(&[][..], |s| itoa(&mut num2, u64::from(s)));
+        self.csv_cell(http, false)?;
+        self.csv_cell(o.error_code.as_deref().unwrap_or("").as_bytes(), true)?;
+        self.csv_cell(o.error_message.as_deref().unwrap_or("").as_bytes(), true)?;
+        self.csv_cell(itoa(&mut num, u64::from(o.attempts)), false)?;
+        self.csv_cell(o.finished_at_rfc3339().as_bytes(), false)?;
+        self.end_csv_record()
+    }
+
+    fn write_json(&mut self, row: u64, record: &StringRecord, o: &Outcome) -> io::Result<()> {
+        let ResultsWriter {
+            sink,
+            width,
+            secret,
+            join_url,
+            keys,
+            ..
+        } = self;
+        let Sink::Jsonl(w) = sink else {
+            unreachable!("JSON row on a CSV writer")
+        };
+        let mut keys = keys.iter();
+        let mut key = |w: &mut BufWriter<W>, first: bool| -> io::Result<()> {
+            if !first {
+                w.write_all(b",")?;
+            }
+            w.write_all(keys.next().expect("one key per column"))
+        };
+        w.write_all(b"{")?;
+        key(w, true)?;
+        write!(w, "{row}")?;
+        for i in 0..*width {
+            key(w, false)?;
+            serde_json::to_writer(&mut *w, Self::input_cell(secret, record, i))?;
+        }
+        key(w, false)?;
+        serde_json::to_writer(&mut *w, o.status.as_str())?;
+        key(w, false)?;
+        json_opt_str(w, o.zoom_id.as_deref())?;
+        if *join_url {
+            key(w, false)?;
+            json_opt_str(w, o.join_url.as_deref())?;
+        }
+        key(w, false)?;
+        match o.http_status {
+            Some(s) => write!(w, "{s}")?,
+            None => w.write_all(b"null")?,
+        }
+        key(w, false)?;
+        json_opt_str(w, o.error_code.as_deref())?;
+        key(w, false)?;
+        json_opt_str(w, o.error_message.as_deref())?;
+        key(w, false)?;
+        write!(w, "{}", o.attempts)?;
+        key(w, false)?;
+        serde_json::to_writer(&mut *w, &o.finished_at_rfc3339())?;
+        w.write_all(b"}\n")
+    }
+}
+
+fn json_opt_str<W: Write>(w: &mut W, s: Option<&str>) -> io::Result<()> {
+    match s {
+        Some(s) => Ok(serde_json::to_writer(w, s)?),
+        None => w.write_all(b"null"),
+    }
+}
+
+/// JSONL keys, each rendered as `"name":`. An input header equal to a reserved
+/// name (`row`, `status`, …) or to an earlier key is written as `input.<name>`
+/// (then `input.<name>#2`, …) so that no object has a key twice.
+fn json_keys(headers: &StringRecord, join_url: bool) -> Vec<Vec<u8>> {
+    let mut used: HashSet<String> = std::iter::once(ROW_COLUMN)
+        .chain(outcome_columns(join_url))
+        .map(str::to_string)
+        .collect();
+    let mut names = vec![ROW_COLUMN.to_string()];
+    for h in headers {
+        let mut name = h.to_string();
+        if used.contains(&name) {
+            name = format!("input.{h}");
+            let mut n = 2;
+            while used.contains(&name) {
+                name = format!("input.{h}#{n}");
+                n += 1;
+            }
+        }
+        used.insert(name.clone());
+        names.push(name);
+    }
+    names.extend(outcome_columns(join_url).map(str::to_string));
+    names
+        .into_iter()
+        .map(|n| {
+            let mut k = serde_json::to_vec(&n).expect("a string serializes");
+            k.push(b':');
+            k
+        })
+        .collect()
+}
+
+type NumBuf = [u8; 20];
+
+fn itoa_buf() -> NumBuf {
+    [0; 20]
+}
+
+/// `n` in decimal, in `buf`.
+fn itoa(buf: &mut NumBuf, mut n: u64) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+/// A row of an earlier results file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviousRow {
+    /// The `row` column: the input data row it was written for.
+    pub row: u64,
+    /// Line of the results file it was read from.
+    pub line: u64,
+    /// The key column's cell (e.g. the email), injection guard removed; `None`
+    /// when no key column was asked for or found.
+    pub key: Option<String>,
+    pub outcome: Outcome,
+}
+
+/// Streams an earlier results CSV back, one [`PreviousRow`] at a time (for
+/// `--resume`, which can walk it beside the input since both are in row order;
+/// memory does not grow with the file). A last line cut short by a crash is
+/// ignored.
+pub struct ResultsReader {
+    path: PathBuf,
+    rdr: Option<csv::Reader<File>>,
+    input_headers: StringRecord,
+    join_url: bool,
+    width: usize,
+    key: Option<usize>,
+    file_len: u64,
+    ends_with_newline: bool,
+    record: StringRecord,
+    truncated_tail: bool,
+}
+
+/// Removes the CSV-injection guard `'` the writer added.
+pub fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_guard(rest.as_bytes()) => rest,
+        _ => cell,
+    }
+}
+
+impl ResultsReader {
+    /// Opens a results CSV written by [`ResultsWriter`]. `key_header` is the
+    /// header of the key column (e.g. the input's email header), found exactly
+    /// or, failing that, by [`normalize_header`]. An empty file, or one whose
+    /// header line was never finished, reads as no rows.
+    pub fn open(path: &Path, key_header: Option<&str>) -> Result<ResultsReader, InputError> {
+        let io_err = |e: io::Error| {
+            InputError::new(
+                path,
+                format!("cannot read the results file: {e}"),
+                "Check the --out path.",
+            )
+        };
+        let mut file = File::open(path).map_err(io_err)?;
+        let file_len = file.metadata().map_err(io_err)?.len();
+        let mut last = [0u8];
+        if file_len > 0 {
+            file.seek(SeekFrom::Start(file_len - 1)).map_err(io_err)?;
+            file.read_exact(&mut last).map_err(io_err)?;
+            file.seek(SeekFrom::Start(0)).map_err(io_err)?;
+        }
+        let mut reader = ResultsReader {
+            path: path.to_path_buf(),
+            rdr: None,
+            input_headers: StringRecord::new(),
+            join_url: false,
+            width: 0,
+            key: None,
+            file_len,
+            ends_with_newline: last[0] == b'\n',
+            record: StringRecord::new(),
+            truncated_tail: false,
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(file);
+        let mut header = StringRecord::new();
+        let has_header = rdr
+            .read_record(&mut header)
+            .map_err(|e| reader.csv_error(&e, 1))?;
+        if !has_header || rdr.position().byte() == file_len && !reader.ends_with_newline {
+            reader.truncated_tail = has_header;
+            return Ok(reader);
+        }
+        let n = header.len();
+        let tail = |join_url: bool| {
+            let cols: Vec<&str> = outcome_columns(join_url).collect();
+            n > cols.len() && header.iter().skip(n - cols.len()).eq(cols.iter().copied())
+        };
+        let join_url = if tail(true) {
+            true
+        } else if tail(false) {
+            false
+        } else {
+            return Err(not_results(path));
+        };
+        let outcome_len = if join_url { 8 } else { 7 };
+        if &header[0] != ROW_COLUMN {
+            return Err(not_results(path));
+        }
+        reader.input_headers = header.iter().skip(1).take(n - 1 - outcome_len).collect();
+        reader.join_url = join_url;
+        reader.width = n;
+        reader.key = key_header.and_then(|k| {
+            let h = &reader.input_headers;
+            h.iter().position(|x| x == k).or_else(|| {
+                let nk = normalize_header(k);
+                h.iter().position(|x| normalize_header(x) == nk)
+            })
+        });
+        reader.rdr = Some(rdr);
+        Ok(reader)
+    }
+
+    /// The input's headers as recorded (between `row` and `status`): compare
+    /// them with the input's to detect a changed file.
+    pub fn input_headers(&self) -> &StringRecord {
+        &self.input_headers
+    }
+
+    pub fn has_join_url(&self) -> bool {
+        self.join_url
+    }
+
+    /// Record index (in the input) of the key column, when found.
+    pub fn key_index(&self) -> Option<usize> {
+        self.key
+    }
+
+    /// Whether a last line cut short (a crash mid-write) was ignored.
+    pub fn truncated_tail(&self) -> bool {
+        self.truncated_tail
+    }
+
+    /// The next row; `None` at the end.
+    pub fn read(&mut self) -> Result<Option<PreviousRow>, InputError> {
+        let Some(rdr) = self.rdr.as_mut() else {
+            return Ok(None);
+        };
+        let record = &mut self.record;
+        let ok = match rdr.read_record(record) {
+            Ok(ok) => ok,
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                let at_eof = rdr.position().byte() == self.file_len;
+                if at_eof {
+                    self.truncated_tail = true;
+                    return Ok(None);
+                }
+                return Err(self.csv_error(&e, line));
+            }
+        };
+        if !ok {
+            return Ok(None);
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        let at_eof = rdr.position().byte() == self.file_len;
+        if at_eof && (!self.ends_with_newline || record.len() != self.width) {
+            self.truncated_tail = true;
+            return Ok(None);
+        }
+        if record.len() != self.width {
+            return Err(InputError::new(
+                &self.path,
+                format!("expected {} fields, found {}", self.width, record.len()),
+                "The results file was edited or damaged; restore it, or run without --resume.",
+            )
+            .at_line(line));
+        }
+        self.parse(line).map(Some)
+    }
+
+    fn parse(&self, line: u64) -> Result<PreviousRow, InputError> {
+        let r = &self.record;
+        let n = self.width;
+        let outcome_start = n - if self.join_url { 8 } else { 7 };
+        let bad = |index: usize, what: &str| {
+            let name = if index == 0 {
+                ROW_COLUMN
+            } else if index < outcome_start {
+                &self.input_headers[index - 1]
+            } else {
+                outcome_columns(self.join_url)
+                    .nth(index - outcome_start)
+                    .unwrap_or_default()
+            };
+            InputError::new(
+                &self.path,
+                format!("{what} {:?}", &r[index]),
+                "The results file was edited or damaged; restore it, or run without --resume.",
+            )
+            .at_line(line)
+            .at_column(index + 1, Some(name))
+        };
+        let text = |i: usize| -> Option<String> {
+            let c = unguard(&r[i]);
+            (!c.is_empty()).then(|| c.to_string())
+        };
+        let row: u64 = r[0].parse().map_err(|_| bad(0, "not a row number:"))?;
+        let mut i = outcome_start;
+        let status = Status::parse(&r[i]).ok_or_else(|| bad(outcome_start, "not a status:"))?;
+        let zoom_id = text(i + 1);
+        i += 2;
+        let join_url = if self.join_url {
+            i += 1;
+            text(i - 1)
+        } else {
+            None
+        };
+        let http_status = match &r[i] {
+            "" => None,
+            s => Some(s.parse::<u16>().map_err(|_| bad(i, "not an HTTP status:"))?),
+        };
+        let error_code = text(i + 1);
+        let error_message = text(i + 2);
+        let attempts = match &r[i + 3] {
+            "" => 0,
+            s => s
+                .parse::<u32>()
+                .map_err(|_| bad(i + 3, "not a number of attempts:"))?,
+        };
+        let finished_at = DateTime::parse_from_rfc3339(&r[i + 4])
+            .map_err(|_| bad(i + 4, "not an RFC 3339 time:"))?
+            .with_timezone(&Utc);
+        Ok(PreviousRow {
+            row,
+            line,
+            key: self.key.and_then(|k| text(k + 1)),
+            outcome: Outcome {
+                status,
+                zoom_id,
+                join_url,
+                http_status,
+                error_code,
+                error_message,
+                attempts,
+                finished_at,
+            },
+        })
+    }
+
+    fn csv_error(&self, e: &csv::Error, line: u64) -> InputError {
+        let err = InputError::new(
+            &self.path,
+            format!("cannot read the results file: {e}"),
+            "Restore the results file, or run without --resume.",
+        );
+        if line > 0 { err.at_line(line) } else { err }
+    }
+}
+
+fn not_results(path: &Path) -> InputError {
+    InputError::new(
+        path,
+        format!(
+            "this is not a zoombulk results CSV (its header must start with {ROW_COLUMN} and end with {})",
+            outcome_columns(false).collect::<Vec<_>>().join(",")
+        ),
+        "Give --resume the results file of the earlier run (see --out).",
+    )
+    .at_line(1)
+}
+
+/// Reads a whole results CSV (see [`ResultsReader`]; it keeps every row in
+/// memory, so prefer the reader for big files).
+pub fn read_results(path: &Path, key_header: Option<&str>) -> Result<Vec<PreviousRow>, InputError> {
+    let mut reader = ResultsReader::open(path, key_header)?;
+    let mut rows = Vec::new();
+    while let Some(r) = reader.read()? {
+        rows.push(r);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap()
+    }
+
+    fn outcome(status: Status) -> Outcome {
+        Outcome {
+            finished_at: at(),
+            ..Outcome::new(status)
+        }
+    }
+
+    fn headers() -> StringRecord {
+        StringRecord::from(vec!["Email Address", "First Name", "password", "Notes"])
+    }
+
+    fn write(options: ResultsOptions, rows: &[(u64, Vec<&str>, Outcome)]) -> String {
+        let mut w = ResultsWriter::new(Vec::new(), &headers(), options).unwrap();
+        for (row, cells, o) in rows {
+            w.write_row(*row, &StringRecord::from(cells.clone()), o).unwrap();
+        }
+        w.flush().unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
+
+    fn sample() -> Vec<(u64, Vec<&'static str>, Outcome)> {
+        vec![
+            (
+                1,
+                vec!["a@b.co", "Ann", "S3cret!pass", "=HYPERLINK(\"x\")"],
+                Outcome {
+                    zoom_id: Some("-AbC_123".into()),
+                    http_status: Some(201),
+                    attempts: 1,
+                    ..outcome(Status::Created)
+                },
+            ),
+            (
+                2,
+                vec!["bad", "Bo, Jr", "", "+1 555"],
+                Outcome {
+                    finished_at: at(),
+                    ..Outcome::invalid("E_EMAIL", "email \"bad\" has no @; fix it.")
+                },
+            ),
+            (
+                3,
+                vec!["c@d.co", "Cy", "", "@home"],
+                Outcome {
+                    http_status: Some(409),
+                    error_code: Some("1005".into()),
+                    error_message: Some("Email \"c@d.co\" has already been used.".into()),
+                    zoom_id: Some("u3".into()),
+                    attempts: 2,
+                    ..outcome(Status::Exists)
+                },
+            ),
+        ]
+    }
+
+    fn options(format: Format) -> ResultsOptions {
+        ResultsOptions {
+            format,
+            secret_columns: vec![2],
+            ..ResultsOptions::default()
+        }
+    }
+
+    #[test]
+    fn csv_layout_mask_and_injection_guard() {
+        let text = write(options(Format::Csv), &sample());
+        let expected = "\
+row,Email Address,First Name,password,Notes,status,zoom_id,http_status,error_code,error_message,attempts,finished_at
+1,a@b.co,Ann,***,\"'=HYPERLINK(\"\"x\"\")\",created,'-AbC_123,201,,,1,2026-03-04T05:06:07Z
+2,bad,\"Bo, Jr\",,'+1 555,invalid,,,E_EMAIL,\"email \"\"bad\"\" has no @; fix it.\",0,2026-03-04T05:06:07Z
+3,c@d.co,Cy,,'@home,exists,u3,409,1005,\"Email \"\"c@d.co\"\" has already been used.\",2,2026-03-04T05:06:07Z
+";
+        assert_eq!(text, expected);
+        assert!(!text.contains("S3cret"));
+    }
+
+    #[test]
+    fn raw_cells_and_join_url() {
+        let opts = ResultsOptions {
+            raw_cells: true,
+            join_url: true,
+            ..options(Format::Csv)
+        };
+        let mut rows = sample();
+        rows[0].2.join_url = Some("https://zoom.us/w/1?tk=x".into());
+        let text = write(opts, &rows);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "row,Email Address,First Name,password,Notes,status,zoom_id,join_url,http_status,error_code,error_message,attempts,finished_at"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "1,a@b.co,Ann,***,\"=HYPERLINK(\"\"x\"\")\",created,-AbC_123,https://zoom.us/w/1?tk=x,201,,,1,2026-03-04T05:06:07Z"
+        );
+        assert!(lines.next().unwrap().contains(",+1 555,"));
+    }
+
+    #[test]
+    fn every_guarded_start_character() {
+        let h = StringRecord::from(vec!["v"]);
+        for (cell, out) in [
+            ("=1", "'=1"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@a", "'@a"),
+            ("\tx", "'\tx"),
+            ("\rx", "\"'\rx\""),
+            ("a=1", "a=1"),
+            ("'=1", "'=1"),
+            ("", ""),
+        ] {
+            let mut w = ResultsWriter::new(Vec::new(), &h, ResultsOptions::default()).unwrap();
+            w.write_row(1, &StringRecord::from(vec![cell]), &outcome(Status::Skipped))
+                .unwrap();
+            let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+            let rest = &text[text.find('\n').unwrap() + 1..];
+            assert!(rest.starts_with(&format!("1,{out},skipped,")), "{cell:?}: {rest}");
+        }
+    }
+
+    #[test]
+    fn jsonl_keys_in_order_numbers_nulls_no_guard() {
+        let text = write(options(Format::Jsonl), &sample());
+        let first = text.lines().next().unwrap();
+        assert_eq!(
+            first,
+            r#"{"row":1,"Email Address":"a@b.co","First Name":"Ann","password":"***","Notes":"=HYPERLINK(\"x\")","status":"created","zoom_id":"-AbC_123","http_status":201,"error_code":null,"error_message":null,"attempts":1,"finished_at":"2026-03-04T05:06:07Z"}"#
+        );
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(v["row"].is_u64());
+        }
+        assert_eq!(text.lines().count(), 3);
+    }
+
+    #[test]
+    fn jsonl_renames_input_columns_that_clash() {
+        let h = StringRecord::from(vec!["email", "status", "status", "row"]);
+        let opts = ResultsOptions {
+            format: Format::Jsonl,
+            ..ResultsOptions::default()
+        };
+        let mut w = ResultsWriter::new(Vec::new(), &h, opts).unwrap();
+        w.write_row(
+            7,
+            &StringRecord::from(vec!["a@b.co", "inactive", "x", "9"]),
+            &outcome(Status::Updated),
+        )
+        .unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert!(
+            text.starts_with(r#"{"row":7,"email":"a@b.co","input.status":"inactive","input.status#2":"x","input.row":"9","status":"updated""#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn short_records_are_padded() {
+        let text = write(
+            options(Format::Csv),
+            &[(1, vec!["a@b.co"], outcome(Status::Skipped))],
+        );
+        assert!(text.lines().nth(1).unwrap().starts_with("1,a@b.co,,,,skipped,"));
+    }
+
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(bytes: &[u8]) -> TempFile {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let name = format!(
+                "zoombulk-results-{}-{}.csv",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            );
+            let path = std::env::temp_dir().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn round_trip_for_resume() {
+        let rows = sample();
+        let f = TempFile::new(write(options(Format::Csv), &rows).as_bytes());
+        let mut reader = ResultsReader::open(&f.0, Some("email address")).unwrap();
+        assert_eq!(reader.input_headers(), &headers());
+        assert!(!reader.has_join_url());
+        assert_eq!(reader.key_index(), Some(0));
+        let mut got = Vec::new();
+        while let Some(r) = reader.read().unwrap() {
+            got.push(r);
+        }
+        assert!(!reader.truncated_tail());
+        assert_eq!(got.len(), 3);
+        for (prev, (row, cells, o)) in got.iter().zip(&rows) {
+            assert_eq!(prev.row, *row);
+            assert_eq!(prev.key.as_deref(), Some(cells[0]));
+            assert_eq!(&prev.outcome, o);
+        }
+        assert_eq!(got.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3, 4]);
+        // The guard on `-AbC_123` is taken off again.
+        assert_eq!(got[0].outcome.zoom_id.as_deref(), Some("-AbC_123"));
+        assert_eq!(read_results(&f.0, None).unwrap()[2].key, None);
+    }
+
+    #[test]
+    fn round_trip_with_join_url() {
+        let mut rows = sample();
+        rows[0].2.join_url = Some("https://zoom.us/w/1".into());
+        let opts = ResultsOptions {
+            join_url: true,
+            ..options(Format::Csv)
+        };
+        let f = TempFile::new(write(opts, &rows).as_bytes());
+        let got = read_results(&f.0, Some("Email Address")).unwrap();
+        assert_eq!(got[0].outcome.join_url.as_deref(), Some("https://zoom.us/w/1"));
+        assert_eq!(got[1].outcome, rows[1].2);
+    }
+
+    #[test]
+    fn a_last_line_cut_anywhere_is_ignored() {
+        let full = write(options(Format::Csv), &sample());
+        let last_start = full[..full.len() - 1].rfind('\n').unwrap() + 1;
+        for cut in last_start + 1..full.len() {
+            let f = TempFile::new(&full.as_bytes()[..cut]);
+            let mut reader = ResultsReader::open(&f.0, Some("Email Address")).unwrap();
+            let mut n = 0;
+            while reader
+                .read()
+                .unwrap_or_else(|e| panic!("cut at {cut}: {e}"))
+                .is_some()
+            {
+                n += 1;
+            }
+            assert_eq!(n, 2, "cut at {cut}");
+            assert!(reader.truncated_tail(), "cut at {cut}");
+        }
+        // Cut right after a complete line: nothing is lost, nothing ignored.
+        let f = TempFile::new(&full.as_bytes()[..last_start]);
+        assert_eq!(read_results(&f.0, None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn empty_or_half_written_header_reads_as_no_rows() {
+        for bytes in [&b""[..], b"row,Email Add"] {
+            let f = TempFile::new(bytes);
+            let mut reader = ResultsReader::open(&f.0, Some("email")).unwrap();
+            assert_eq!(reader.read().unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn not_a_results_file() {
+        let f = TempFile::new(b"email,first_name\na@b.co,Ann\n");
+        let e = ResultsReader::open(&f.0, None).err().unwrap();
+        assert_eq!(e.line(), Some(1));
+        assert!(e.to_string().contains("not a zoombulk results CSV"), "{e}");
+    }
+
+    #[test]
+    fn damage_in_the_middle_is_an_error_with_line_and_column() {
+        let full = write(options(Format::Csv), &sample());
+        let damaged = full.replacen(",invalid,", ",broken,", 1);
+        let f = TempFile::new(damaged.as_bytes());
+        let mut reader = ResultsReader::open(&f.0, None).unwrap();
+        assert!(reader.read().unwrap().is_some());
+        let e = reader.read().unwrap_err();
+        assert_eq!(
+            (e.line(), e.column(), e.header()),
+            (Some(3), Some(6), Some("status"))
+        );
+        assert!(e.to_string().contains("not a status: \"broken\""), "{e}");
+        let damaged = full.replacen("\n2,bad,", "\n2,bad,x,", 1);
+        let f = TempFile::new(damaged.as_bytes());
+        let mut reader = ResultsReader::open(&f.0, None).unwrap();
+        reader.read().unwrap();
+        assert_eq!(reader.read().unwrap_err().line(), Some(3));
+    }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn opt_text() -> impl Strategy<Value = Option<String>> {
+            prop::option::of("[ -~\t\r\n\"',é]{1,20}")
+        }
+
+        fn any_outcome() -> impl Strategy<Value = Outcome> {
+            (
+                prop::sample::select(Status::ALL.to_vec()),
+                (opt_text(), opt_text(), opt_text(), opt_text()),
+                prop::option::of(100u16..600),
+                any::<u32>(),
+                0i64..4_000_000_000,
+            )
+                .prop_map(
+                    |(status, (zoom_id, join_url, error_code, error_message), http_status, attempts, t)| {
+                        Outcome {
+                            status,
+                            zoom_id,
+                            join_url,
+                            http_status,
+                            error_code,
+                            error_message,
+                            attempts,
+                            finished_at: DateTime::from_timestamp(t, 0).unwrap(),
+                        }
+                    },
+                )
+        }
+
+        /// Values the guard cannot tell apart from guarded ones (`'=…`) are left out.
+        fn unambiguous(s: &str) -> bool {
+            !(s.starts_with('\'') && needs_guard(&s.as_bytes()[1..]))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            #[test]
+            fn what_is_written_is_read_back(
+                rows in prop::collection::vec((prop::collection::vec("[ -~\t\r\n\"',é]{0,12}", 3), any_outcome()), 0..8),
+                join_url in any::<bool>(),
+                raw_cells in any::<bool>(),
+            ) {
+                let h = StringRecord::from(vec!["email", "status", "x"]);
+                let opts = ResultsOptions { join_url, raw_cells, ..ResultsOptions::default() };
+                let mut w = ResultsWriter::new(Vec::new(), &h, opts).unwrap();
+                for (i, (cells, o)) in rows.iter().enumerate() {
+                    w.write_row(i as u64 + 1, &StringRecord::from(cells.clone()), o).unwrap();
+                }
+                let f = TempFile::new(&w.into_inner().unwrap());
+                let got = read_results(&f.0, Some("email")).unwrap();
+                prop_assert_eq!(got.len(), rows.len());
+                for (i, (prev, (cells, o))) in got.iter().zip(&rows).enumerate() {
+                    prop_assert_eq!(prev.row, i as u64 + 1);
+                    let clean = |s: &Option<String>| s.as_deref().is_none_or(unambiguous);
+                    if !raw_cells && clean(&o.zoom_id) && clean(&o.error_code) && clean(&o.error_message) && clean(&o.join_url) && unambiguous(&cells[0]) {
+                        let mut want = o.clone();
+                        if !join_url {
+                            want.join_url = None;
+                        }
+                        prop_assert_eq!(&prev.outcome, &want);
+                        prop_assert_eq!(prev.key.as_deref(), (!cells[0].is_empty()).then_some(cells[0].as_str()));
+                    }
+                }
+            }
+
+            #[test]
+            fn reading_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300), prefix in any::<bool>()) {
+                let mut data = if prefix {
+                    b"row,email,status,zoom_id,http_status,error_code,error_message,attempts,finished_at\n".to_vec()
+                } else {
+                    Vec::new()
+                };
+                data.extend_from_slice(&bytes);
+                let f = TempFile::new(&data);
+                if let Ok(mut r) = ResultsReader::open(&f.0, Some("email")) {
+                    for _ in 0..400 {
+                        match r.read() {
+                            Ok(Some(_)) => {}
+                            Ok(None) => break,
+                            Err(e) => {
+                                prop_assert!(e.line().is_some(), "{}", e);
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unguard_only_strips_the_guard() {
+        assert_eq!(unguard("'=x"), "=x");
+        assert_eq!(unguard("'-1"), "-1");
+        assert_eq!(unguard("'hello"), "'hello");
+        assert_eq!(unguard("'"), "'");
+        assert_eq!(unguard(""), "");
+    }
+
+    #[test]
+    fn itoa_matches_display() {
+        let mut buf = itoa_buf();
+        for n in [0, 1, 9, 10, 99, 100, 12345, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(itoa(&mut buf, n), n.to_string().as_bytes());
+        }
+    }
+}
