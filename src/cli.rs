@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::{exports, jobs};
 use crate::pipeline::RunOptions;
 use crate::pipeline::progress::ProgressMode;
 use crate::pipeline::results::Format;
 use crate::zoom::Plan;
 use crate::zoom::plan::QpsOverride;
+use crate::{exports, jobs};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -57,11 +57,21 @@ pub fn load_profile(path: &Path, profile: Option<&str>, required: bool) -> Resul
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Profile::default()),
-        Err(e) => return Err(RunError::new(format!("{}: cannot read the config file: {e}", path.display()))),
+        Err(e) => {
+            return Err(RunError::new(format!(
+                "{}: cannot read the config file: {e}",
+                path.display()
+            )));
+        }
     };
     check_permissions(path)?;
-    let file: ConfigFile = toml::from_str(&text)
-        .map_err(|e| RunError::new(format!("{}: not a valid config file: {}", path.display(), e.message())))?;
+    let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+        RunError::new(format!(
+            "{}: not a valid config file: {}",
+            path.display(),
+            e.message()
+        ))
+    })?;
     match profile {
         None => Ok(file.default),
         Some(name) => file.profile.get(name).cloned().ok_or_else(|| {
@@ -70,7 +80,11 @@ pub fn load_profile(path: &Path, profile: Option<&str>, required: bool) -> Resul
             RunError::new(format!(
                 "{}: no [profile.{name}] section (profiles there: {})",
                 path.display(),
-                if names.is_empty() { "none".to_string() } else { names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                }
             ))
         }),
     }
@@ -108,7 +122,9 @@ pub fn check_url_scheme(url: &str) -> Result<(), String> {
             Some(url::Host::Domain("localhost")) => Ok(()),
             Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
             Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
-            _ => Err(format!("`{url}`: plain http is refused except to 127.0.0.1, localhost or [::1]; use https")),
+            _ => Err(format!(
+                "`{url}`: plain http is refused except to 127.0.0.1, localhost or [::1]; use https"
+            )),
         },
         other => Err(format!("`{url}`: unsupported scheme `{other}`; use https")),
     }
@@ -133,7 +149,11 @@ impl Settings {
         } else {
             let path = config_path(g.config.as_deref());
             match path {
-                Some(p) => load_profile(&p, g.profile.as_deref(), g.config.is_some() || g.profile.is_some())?,
+                Some(p) => load_profile(
+                    &p,
+                    g.profile.as_deref(),
+                    g.config.is_some() || g.profile.is_some(),
+                )?,
                 None => Profile::default(),
             }
         };
@@ -174,7 +194,10 @@ impl Settings {
                 None => crate::sandbox::start_embedded(&self.rates).await?,
             };
             if !self.quiet {
-                eprintln!("using the built-in Zoom sandbox at {} (no real account is touched)", sandbox.base_url());
+                eprintln!(
+                    "using the built-in Zoom sandbox at {} (no real account is touched)",
+                    sandbox.base_url()
+                );
             }
             let config = ClientConfig {
                 base_url: sandbox.base_url(),
@@ -262,8 +285,22 @@ mod tests {
         let err = load_profile(&path, None, true).unwrap_err();
         assert!(err.0.contains("chmod 600"), "{err}");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(load_profile(&path, None, true).unwrap().client_id.as_deref(), Some("a"));
-        assert_eq!(load_profile(&path, Some("eu"), true).unwrap().client_id.as_deref(), Some("b"));
-        assert!(load_profile(&path, Some("us"), true).unwrap_err().0.contains("profile.us"));
+        assert_eq!(
+            load_profile(&path, None, true).unwrap().client_id.as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            load_profile(&path, Some("eu"), true)
+                .unwrap()
+                .client_id
+                .as_deref(),
+            Some("b")
+        );
+        assert!(
+            load_profile(&path, Some("us"), true)
+                .unwrap_err()
+                .0
+                .contains("profile.us")
+        );
     }
 }

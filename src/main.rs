@@ -31,7 +31,10 @@ fn fatal(e: &RunError) -> ExitCode {
 async fn run(cli: Cli) -> Result<Exit, RunError> {
     let context = || -> Result<Context, RunError> {
         let settings = Settings::from_args(&cli.global)?;
-        Ok(Context { run: cli.global.run_options(settings.rates), settings })
+        Ok(Context {
+            run: cli.global.run_options(settings.rates),
+            settings,
+        })
     };
     match &cli.command {
         Command::Completions { shell } => {
@@ -55,8 +58,12 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
 
 /// Parses `validate KIND`'s trailing words as the checked command's own arguments.
 fn reparse<A: clap::Args>(kind: &ValidateKind, words: &[String]) -> Result<A, RunError> {
-    let name = clap::ValueEnum::to_possible_value(kind).map(|v| v.get_name().to_string()).unwrap_or_default();
-    let command = A::augment_args(clap::Command::new("zoombulk validate").bin_name(format!("zoombulk validate {name}")));
+    let name = clap::ValueEnum::to_possible_value(kind)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    let command = A::augment_args(
+        clap::Command::new("zoombulk validate").bin_name(format!("zoombulk validate {name}")),
+    );
     let matches = command
         .try_get_matches_from(std::iter::once(name).chain(words.iter().cloned()))
         .unwrap_or_else(|e| e.exit());
@@ -72,5 +79,11 @@ fn init_logging(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOMBULK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("zoombulk={level}")));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).without_time().init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .without_time()
+        .init();
 }

@@ -79,7 +79,9 @@ pub async fn start_embedded(rates: &RateTable) -> Result<Sandbox, RunError> {
         seed_recordings: 100,
         ..SandboxConfig::default()
     };
-    Sandbox::start(config).await.map_err(|e| RunError::new(format!("cannot start the sandbox: {e}")))
+    Sandbox::start(config)
+        .await
+        .map_err(|e| RunError::new(format!("cannot start the sandbox: {e}")))
 }
 
 pub async fn serve(args: &Args, global: &GlobalArgs) -> Result<Exit, RunError> {
@@ -124,9 +126,18 @@ pub async fn serve(args: &Args, global: &GlobalArgs) -> Result<Exit, RunError> {
         "  limits/s:      light {} medium {} heavy {}; daily invites {}",
         config.limits.light, config.limits.medium, config.limits.heavy, config.limits.daily_user_invites
     );
-    println!("  try: zoombulk --base-url {} --oauth-url {} --account-id {} --client-id {} --client-secret {} users import samples/users.csv",
-        sandbox.base_url(), sandbox.oauth_url(), config.account_id, config.client_id, config.client_secret);
-    println!("  stats: {}/_sandbox/stats   (Ctrl-C stops)", sandbox.base_url().trim_end_matches("/v2"));
+    println!(
+        "  try: zoombulk --base-url {} --oauth-url {} --account-id {} --client-id {} --client-secret {} users import samples/users.csv",
+        sandbox.base_url(),
+        sandbox.oauth_url(),
+        config.account_id,
+        config.client_id,
+        config.client_secret
+    );
+    println!(
+        "  stats: {}/_sandbox/stats   (Ctrl-C stops)",
+        sandbox.base_url().trim_end_matches("/v2")
+    );
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;
     Ok(Exit::Ok)

@@ -15,7 +15,12 @@ fn seeded() -> SandboxConfig {
         seed_webinars: 3,
         seed_recordings: 120,
         seed: 7,
-        limits: Limits { light: 1000, medium: 1000, heavy: 1000, ..Limits::default() },
+        limits: Limits {
+            light: 1000,
+            medium: 1000,
+            heavy: 1000,
+            ..Limits::default()
+        },
         ..config()
     }
 }
@@ -25,32 +30,78 @@ async fn users_export_matches_the_sandbox_exactly_across_pages() {
     let sandbox = start(seeded()).await;
     let dir = tempdir();
     let out = dir.path().join("users-{date}.csv");
-    let o = zoombulk(&sandbox, &["--qps", "medium=1000", "users", "export", "--out", out.to_str().unwrap()]).await;
+    let o = zoombulk(
+        &sandbox,
+        &[
+            "--qps",
+            "medium=1000",
+            "users",
+            "export",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let path = dir.path().join(format!("users-{today}.csv"));
     let rows = read_results(&path);
-    let expected: Vec<_> = sandbox.store().users().into_iter().filter(|u| u.status == "active").collect();
+    let expected: Vec<_> = sandbox
+        .store()
+        .users()
+        .into_iter()
+        .filter(|u| u.status == "active")
+        .collect();
     assert_eq!(rows.len(), expected.len());
     let ids: HashSet<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
     assert_eq!(ids.len(), rows.len(), "no user twice");
     for u in &expected {
-        let row = rows.iter().find(|r| r["id"] == u.id).expect("every active user exported");
+        let row = rows
+            .iter()
+            .find(|r| r["id"] == u.id)
+            .expect("every active user exported");
         assert_eq!(row["email"], u.email);
         assert_eq!(row["first_name"], u.first_name);
         assert_eq!(row["type"], u.user_type.to_string());
     }
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "no temp file left: {leftovers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn users_export_filters_by_status_and_writes_jsonl_to_stdout() {
     let sandbox = start(seeded()).await;
-    let o = zoombulk(&sandbox, &["--qps", "medium=1000", "--format", "jsonl", "users", "export", "--status", "inactive", "--out", "-"]).await;
+    let o = zoombulk(
+        &sandbox,
+        &[
+            "--qps",
+            "medium=1000",
+            "--format",
+            "jsonl",
+            "users",
+            "export",
+            "--status",
+            "inactive",
+            "--out",
+            "-",
+        ],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let inactive = sandbox.store().users().into_iter().filter(|u| u.status == "inactive").count();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let inactive = sandbox
+        .store()
+        .users()
+        .into_iter()
+        .filter(|u| u.status == "inactive")
+        .count();
     assert!(inactive > 0);
     assert_eq!(lines.len(), inactive);
     assert!(lines.iter().all(|l| l["status"] == "inactive"));
@@ -63,42 +114,116 @@ async fn a_failed_export_leaves_the_previous_file_in_place() {
     let sandbox = start(cfg).await;
     let dir = tempdir();
     let out = write(dir.path(), "users.csv", "previous nightly export\n");
-    let o = zoombulk(&sandbox, &["--max-retries", "1", "users", "export", "--out", out.to_str().unwrap()]).await;
+    let o = zoombulk(
+        &sandbox,
+        &[
+            "--max-retries",
+            "1",
+            "users",
+            "export",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous nightly export\n");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "previous nightly export\n"
+    );
     assert!(stderr(&o).contains("previous file"), "{}", stderr(&o));
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the temp file is cleaned up");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "the temp file is cleaned up"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_page_token_resumes_without_skipping_or_repeating() {
+    // Tokens live 200 ms; a page that meets a 5xx waits out a backoff longer than
+    // that, so the next page's token has expired and the walk must restart.
     let mut cfg = seeded();
-    cfg.page_token_ttl = Duration::from_millis(150);
-    cfg.latency = Duration::from_millis(100);
+    cfg.seed_users = 9_000;
+    cfg.page_token_ttl = Duration::from_millis(200);
+    cfg.fault_rate = 0.3;
+    cfg.seed = 11;
     let sandbox = start(cfg).await;
     let dir = tempdir();
     let out = dir.path().join("u.csv");
-    // Pages of 2000 with 100 ms latency and 150 ms token life: tokens expire between pages
-    // only when the limiter is slow, so force a slow medium rate.
-    let o = zoombulk(&sandbox, &["--qps", "medium=4", "users", "export", "--out", out.to_str().unwrap()]).await;
+    let o = zoombulk(
+        &sandbox,
+        &[
+            "--qps",
+            "medium=1000",
+            "--max-retries",
+            "10",
+            "users",
+            "export",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rows = read_results(&out);
-    let active = sandbox.store().users().into_iter().filter(|u| u.status == "active").count();
-    let ids: HashSet<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
-    assert_eq!((rows.len(), ids.len()), (active, active));
+    let active: HashSet<String> = sandbox
+        .store()
+        .users()
+        .into_iter()
+        .filter(|u| u.status == "active")
+        .map(|u| u.id)
+        .collect();
+    let ids: HashSet<String> = rows.iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(rows.len(), active.len(), "no row written twice");
+    assert_eq!(ids, active, "no row skipped");
+    let stats = sandbox.stats();
+    let expired = stats
+        .requests
+        .get("GET /users")
+        .and_then(|m| m.get("400"))
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        expired > 0,
+        "a page token did expire during the export: {stats:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn registrants_export_matches_the_sandbox() {
     let sandbox = start(seeded()).await;
-    let meeting = sandbox.store().meetings().into_iter().find(|m| !sandbox.store().registrants(m.id).is_empty());
-    let Some(meeting) = meeting else { panic!("the seed has a meeting with registrants") };
+    let meeting = sandbox
+        .store()
+        .meetings()
+        .into_iter()
+        .find(|m| !sandbox.store().registrants(m.id).is_empty());
+    let Some(meeting) = meeting else {
+        panic!("the seed has a meeting with registrants")
+    };
     let expected = sandbox.store().registrants(meeting.id);
-    let o = zoombulk(&sandbox, &["registrants", "export", "--meeting", &meeting.id.to_string(), "--status", "approved", "--out", "-"]).await;
+    let o = zoombulk(
+        &sandbox,
+        &[
+            "registrants",
+            "export",
+            "--meeting",
+            &meeting.id.to_string(),
+            "--status",
+            "approved",
+            "--out",
+            "-",
+        ],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mut reader = csv::Reader::from_reader(o.stdout.as_slice());
     let emails: HashSet<String> = reader.records().map(|r| r.unwrap()[1].to_string()).collect();
-    let approved: HashSet<String> = expected.iter().filter(|r| r.status == "approved").map(|r| r.email.clone()).collect();
+    let approved: HashSet<String> = expected
+        .iter()
+        .filter(|r| r.status == "approved")
+        .map(|r| r.email.clone())
+        .collect();
     assert_eq!(emails, approved);
 }
 
@@ -108,12 +233,34 @@ async fn recordings_export_splits_windows_and_downloads_with_skip_and_checksum()
     let dir = tempdir();
     let out = dir.path().join("rec.csv");
     let archive = dir.path().join("archive");
-    let args = ["--qps", "medium=1000", "recordings", "export", "--from", "-200d", "--to", "today", "--out", out.to_str().unwrap(), "--download", archive.to_str().unwrap()];
+    let args = [
+        "--qps",
+        "medium=1000",
+        "recordings",
+        "export",
+        "--from",
+        "-200d",
+        "--to",
+        "today",
+        "--out",
+        out.to_str().unwrap(),
+        "--download",
+        archive.to_str().unwrap(),
+    ];
     let o = zoombulk(&sandbox, &args).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rows = read_results(&out);
-    let expected_files: usize = sandbox.store().recordings().iter().map(|m| m.recording_files.len()).sum();
-    assert_eq!(rows.len(), expected_files, "every file of every recording across 7 month windows");
+    let expected_files: usize = sandbox
+        .store()
+        .recordings()
+        .iter()
+        .map(|m| m.recording_files.len())
+        .sum();
+    assert_eq!(
+        rows.len(),
+        expected_files,
+        "every file of every recording across 7 month windows"
+    );
     assert!(stderr(&o).contains("month windows"));
     let mut checked = 0;
     for row in &rows {
@@ -141,17 +288,43 @@ async fn recordings_export_splits_windows_and_downloads_with_skip_and_checksum()
     let rows = read_results(&out);
     assert_eq!(rows[0]["download_status"], "skipped");
     assert_eq!(rows[1]["download_status"], "resumed");
-    assert_eq!(std::fs::read(truncated).unwrap(), full, "resumed file is byte-identical");
-    assert_eq!(hex::encode(Sha256::digest(std::fs::read(&first["local_path"]).unwrap())), digest);
+    assert_eq!(
+        std::fs::read(truncated).unwrap(),
+        full,
+        "resumed file is byte-identical"
+    );
+    assert_eq!(
+        hex::encode(Sha256::digest(std::fs::read(&first["local_path"]).unwrap())),
+        digest
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn exports_at_the_right_plan_meet_no_429() {
     let mut cfg = seeded();
     cfg.seed_users = 40;
-    cfg.limits = Limits { light: 30, medium: 20, heavy: 10, ..Limits::default() };
+    cfg.limits = Limits {
+        light: 30,
+        medium: 20,
+        heavy: 10,
+        ..Limits::default()
+    };
     let sandbox = start(cfg).await;
-    let o = zoombulk(&sandbox, &["--plan", "pro", "recordings", "export", "--by-user", "--from", "-60d", "--out", "-"]).await;
+    let o = zoombulk(
+        &sandbox,
+        &[
+            "--plan",
+            "pro",
+            "recordings",
+            "export",
+            "--by-user",
+            "--from",
+            "-60d",
+            "--out",
+            "-",
+        ],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let stats = sandbox.stats();
     assert_eq!(stats.rate_limited.values().sum::<u64>(), 0, "{stats:?}");

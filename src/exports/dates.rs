@@ -32,7 +32,10 @@ pub fn month_windows(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, NaiveDat
     let mut windows = Vec::new();
     let mut start = from;
     while start <= to {
-        let month_later = start.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(to);
+        let month_later = start
+            .checked_add_months(Months::new(1))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(to);
         let end = month_later.min(to);
         windows.push((start, end));
         match end.succ_opt() {
@@ -80,7 +83,10 @@ mod tests {
             assert_eq!(pair[0].1.succ_opt().unwrap(), pair[1].0, "contiguous, no overlap");
         }
         for (a, b) in &w {
-            assert!(a.checked_add_months(Months::new(1)).unwrap() > *b, "{a}..{b} within a month");
+            assert!(
+                a.checked_add_months(Months::new(1)).unwrap() > *b,
+                "{a}..{b} within a month"
+            );
         }
         assert_eq!(month_windows(d("2026-01-01"), d("2026-01-01")).len(), 1);
         assert!(month_windows(d("2026-02-01"), d("2026-01-01")).is_empty());
@@ -88,8 +94,16 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        let now = DateTime::parse_from_rfc3339("2026-11-22T03:04:05Z").unwrap().with_timezone(&Utc);
-        assert_eq!(expand_placeholders("users-{date}.csv", now), "users-2026-11-22.csv");
-        assert_eq!(expand_placeholders("x-{datetime}.csv", now), "x-2026-11-22T030405Z.csv");
+        let now = DateTime::parse_from_rfc3339("2026-11-22T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            expand_placeholders("users-{date}.csv", now),
+            "users-2026-11-22.csv"
+        );
+        assert_eq!(
+            expand_placeholders("x-{datetime}.csv", now),
+            "x-2026-11-22T030405Z.csv"
+        );
     }
 }

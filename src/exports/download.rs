@@ -44,7 +44,13 @@ impl Fetched {
 pub fn safe_component(text: &str) -> String {
     let cleaned: String = text
         .chars()
-        .map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let trimmed = cleaned.trim().trim_matches('.');
     let bounded: String = trimmed.chars().take(100).collect();
@@ -52,29 +58,48 @@ pub fn safe_component(text: &str) -> String {
 }
 
 /// `DIR/<host email>/<yyyy-mm-dd topic id>/<file id>.<ext>`.
-pub fn target_path(dir: &Path, host_email: &str, start_time: &str, topic: &str, meeting_id: &str, file_name: &str) -> PathBuf {
+pub fn target_path(
+    dir: &Path,
+    host_email: &str,
+    start_time: &str,
+    topic: &str,
+    meeting_id: &str,
+    file_name: &str,
+) -> PathBuf {
     let day = start_time.get(..10).unwrap_or("unknown-date");
-    dir.join(safe_component(if host_email.is_empty() { "unknown-host" } else { host_email }))
-        .join(safe_component(&format!("{day} {topic} {meeting_id}")))
-        .join(safe_component(file_name))
+    dir.join(safe_component(if host_email.is_empty() {
+        "unknown-host"
+    } else {
+        host_email
+    }))
+    .join(safe_component(&format!("{day} {topic} {meeting_id}")))
+    .join(safe_component(file_name))
 }
 
 /// Fetches `target`; returns what was done and the file's size on disk.
 pub async fn fetch(client: &Client, target: &Target) -> Result<(Fetched, u64), String> {
     if let Some(size) = target.size {
-        if tokio::fs::metadata(&target.path).await.is_ok_and(|m| m.len() == size) {
+        if tokio::fs::metadata(&target.path)
+            .await
+            .is_ok_and(|m| m.len() == size)
+        {
             return Ok((Fetched::Skipped, size));
         }
     }
     if let Some(parent) = target.path.parent() {
-        tokio::fs::create_dir_all(parent).await.map_err(|e| format!("{}: {e}", parent.display()))?;
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     let part = part_path(&target.path);
     let have = tokio::fs::metadata(&part).await.map(|m| m.len()).unwrap_or(0);
     let mut refreshed = false;
     loop {
         let token = client.bearer().await.map_err(|e| e.to_string())?;
-        let mut request = client.http().get(&target.url).header(AUTHORIZATION, format!("Bearer {}", token.value.expose()));
+        let mut request = client
+            .http()
+            .get(&target.url)
+            .header(AUTHORIZATION, format!("Bearer {}", token.value.expose()));
         if have > 0 {
             request = request.header(RANGE, format!("bytes={have}-"));
         }
@@ -86,30 +111,62 @@ pub async fn fetch(client: &Client, target: &Target) -> Result<(Fetched, u64), S
             continue;
         }
         let (mut file, resumed) = match status {
-            StatusCode::PARTIAL_CONTENT if have > 0 => {
-                (tokio::fs::OpenOptions::new().append(true).open(&part).await.map_err(|e| format!("{}: {e}", part.display()))?, true)
-            }
-            StatusCode::RANGE_NOT_SATISFIABLE if target.size == Some(have) => {
-                (tokio::fs::OpenOptions::new().append(true).open(&part).await.map_err(|e| format!("{}: {e}", part.display()))?, true)
-            }
-            s if s.is_success() => {
-                (tokio::fs::File::create(&part).await.map_err(|e| format!("{}: {e}", part.display()))?, false)
-            }
+            StatusCode::PARTIAL_CONTENT if have > 0 => (
+                tokio::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&part)
+                    .await
+                    .map_err(|e| format!("{}: {e}", part.display()))?,
+                true,
+            ),
+            StatusCode::RANGE_NOT_SATISFIABLE if target.size == Some(have) => (
+                tokio::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&part)
+                    .await
+                    .map_err(|e| format!("{}: {e}", part.display()))?,
+                true,
+            ),
+            s if s.is_success() => (
+                tokio::fs::File::create(&part)
+                    .await
+                    .map_err(|e| format!("{}: {e}", part.display()))?,
+                false,
+            ),
             s => return Err(format!("download answered HTTP {}", s.as_u16())),
         };
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| format!("download broke off: {}; run again to resume", describe(&e)))?;
-            file.write_all(&chunk).await.map_err(|e| format!("{}: {e}", part.display()))?;
+            let chunk =
+                chunk.map_err(|e| format!("download broke off: {}; run again to resume", describe(&e)))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| format!("{}: {e}", part.display()))?;
         }
-        file.flush().await.map_err(|e| format!("{}: {e}", part.display()))?;
+        file.flush()
+            .await
+            .map_err(|e| format!("{}: {e}", part.display()))?;
         drop(file);
-        let len = tokio::fs::metadata(&part).await.map(|m| m.len()).map_err(|e| e.to_string())?;
+        let len = tokio::fs::metadata(&part)
+            .await
+            .map(|m| m.len())
+            .map_err(|e| e.to_string())?;
         if let Some(size) = target.size.filter(|&s| s != len) {
-            return Err(format!("downloaded {len} bytes but Zoom said the file has {size}; run again to resume"));
+            return Err(format!(
+                "downloaded {len} bytes but Zoom said the file has {size}; run again to resume"
+            ));
         }
-        tokio::fs::rename(&part, &target.path).await.map_err(|e| format!("{}: {e}", target.path.display()))?;
-        return Ok((if resumed { Fetched::Resumed } else { Fetched::Downloaded }, len));
+        tokio::fs::rename(&part, &target.path)
+            .await
+            .map_err(|e| format!("{}: {e}", target.path.display()))?;
+        return Ok((
+            if resumed {
+                Fetched::Resumed
+            } else {
+                Fetched::Downloaded
+            },
+            len,
+        ));
     }
 }
 
@@ -125,8 +182,18 @@ mod tests {
 
     #[test]
     fn paths_follow_the_spec_layout_and_are_safe() {
-        let p = target_path(Path::new("/arch"), "ada@example.com", "2026-03-04T10:00:00Z", "Q1 / Review: \"all\"", "8123", "abc.mp4");
-        assert_eq!(p, Path::new("/arch/ada@example.com/2026-03-04 Q1 _ Review_ _all_ 8123/abc.mp4"));
+        let p = target_path(
+            Path::new("/arch"),
+            "ada@example.com",
+            "2026-03-04T10:00:00Z",
+            "Q1 / Review: \"all\"",
+            "8123",
+            "abc.mp4",
+        );
+        assert_eq!(
+            p,
+            Path::new("/arch/ada@example.com/2026-03-04 Q1 _ Review_ _all_ 8123/abc.mp4")
+        );
         assert_eq!(safe_component(".."), "_");
         assert_eq!(safe_component("a\u{0}b"), "a_b");
     }

@@ -46,13 +46,21 @@ impl Table {
     ) -> std::io::Result<Table> {
         let sink = match format {
             Format::Csv => {
-                let mut w = csv::WriterBuilder::new().buffer_capacity(64 * 1024).from_writer(out);
+                let mut w = csv::WriterBuilder::new()
+                    .buffer_capacity(64 * 1024)
+                    .from_writer(out);
                 w.write_record(columns)?;
                 Sink::Csv(Box::new(w))
             }
             Format::Jsonl => Sink::Jsonl(BufWriter::with_capacity(64 * 1024, out)),
         };
-        Ok(Table { columns, sink, raw_cells, rows: 0, progress })
+        Ok(Table {
+            columns,
+            sink,
+            raw_cells,
+            rows: 0,
+            progress,
+        })
     }
 
     /// Writes one row; `cells` are in the order of the export's columns.
@@ -62,7 +70,11 @@ impl Table {
                 if self.raw_cells {
                     w.write_record(cells)?;
                 } else {
-                    w.write_record(cells.iter().map(|c| spreadsheet_safe(c).into_owned().into_bytes()))?;
+                    w.write_record(
+                        cells
+                            .iter()
+                            .map(|c| spreadsheet_safe(c).into_owned().into_bytes()),
+                    )?;
                 }
             }
             Sink::Jsonl(w) => {
@@ -70,7 +82,16 @@ impl Table {
                     .columns
                     .iter()
                     .zip(cells)
-                    .map(|(k, v)| (k.to_string(), if v.is_empty() { Value::Null } else { Value::from(v.as_str()) }))
+                    .map(|(k, v)| {
+                        (
+                            k.to_string(),
+                            if v.is_empty() {
+                                Value::Null
+                            } else {
+                                Value::from(v.as_str())
+                            },
+                        )
+                    })
                     .collect();
                 serde_json::to_writer(&mut *w, &object)?;
                 w.write_all(b"\n")?;
@@ -135,16 +156,25 @@ pub async fn run_export(
     body: impl AsyncFnOnce(&Client, &mut Table) -> Result<Report, ExportError>,
 ) -> Result<Exit, RunError> {
     let now = Utc::now();
-    let out = ctx.run.out.as_ref().map(|p| PathBuf::from(dates::expand_placeholders(&p.to_string_lossy(), now)));
+    let out = ctx
+        .run
+        .out
+        .as_ref()
+        .map(|p| PathBuf::from(dates::expand_placeholders(&p.to_string_lossy(), now)));
     let client = ctx.settings.connect().await?;
-    client.check_credentials().await.map_err(|e| RunError::new(e.to_string()))?;
+    client
+        .check_credentials()
+        .await
+        .map_err(|e| RunError::new(e.to_string()))?;
 
     let (sink, temp, shown): (Box<dyn Write + Send>, Option<tempfile::NamedTempFile>, String) = match &out {
         None => (Box::new(std::io::stdout()), None, "stdout".into()),
         Some(p) if p.as_os_str() == "-" => (Box::new(std::io::stdout()), None, "stdout".into()),
         Some(p) => {
             let temp = temp_beside(p)?;
-            let file = temp.reopen().map_err(|e| RunError::new(format!("{}: {e}", p.display())))?;
+            let file = temp
+                .reopen()
+                .map_err(|e| RunError::new(format!("{}: {e}", p.display())))?;
             (Box::new(file), Some(temp), p.display().to_string())
         }
     };
@@ -171,16 +201,29 @@ pub async fn run_export(
     };
     let rows = rows.map_err(|e| RunError::new(format!("{shown}: {e}")))?;
     if let (Some(temp), Some(path)) = (temp, &out) {
-        temp.persist(path).map_err(|e| RunError::new(format!("{}: cannot move the export into place: {}", path.display(), e.error)))?;
+        temp.persist(path).map_err(|e| {
+            RunError::new(format!(
+                "{}: cannot move the export into place: {}",
+                path.display(),
+                e.error
+            ))
+        })?;
     }
     if !ctx.run.quiet {
         let elapsed = started.elapsed();
-        eprintln!("zoombulk {kind}: {rows} rows in {:.1} s -> {shown}", elapsed.as_secs_f64());
+        eprintln!(
+            "zoombulk {kind}: {rows} rows in {:.1} s -> {shown}",
+            elapsed.as_secs_f64()
+        );
         for line in summary::rate_lines(&client, elapsed).iter().chain(&report.lines) {
             eprintln!("  {line}");
         }
     }
-    Ok(if report.problems > 0 { Exit::RowsNeedAttention } else { Exit::Ok })
+    Ok(if report.problems > 0 {
+        Exit::RowsNeedAttention
+    } else {
+        Exit::Ok
+    })
 }
 
 fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, RunError> {
@@ -188,10 +231,19 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, RunError> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".partial")
         .tempfile_in(&dir)
-        .map_err(|e| RunError::new(format!("{}: cannot create a file in {}: {e}", path.display(), dir.display())))
+        .map_err(|e| {
+            RunError::new(format!(
+                "{}: cannot create a file in {}: {e}",
+                path.display(),
+                dir.display()
+            ))
+        })
 }

@@ -32,10 +32,10 @@ use crate::zoom::{ApiError, Call, Category, Client};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// First day (UTC): YYYY-MM-DD, today, yesterday, -7d, -2w, -1m.
-    #[arg(long, default_value = "yesterday")]
+    #[arg(long, default_value = "yesterday", allow_hyphen_values = true)]
     pub from: String,
     /// Last day (UTC), inclusive.
-    #[arg(long, default_value = "today")]
+    #[arg(long, default_value = "today", allow_hyphen_values = true)]
     pub to: String,
     /// Only this user's recordings (id or email); default all users.
     #[arg(long)]
@@ -86,57 +86,77 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
         return Err(RunError::new(format!("--from {from} is after --to {to}")));
     }
     let windows = month_windows(from, to);
-    run_export(ctx, "recordings export", COLUMNS, async |client, table: &mut Table| {
-        let hosts = hosts(client, args.user.as_deref()).await?;
-        let meetings = meetings(client, args, &hosts, &windows);
-        let mut seen = HashSet::new();
-        let files = meetings
-            .try_filter(|m| std::future::ready(seen.insert(text(m.get("uuid")) + &text(m.get("id")))))
-            .map_ok(|m| stream::iter(file_rows(&m, &hosts, args.download.as_ref()).into_iter().map(Ok::<_, ApiError>)))
-            .try_flatten();
-        let mut rows = std::pin::pin!(
-            files
-                .map(|r| async move {
-                    let (cells, target) = r?;
-                    let outcome = match &target {
-                        Some(t) => Some(download::fetch(client, t).await.map(|(f, n)| (t.path.clone(), f, n))),
-                        None => None,
-                    };
-                    Ok::<_, ApiError>((cells, outcome))
+    run_export(
+        ctx,
+        "recordings export",
+        COLUMNS,
+        async |client, table: &mut Table| {
+            let hosts = hosts(client, args.user.as_deref()).await?;
+            let meetings = meetings(client, args, &hosts, &windows);
+            let mut seen = HashSet::new();
+            let files = meetings
+                .try_filter(|m| std::future::ready(seen.insert(text(m.get("uuid")) + &text(m.get("id")))))
+                .map_ok(|m| {
+                    stream::iter(
+                        file_rows(&m, &hosts, args.download.as_ref())
+                            .into_iter()
+                            .map(Ok::<_, ApiError>),
+                    )
                 })
-                .buffered(usize::from(args.download_concurrency))
-        );
-        let mut report = Report::default();
-        let mut tally: HashMap<&'static str, (u64, u64)> = HashMap::new();
-        while let Some(row) = rows.next().await {
-            let (mut cells, outcome) = row?;
-            match outcome {
-                Some(Ok((path, fetched, bytes))) => {
-                    cells[LOCAL_PATH] = path.display().to_string();
-                    cells[LOCAL_PATH + 1] = bytes.to_string();
-                    cells[LOCAL_PATH + 2] = fetched.as_str().to_string();
-                    let t = tally.entry(fetched.as_str()).or_default();
-                    *t = (t.0 + 1, t.1 + bytes);
+                .try_flatten();
+            let mut rows = std::pin::pin!(
+                files
+                    .map(|r| async move {
+                        let (cells, target) = r?;
+                        let outcome = match &target {
+                            Some(t) => Some(
+                                download::fetch(client, t)
+                                    .await
+                                    .map(|(f, n)| (t.path.clone(), f, n)),
+                            ),
+                            None => None,
+                        };
+                        Ok::<_, ApiError>((cells, outcome))
+                    })
+                    .buffered(usize::from(args.download_concurrency))
+            );
+            let mut report = Report::default();
+            let mut tally: HashMap<&'static str, (u64, u64)> = HashMap::new();
+            while let Some(row) = rows.next().await {
+                let (mut cells, outcome) = row?;
+                match outcome {
+                    Some(Ok((path, fetched, bytes))) => {
+                        cells[LOCAL_PATH] = path.display().to_string();
+                        cells[LOCAL_PATH + 1] = bytes.to_string();
+                        cells[LOCAL_PATH + 2] = fetched.as_str().to_string();
+                        let t = tally.entry(fetched.as_str()).or_default();
+                        *t = (t.0 + 1, t.1 + bytes);
+                    }
+                    Some(Err(message)) => {
+                        cells[LOCAL_PATH + 2] = format!("failed: {message}");
+                        report.problems += 1;
+                    }
+                    None => {}
                 }
-                Some(Err(message)) => {
-                    cells[LOCAL_PATH + 2] = format!("failed: {message}");
-                    report.problems += 1;
-                }
-                None => {}
+                table.row(&cells)?;
             }
-            table.row(&cells)?;
-        }
-        let mut kinds: Vec<_> = tally.into_iter().collect();
-        kinds.sort();
-        for (kind, (files, bytes)) in kinds {
-            report.lines.push(format!("{kind}: {files} files, {bytes} bytes"));
-        }
-        if report.problems > 0 {
-            report.lines.push(format!("{} downloads failed (see download_status); run again to resume them", report.problems));
-        }
-        report.lines.push(format!("{} month windows from {from} to {to}", windows.len()));
-        Ok::<_, ExportError>(report)
-    })
+            let mut kinds: Vec<_> = tally.into_iter().collect();
+            kinds.sort();
+            for (kind, (files, bytes)) in kinds {
+                report.lines.push(format!("{kind}: {files} files, {bytes} bytes"));
+            }
+            if report.problems > 0 {
+                report.lines.push(format!(
+                    "{} downloads failed (see download_status); run again to resume them",
+                    report.problems
+                ));
+            }
+            report
+                .lines
+                .push(format!("{} month windows from {from} to {to}", windows.len()));
+            Ok::<_, ExportError>(report)
+        },
+    )
     .await
 }
 
@@ -144,7 +164,10 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
 async fn hosts(client: &Client, user: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
     let mut map = HashMap::new();
     if let Some(user) = user {
-        let found: Value = client.send(&Call::get(user_path(user), Category::Light)).await?.json()?;
+        let found: Value = client
+            .send(&Call::get(user_path(user), Category::Light))
+            .await?
+            .json()?;
         map.insert(text(found.get("id")), text(found.get("email")));
         return Ok(map);
     }
@@ -176,11 +199,19 @@ fn meetings<'a>(
 ) -> futures::stream::BoxStream<'a, Result<Value, ApiError>> {
     if args.user.is_none() && args.by_user {
         // Per user and window, concurrently under the Medium limiter.
-        let work: Vec<(String, NaiveDate, NaiveDate)> =
-            hosts.keys().flat_map(|id| windows.iter().map(move |(f, t)| (id.clone(), *f, *t))).collect();
+        let work: Vec<(String, NaiveDate, NaiveDate)> = hosts
+            .keys()
+            .flat_map(|id| windows.iter().map(move |(f, t)| (id.clone(), *f, *t)))
+            .collect();
         return stream::iter(work)
             .map(move |(id, f, t)| async move {
-                client.paginate(recordings_call(format!("{}/recordings", user_path(&id)), f, t), "meetings").try_collect::<Vec<_>>().await
+                client
+                    .paginate(
+                        recordings_call(format!("{}/recordings", user_path(&id)), f, t),
+                        "meetings",
+                    )
+                    .try_collect::<Vec<_>>()
+                    .await
             })
             .buffer_unordered(USER_FETCH_CONCURRENCY)
             .map_ok(|ms| stream::iter(ms.into_iter().map(Ok)))
@@ -198,10 +229,18 @@ fn meetings<'a>(
 }
 
 /// One row (and download target) per file of a recording meeting.
-fn file_rows(meeting: &Value, hosts: &HashMap<String, String>, dir: Option<&PathBuf>) -> Vec<(Vec<String>, Option<Target>)> {
+fn file_rows(
+    meeting: &Value,
+    hosts: &HashMap<String, String>,
+    dir: Option<&PathBuf>,
+) -> Vec<(Vec<String>, Option<Target>)> {
     let host_id = text(meeting.get("host_id"));
     let host_email = hosts.get(&host_id).cloned().unwrap_or_default();
-    let files = meeting.get("recording_files").and_then(Value::as_array).cloned().unwrap_or_default();
+    let files = meeting
+        .get("recording_files")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     files
         .iter()
         .enumerate()
@@ -235,8 +274,16 @@ fn file_rows(meeting: &Value, hosts: &HashMap<String, String>, dir: Option<&Path
             ];
             let target = dir.filter(|_| !download_url.is_empty()).map(|dir| {
                 // CC and TIMELINE files come without an id: name them by type and position.
-                let stem = if file_id.is_empty() { format!("{}-{}", file_type.to_lowercase(), i + 1) } else { file_id.clone() };
-                let ext = if extension.is_empty() { file_type.to_lowercase() } else { extension.to_lowercase() };
+                let stem = if file_id.is_empty() {
+                    format!("{}-{}", file_type.to_lowercase(), i + 1)
+                } else {
+                    file_id.clone()
+                };
+                let ext = if extension.is_empty() {
+                    file_type.to_lowercase()
+                } else {
+                    extension.to_lowercase()
+                };
                 Target {
                     url: download_url.clone(),
                     path: download::target_path(
@@ -257,7 +304,9 @@ fn file_rows(meeting: &Value, hosts: &HashMap<String, String>, dir: Option<&Path
 
 /// The URL without an `access_token` query parameter.
 pub fn without_token(url: &str) -> String {
-    let Ok(mut parsed) = url::Url::parse(url) else { return url.to_string() };
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
     let kept: Vec<(String, String)> = parsed
         .query_pairs()
         .filter(|(k, _)| !k.eq_ignore_ascii_case("access_token"))
@@ -277,8 +326,17 @@ mod tests {
 
     #[test]
     fn download_urls_lose_their_token() {
-        assert_eq!(without_token("https://zoom.us/rec/download/abc?access_token=SECRET"), "https://zoom.us/rec/download/abc");
-        assert_eq!(without_token("https://zoom.us/rec/download/abc?x=1&access_token=S"), "https://zoom.us/rec/download/abc?x=1");
-        assert_eq!(without_token("https://zoom.us/rec/download/abc"), "https://zoom.us/rec/download/abc");
+        assert_eq!(
+            without_token("https://zoom.us/rec/download/abc?access_token=SECRET"),
+            "https://zoom.us/rec/download/abc"
+        );
+        assert_eq!(
+            without_token("https://zoom.us/rec/download/abc?x=1&access_token=S"),
+            "https://zoom.us/rec/download/abc?x=1"
+        );
+        assert_eq!(
+            without_token("https://zoom.us/rec/download/abc"),
+            "https://zoom.us/rec/download/abc"
+        );
     }
 }

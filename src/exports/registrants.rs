@@ -13,13 +13,12 @@ use crate::zoom::{Call, Category};
 /// Columns: id, email, first_name, last_name, status, create_time, join_url, the
 /// address and profile fields, and custom_questions as `title=value` joined by `;`.
 #[derive(Debug, clap::Args)]
-#[group(required = true, multiple = false, id = "event")]
 pub struct Args {
     /// The meeting whose registrants to export.
-    #[arg(long, group = "event")]
+    #[arg(long, conflicts_with = "webinar", required_unless_present = "webinar")]
     pub meeting: Option<u64>,
     /// The webinar whose registrants to export.
-    #[arg(long, group = "event")]
+    #[arg(long)]
     pub webinar: Option<u64>,
     /// Which registrants: approved (Zoom's default), pending or denied.
     #[arg(long, value_parser = ["approved", "pending", "denied"])]
@@ -70,18 +69,23 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
         (None, Some(id)) => format!("/webinars/{id}/registrants"),
         (None, None) => return Err(RunError::new("give --meeting ID or --webinar ID")),
     };
-    run_export(ctx, "registrants export", COLUMNS, async |client, table: &mut Table| {
-        let mut call = Call::get(path, Category::Medium).query("page_size", "300");
-        if let Some(status) = &args.status {
-            call = call.query("status", status.clone());
-        }
-        let mut registrants = std::pin::pin!(client.paginate(call, "registrants"));
-        while let Some(r) = registrants.try_next().await? {
-            let mut row = cells(&r, &COLUMNS[..COLUMNS.len() - 1]);
-            row.push(custom_questions(&r));
-            table.row(&row)?;
-        }
-        Ok::<_, ExportError>(Report::default())
-    })
+    run_export(
+        ctx,
+        "registrants export",
+        COLUMNS,
+        async |client, table: &mut Table| {
+            let mut call = Call::get(path, Category::Medium).query("page_size", "300");
+            if let Some(status) = &args.status {
+                call = call.query("status", status.clone());
+            }
+            let mut registrants = std::pin::pin!(client.paginate(call, "registrants"));
+            while let Some(r) = registrants.try_next().await? {
+                let mut row = cells(&r, &COLUMNS[..COLUMNS.len() - 1]);
+                row.push(custom_questions(&r));
+                table.row(&row)?;
+            }
+            Ok::<_, ExportError>(Report::default())
+        },
+    )
     .await
 }

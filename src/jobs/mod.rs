@@ -12,8 +12,8 @@ use csv::StringRecord;
 use crate::config::Settings;
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
-use crate::pipeline::{Exit, RunError, RunOptions, open_input, run_job, validate_only};
 use crate::pipeline::outcome::{Outcome, Status};
+use crate::pipeline::{Exit, RunError, RunOptions, open_input, run_job, validate_only};
 use crate::validate::FieldError;
 use crate::zoom::{ApiError, Category, Client};
 
@@ -121,8 +121,18 @@ pub fn outcome_for_error(err: &ApiError) -> Result<Outcome, Fatal> {
             error_message: Some(message.clone()),
             ..Outcome::new(Status::Failed)
         },
-        ApiError::DailyLimit { reset_at, message, status, scope, .. } => Outcome {
-            error_code: Some(if status.is_some() { "429".into() } else { "E_DAILY_LIMIT".into() }),
+        ApiError::DailyLimit {
+            reset_at,
+            message,
+            status,
+            scope,
+            ..
+        } => Outcome {
+            error_code: Some(if status.is_some() {
+                "429".into()
+            } else {
+                "E_DAILY_LIMIT".into()
+            }),
             error_message: Some(format!(
                 "{message} Not sent: Zoom's daily limit for {scope} is used up; re-run with --resume after {}.",
                 reset_text(*reset_at)

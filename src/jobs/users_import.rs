@@ -45,12 +45,42 @@ pub fn validate(args: &Args) -> Result<Exit, RunError> {
 const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::required(
         "email",
-        &["email address", "e-mail", "e-mail address", "mail", "work email", "email id", "primary email", "user email"],
+        &[
+            "email address",
+            "e-mail",
+            "e-mail address",
+            "mail",
+            "work email",
+            "email id",
+            "primary email",
+            "user email",
+        ],
     ),
-    ColumnSpec::optional("first_name", &["first name", "firstname", "given name", "forename", "legal first name"]),
-    ColumnSpec::optional("last_name", &["last name", "lastname", "surname", "family name", "legal last name"]),
+    ColumnSpec::optional(
+        "first_name",
+        &[
+            "first name",
+            "firstname",
+            "given name",
+            "forename",
+            "legal first name",
+        ],
+    ),
+    ColumnSpec::optional(
+        "last_name",
+        &[
+            "last name",
+            "lastname",
+            "surname",
+            "family name",
+            "legal last name",
+        ],
+    ),
     ColumnSpec::optional("display_name", &["display name", "full name"]),
-    ColumnSpec::optional("type", &["user type", "license type", "licence type", "license", "licence"]),
+    ColumnSpec::optional(
+        "type",
+        &["user type", "license type", "licence type", "license", "licence"],
+    ),
     ColumnSpec::optional("action", &["create action"]),
     ColumnSpec::optional("password", &["initial password"]),
 ];
@@ -76,7 +106,8 @@ pub struct UserRow {
 impl UsersImport {
     pub fn new(input: &InputFile, args: &Args) -> Result<UsersImport, String> {
         let default_action = validate::create_action(&args.action).map_err(|e| e.message)?;
-        let default_type = validate::user_type(&args.user_type).map_err(|e| format!("--type: {}", e.message))?;
+        let default_type =
+            validate::user_type(&args.user_type).map_err(|e| format!("--type: {}", e.message))?;
         Ok(UsersImport {
             email: input.column("email"),
             first_name: input.column("first_name"),
@@ -154,7 +185,14 @@ impl Job for UsersImport {
     }
 
     fn planned_calls(&self, record: &StringRecord, row: &UserRow) -> Vec<(Category, String)> {
-        vec![(Category::Light, format!("POST /users action={} {}", row.action.as_str(), cell(record, self.email)))]
+        vec![(
+            Category::Light,
+            format!(
+                "POST /users action={} {}",
+                row.action.as_str(),
+                cell(record, self.email)
+            ),
+        )]
     }
 
     fn secret_columns(&self) -> Vec<usize> {

@@ -17,13 +17,28 @@ pub struct ColumnSpec {
 
 impl ColumnSpec {
     pub const fn required(name: &'static str, aliases: &'static [&'static str]) -> ColumnSpec {
-        ColumnSpec { name, aliases, required: true, prefix: false }
+        ColumnSpec {
+            name,
+            aliases,
+            required: true,
+            prefix: false,
+        }
     }
     pub const fn optional(name: &'static str, aliases: &'static [&'static str]) -> ColumnSpec {
-        ColumnSpec { name, aliases, required: false, prefix: false }
+        ColumnSpec {
+            name,
+            aliases,
+            required: false,
+            prefix: false,
+        }
     }
     pub const fn prefix(name: &'static str) -> ColumnSpec {
-        ColumnSpec { name, aliases: &[], required: false, prefix: true }
+        ColumnSpec {
+            name,
+            aliases: &[],
+            required: false,
+            prefix: true,
+        }
     }
 }
 

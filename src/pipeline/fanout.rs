@@ -49,7 +49,8 @@ pub struct Fanout<'a, J: Job> {
 }
 
 type Batch<R> = Vec<(u64, StringRecord, R)>;
-type InFlight<'f> = Pin<Box<dyn Future<Output = (Vec<(u64, StringRecord)>, Result<Vec<Outcome>, Fatal>)> + Send + 'f>>;
+type InFlight<'f> =
+    Pin<Box<dyn Future<Output = (Vec<(u64, StringRecord)>, Result<Vec<Outcome>, Fatal>)> + Send + 'f>>;
 
 impl<J: Job> Fanout<'_, J> {
     pub async fn run<W: std::io::Write>(
@@ -77,7 +78,8 @@ impl<J: Job> Fanout<'_, J> {
         loop {
             let stopping = self.stop.is_cancelled() || fatal.is_some();
             // Read and dispatch while there is room in flight and in the window.
-            while !eof && !stopping && in_flight.len() < concurrency && next_to_read - next_to_write < window {
+            while !eof && !stopping && in_flight.len() < concurrency && next_to_read - next_to_write < window
+            {
                 let Some(pos) = records.read(&mut record)? else {
                     eof = true;
                     break;
@@ -94,7 +96,11 @@ impl<J: Job> Fanout<'_, J> {
                         finished.insert(pos.row, (record.clone(), invalid));
                     }
                     Ok(row) => {
-                        let key = if max_batch > 1 { self.job.batch_key(&record, &row) } else { None };
+                        let key = if max_batch > 1 {
+                            self.job.batch_key(&record, &row)
+                        } else {
+                            None
+                        };
                         if !batch.is_empty() && (key.is_none() || key != batch_key) {
                             in_flight.push(self.dispatch(std::mem::take(&mut batch)));
                         }
@@ -128,7 +134,10 @@ impl<J: Job> Fanout<'_, J> {
                 writer.flush()?;
             }
 
-            if in_flight.is_empty() && batch.is_empty() && (eof || self.stop.is_cancelled() || fatal.is_some()) {
+            if in_flight.is_empty()
+                && batch.is_empty()
+                && (eof || self.stop.is_cancelled() || fatal.is_some())
+            {
                 break;
             }
             if in_flight.is_empty() {
@@ -157,8 +166,10 @@ impl<J: Job> Fanout<'_, J> {
     }
 
     fn dispatch<'f>(&'f self, batch: Batch<J::Row>) -> InFlight<'f> {
-        let (keys, rows): (Vec<(u64, StringRecord)>, Vec<J::Row>) =
-            batch.into_iter().map(|(row, record, parsed)| ((row, record), parsed)).unzip();
+        let (keys, rows): (Vec<(u64, StringRecord)>, Vec<J::Row>) = batch
+            .into_iter()
+            .map(|(row, record, parsed)| ((row, record), parsed))
+            .unzip();
         let expected = keys.len();
         Box::pin(async move {
             let paired = keys.iter().map(|(_, record)| record).zip(rows).collect();

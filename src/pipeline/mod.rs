@@ -75,7 +75,10 @@ pub fn results_path(input: &Path, out: Option<&Path>, format: Format) -> PathBuf
     if let Some(out) = out {
         return out.to_path_buf();
     }
-    let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into());
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into());
     let ext = match format {
         Format::Csv => "csv",
         Format::Jsonl => "jsonl",
@@ -85,7 +88,11 @@ pub fn results_path(input: &Path, out: Option<&Path>, format: Format) -> PathBuf
 
 /// Concurrency that reaches the limit at ~0.5 s per request, within sane bounds.
 pub fn auto_concurrency(client: &Client) -> usize {
-    let fastest = Category::ALL.iter().map(|&c| client.rates().get(c)).max().unwrap_or(10);
+    let fastest = Category::ALL
+        .iter()
+        .map(|&c| client.rates().get(c))
+        .max()
+        .unwrap_or(10);
     (fastest as usize / 2).clamp(4, 64)
 }
 
@@ -94,7 +101,11 @@ pub fn open_input<J: Job>(path: &Path) -> Result<InputFile, RunError> {
     let input = InputFile::open(path, J::columns()).map_err(|e| RunError::new(e.to_string()))?;
     let unknown = input.unknown_columns();
     if !unknown.is_empty() {
-        tracing::warn!("columns not used by {} (carried through to the results): {}", J::KIND, unknown.join(", "));
+        tracing::warn!(
+            "columns not used by {} (carried through to the results): {}",
+            J::KIND,
+            unknown.join(", ")
+        );
     }
     Ok(input)
 }
@@ -104,19 +115,44 @@ pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<Exit, RunErro
     let pre = Preflight::run(job, input).map_err(|e| RunError::new(e.to_string()))?;
     let mut stdout = std::io::stdout().lock();
     for p in &pre.problems {
-        let _ = writeln!(stdout, "{}: row {} (line {}): {}: {}", input.path.display(), p.pos.row, p.pos.line, p.code, p.message);
+        let _ = writeln!(
+            stdout,
+            "{}: row {} (line {}): {}: {}",
+            input.path.display(),
+            p.pos.row,
+            p.pos.line,
+            p.code,
+            p.message
+        );
     }
     if pre.invalid > pre.problems.len() as u64 {
-        let _ = writeln!(stdout, "... and {} more invalid rows", pre.invalid - pre.problems.len() as u64);
+        let _ = writeln!(
+            stdout,
+            "... and {} more invalid rows",
+            pre.invalid - pre.problems.len() as u64
+        );
     }
     eprintln!("{}", describe_preflight(&pre));
-    Ok(if pre.invalid > 0 { Exit::RowsNeedAttention } else { Exit::Ok })
+    Ok(if pre.invalid > 0 {
+        Exit::RowsNeedAttention
+    } else {
+        Exit::Ok
+    })
 }
 
 fn describe_preflight(pre: &Preflight) -> String {
-    let mut line = format!("{} rows: {} valid, {} invalid", pre.rows, pre.rows - pre.invalid, pre.invalid);
+    let mut line = format!(
+        "{} rows: {} valid, {} invalid",
+        pre.rows,
+        pre.rows - pre.invalid,
+        pre.invalid
+    );
     if !pre.invalid_by_code.is_empty() {
-        let codes: Vec<String> = pre.invalid_by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        let codes: Vec<String> = pre
+            .invalid_by_code
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect();
         line.push_str(&format!(" ({})", codes.join(", ")));
     }
     line
@@ -138,34 +174,61 @@ where
     }
     if opts.strict && pre.invalid > 0 {
         for p in &pre.problems {
-            eprintln!("row {} (line {}): {}: {}", p.pos.row, p.pos.line, p.code, p.message);
+            eprintln!(
+                "row {} (line {}): {}: {}",
+                p.pos.row, p.pos.line, p.code, p.message
+            );
         }
         eprintln!("{}", describe_preflight(&pre));
-        eprintln!("--strict: nothing was sent; fix the rows above (or drop --strict to send the valid rows).");
+        eprintln!(
+            "--strict: nothing was sent; fix the rows above (or drop --strict to send the valid rows)."
+        );
         return Ok(Exit::RowsNeedAttention);
     }
     let client = connect().await?;
-    client.check_credentials().await.map_err(|e| RunError::new(e.to_string()))?;
+    client
+        .check_credentials()
+        .await
+        .map_err(|e| RunError::new(e.to_string()))?;
 
     let out_path = results_path(&input.path, opts.out.as_deref(), opts.format);
     let to_stdout = out_path.as_os_str() == "-";
     let mut prior = match (opts.resume, to_stdout) {
         (false, _) => None,
-        (true, true) => return Err(RunError::new("--resume needs a results file: give --out PATH, not -")),
+        (true, true) => {
+            return Err(RunError::new(
+                "--resume needs a results file: give --out PATH, not -",
+            ));
+        }
         (true, false) if opts.format == Format::Jsonl => {
             return Err(RunError::new("--resume reads CSV results; run with --format csv"));
         }
-        (true, false) => Prior::open(&out_path, &input.headers, J::has_join_url(), J::columns().iter().position(|c| c.required).and_then(|i| input.column(J::columns()[i].name)))
-            .map_err(|e| RunError::new(e.to_string()))?,
+        (true, false) => Prior::open(
+            &out_path,
+            &input.headers,
+            J::columns()
+                .iter()
+                .find(|c| c.required)
+                .and_then(|c| input.column(c.name)),
+        )
+        .map_err(|e| RunError::new(e.to_string()))?,
     };
     // A resumed run writes beside the old results and replaces them at the end, so
     // a crash during it leaves the previous results intact.
-    let write_path = if prior.is_some() { temp_beside(&out_path) } else { out_path.clone() };
+    let write_path = if prior.is_some() {
+        temp_beside(&out_path)
+    } else {
+        out_path.clone()
+    };
     let sink: Box<dyn Write + Send> = if to_stdout {
         Box::new(std::io::stdout())
     } else {
-        let file = File::create(&write_path)
-            .map_err(|e| RunError::new(format!("{}: cannot write the results file: {e}", write_path.display())))?;
+        let file = File::create(&write_path).map_err(|e| {
+            RunError::new(format!(
+                "{}: cannot write the results file: {e}",
+                write_path.display()
+            ))
+        })?;
         Box::new(BufWriter::with_capacity(64 * 1024, file))
     };
     let options = ResultsOptions {
@@ -190,7 +253,9 @@ where
         concurrency: opts.concurrency.unwrap_or_else(|| auto_concurrency(&client)),
         stop: stop.clone(),
     };
-    let ending = fanout.run(&mut writer, &mut tally, &progress, prior.as_mut()).await;
+    let ending = fanout
+        .run(&mut writer, &mut tally, &progress, prior.as_mut())
+        .await;
     signals.abort();
     progress.finish();
     let flushed = writer.flush();
@@ -198,12 +263,23 @@ where
     let ending = ending.map_err(|e| RunError::new(e.to_string()))?;
     flushed.map_err(|e| RunError::new(format!("{}: {e}", write_path.display())))?;
     if write_path != out_path {
-        std::fs::rename(&write_path, &out_path)
-            .map_err(|e| RunError::new(format!("{}: cannot replace the results file: {e}", out_path.display())))?;
+        std::fs::rename(&write_path, &out_path).map_err(|e| {
+            RunError::new(format!(
+                "{}: cannot replace the results file: {e}",
+                out_path.display()
+            ))
+        })?;
     }
-    let shown = if to_stdout { "stdout".to_string() } else { out_path.display().to_string() };
+    let shown = if to_stdout {
+        "stdout".to_string()
+    } else {
+        out_path.display().to_string()
+    };
     if !opts.quiet || !matches!(ending, Ending::Complete) {
-        eprint!("{}", summary::render(J::KIND, &tally, started.elapsed(), Some(&client), &shown));
+        eprint!(
+            "{}",
+            summary::render(J::KIND, &tally, started.elapsed(), Some(&client), &shown)
+        );
         if let Some(p) = &prior {
             eprintln!("  resumed: {} done rows kept from the previous results", p.kept);
         }
@@ -220,7 +296,10 @@ where
 }
 
 fn temp_beside(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.resume-{}", std::process::id()))
 }
 
@@ -260,10 +339,17 @@ async fn wait_for_signal() {
 
 fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOptions) -> Exit {
     use csv::StringRecord;
-    eprintln!("dry run of {} on {}: nothing is sent", J::KIND, input.path.display());
+    eprintln!(
+        "dry run of {} on {}: nothing is sent",
+        J::KIND,
+        input.path.display()
+    );
     eprintln!("  {}", describe_preflight(pre));
     for p in pre.problems.iter().take(10) {
-        eprintln!("  row {} (line {}): {}: {}", p.pos.row, p.pos.line, p.code, p.message);
+        eprintln!(
+            "  row {} (line {}): {}: {}",
+            p.pos.row, p.pos.line, p.code, p.message
+        );
     }
     // A preview of the first requests (secrets never shown: planned calls carry none).
     if let Ok(mut records) = input.records() {
@@ -286,12 +372,22 @@ fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOption
     for (category, n) in &pre.planned {
         eprintln!("  {n} {category} requests at {}/s", opts.rates.get(*category));
     }
-    eprintln!("  estimated run time at the plan's rate limit: {:.0} s", estimate(&pre.planned, &opts.rates).as_secs_f64().ceil());
-    if pre.invalid > 0 { Exit::RowsNeedAttention } else { Exit::Ok }
+    eprintln!(
+        "  estimated run time at the plan's rate limit: {:.0} s",
+        estimate(&pre.planned, &opts.rates).as_secs_f64().ceil()
+    );
+    if pre.invalid > 0 {
+        Exit::RowsNeedAttention
+    } else {
+        Exit::Ok
+    }
 }
 
 /// Estimated time to send `planned` requests at `rates`.
-pub fn estimate(planned: &std::collections::BTreeMap<Category, u64>, rates: &crate::zoom::RateTable) -> Duration {
+pub fn estimate(
+    planned: &std::collections::BTreeMap<Category, u64>,
+    rates: &crate::zoom::RateTable,
+) -> Duration {
     planned
         .iter()
         .map(|(&c, &n)| Duration::from_secs_f64(n as f64 / f64::from(rates.get(c).max(1))))

@@ -80,13 +80,19 @@ impl Preflight {
         self.invalid += 1;
         *self.invalid_by_code.entry(e.code).or_default() += 1;
         if self.problems.len() < PROBLEMS_KEPT {
-            self.problems.push(Problem { pos, code: e.code, message: e.message });
+            self.problems.push(Problem {
+                pos,
+                code: e.code,
+                message: e.message,
+            });
         }
     }
 
     /// The second pass's verdict on a row: the parsed row, or its `invalid` outcome.
     pub fn check<J: Job>(&self, job: &J, record: &StringRecord, row: u64) -> Result<J::Row, Outcome> {
-        let parsed = job.parse(record).map_err(|e| Outcome::invalid(e.code, e.message))?;
+        let parsed = job
+            .parse(record)
+            .map_err(|e| Outcome::invalid(e.code, e.message))?;
         if let Some(hash) = key_hash(job, record, &parsed) {
             match self.first_row_of_key.get(&hash) {
                 Some(&first) if first != row => {

@@ -32,24 +32,48 @@ impl Tally {
 
     /// Rows that need attention: the run exits 3 when there are any.
     pub fn not_done(&self) -> u64 {
-        self.by_status.iter().filter(|(s, _)| !s.is_done()).map(|(_, n)| n).sum()
+        self.by_status
+            .iter()
+            .filter(|(s, _)| !s.is_done())
+            .map(|(_, n)| n)
+            .sum()
     }
 
     pub fn statuses_line(&self) -> String {
-        let parts: Vec<String> = self.by_status.iter().map(|(s, n)| format!("{} {n}", s.as_str())).collect();
-        if parts.is_empty() { "no rows".into() } else { parts.join(", ") }
+        let parts: Vec<String> = self
+            .by_status
+            .iter()
+            .map(|(s, n)| format!("{} {n}", s.as_str()))
+            .collect();
+        if parts.is_empty() {
+            "no rows".into()
+        } else {
+            parts.join(", ")
+        }
     }
 
     pub fn codes_line(&self) -> Option<String> {
         if self.by_code.is_empty() {
             return None;
         }
-        Some(self.by_code.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "))
+        Some(
+            self.by_code
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
     }
 }
 
 /// The summary printed at the end of a bulk write.
-pub fn render(kind: &str, tally: &Tally, elapsed: Duration, client: Option<&Client>, results: &str) -> String {
+pub fn render(
+    kind: &str,
+    tally: &Tally,
+    elapsed: Duration,
+    client: Option<&Client>,
+    results: &str,
+) -> String {
     let mut out = String::new();
     let secs = elapsed.as_secs_f64();
     let _ = writeln!(out, "zoombulk {kind}: {} rows in {secs:.1} s", tally.rows());

@@ -85,7 +85,11 @@ pub struct Auth {
 
 impl Auth {
     pub fn new(credentials: Credentials, http: reqwest::Client) -> Auth {
-        Auth { credentials, http, current: Mutex::new(None) }
+        Auth {
+            credentials,
+            http,
+            current: Mutex::new(None),
+        }
     }
 
     /// The token to send now; fetches one if there is none or it is about to expire.
@@ -121,11 +125,19 @@ impl Auth {
     async fn fetch(&self, generation: u64) -> Result<Token, ApiError> {
         let (oauth_url, account_id, client_id, client_secret) = match &self.credentials {
             Credentials::Static(value) => {
-                return Ok(Token { value: value.clone(), generation, api_url: None, refresh_at: None });
+                return Ok(Token {
+                    value: value.clone(),
+                    generation,
+                    api_url: None,
+                    refresh_at: None,
+                });
             }
-            Credentials::ServerToServer { oauth_url, account_id, client_id, client_secret } => {
-                (oauth_url, account_id, client_id, client_secret)
-            }
+            Credentials::ServerToServer {
+                oauth_url,
+                account_id,
+                client_id,
+                client_secret,
+            } => (oauth_url, account_id, client_id, client_secret),
         };
         let basic = base64::engine::general_purpose::STANDARD
             .encode(format!("{client_id}:{}", client_secret.expose()));
@@ -134,7 +146,10 @@ impl Auth {
             .http
             .post(oauth_url)
             .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
-            .form(&[("grant_type", "account_credentials"), ("account_id", account_id.as_str())])
+            .form(&[
+                ("grant_type", "account_credentials"),
+                ("account_id", account_id.as_str()),
+            ])
             .send()
             .await
             .map_err(|e| ApiError::Auth {
@@ -142,11 +157,17 @@ impl Auth {
             })?;
         let status = response.status();
         let body = response.bytes().await.map_err(|e| ApiError::Auth {
-            message: format!("the OAuth endpoint {oauth_url} broke off its answer: {}", describe(&e)),
+            message: format!(
+                "the OAuth endpoint {oauth_url} broke off its answer: {}",
+                describe(&e)
+            ),
         })?;
         if !status.is_success() {
             let err: OAuthError = serde_json::from_slice(&body).unwrap_or_default();
-            let reason = err.reason.or(err.error).unwrap_or_else(|| "no reason given".into());
+            let reason = err
+                .reason
+                .or(err.error)
+                .unwrap_or_else(|| "no reason given".into());
             return Err(ApiError::Auth {
                 message: format!(
                     "Zoom refused the Server-to-Server OAuth credentials (HTTP {}): {reason}. \
@@ -190,5 +211,9 @@ pub fn describe(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    if detail.is_empty() { kind.to_string() } else { format!("{kind} ({detail})") }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({detail})")
+    }
 }

@@ -50,7 +50,14 @@ pub struct Call {
 
 impl Call {
     pub fn new(method: Method, path: impl Into<String>, category: Category) -> Call {
-        Call { method, path: path.into(), query: Vec::new(), body: None, category, daily_scope: None }
+        Call {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            category,
+            daily_scope: None,
+        }
     }
     pub fn get(path: impl Into<String>, category: Category) -> Call {
         Call::new(Method::GET, path, category)
@@ -190,7 +197,9 @@ impl Client {
     }
 
     fn daily_key(call: &Call) -> String {
-        call.daily_scope.map(str::to_string).unwrap_or_else(|| call.category.to_string())
+        call.daily_scope
+            .map(str::to_string)
+            .unwrap_or_else(|| call.category.to_string())
     }
 
     fn check_daily(&self, call: &Call, attempts: u32) -> Result<(), ApiError> {
@@ -318,6 +327,12 @@ impl Client {
             Err(e) => return Verdict::RetryAfterBackoff(describe(&e), None),
         };
         let status = response.status();
+        tracing::debug!(
+            "{} {} -> {} (attempt {attempts})",
+            call.method,
+            call.path,
+            status.as_u16()
+        );
         let headers = response.headers().clone();
         let body = match response.bytes().await {
             Ok(b) => b,
@@ -337,13 +352,15 @@ impl Client {
     ) -> Verdict {
         let code = status.as_u16();
         if status.is_success() {
-            return Verdict::Done(Response { status: code, body, attempts });
+            return Verdict::Done(Response {
+                status: code,
+                body,
+                attempts,
+            });
         }
         let error = ZoomErrorBody::parse(&body);
         match code {
-            401 if error.code == Some(124) || error.code.is_none() => {
-                Verdict::RefreshToken(token.generation)
-            }
+            401 if error.code == Some(124) || error.code.is_none() => Verdict::RefreshToken(token.generation),
             429 => {
                 let message = error.full_message();
                 let kind = header(headers, "x-ratelimit-type").unwrap_or_default();
@@ -362,14 +379,24 @@ impl Client {
                             .to_string(),
                     };
                     let reset_at = retry_after.map(|r| r.at).or_else(next_utc_midnight);
-                    if let Ok(mut map) = self.inner.exhausted.lock() {
-                        map.insert(scope.clone(), reset_at);
+                    let first = self
+                        .inner
+                        .exhausted
+                        .lock()
+                        .is_ok_and(|mut m| m.insert(scope.clone(), reset_at).is_none());
+                    if first {
+                        tracing::warn!(
+                            "Zoom's daily limit for {scope} is reached; the rest of these rows are deferred"
+                        );
                     }
-                    tracing::warn!(scope = %scope, "Zoom's daily limit reached; deferring the rest of these rows");
                     return Verdict::Fail(ApiError::DailyLimit {
                         scope,
                         reset_at,
-                        message: if message.is_empty() { "daily limit reached".into() } else { message },
+                        message: if message.is_empty() {
+                            "daily limit reached".into()
+                        } else {
+                            message
+                        },
                         status: Some(429),
                         attempts,
                     });
@@ -398,11 +425,18 @@ impl Client {
 }
 
 fn tail(message: &str) -> String {
-    if message.is_empty() { String::new() } else { format!(": {message}") }
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// `Retry-After` as Zoom sends it: seconds, an HTTP date, or an ISO timestamp.
@@ -422,7 +456,9 @@ pub fn parse_retry_after(value: &str) -> Option<RetryAfter> {
     } else if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         t.with_timezone(&Utc)
     } else {
-        chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S").ok()?.and_utc()
+        chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S")
+            .ok()?
+            .and_utc()
     };
     let wait = (at - now).to_std().unwrap_or(Duration::ZERO);
     Some(RetryAfter { at, wait })

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::client::{Call, Client};
 use super::error::ApiError;
 
-/// Pages fetched again after a `next_page_token` expired, before giving up.
+/// Restarts in a row that get no further than the one before, before giving up.
 const MAX_RESTARTS: u32 = 3;
 
 struct Walk {
@@ -18,6 +18,8 @@ struct Walk {
     buffer: std::vec::IntoIter<Value>,
     done: bool,
     restarts: u32,
+    /// `yielded` at the last restart: a restart that got further resets `restarts`.
+    restarted_at: u64,
     pages: u64,
 }
 
@@ -33,7 +35,11 @@ impl Client {
     /// is retried by [`Client::send`]; an expired page token restarts the walk from
     /// the first page and skips what was already yielded (Zoom's order is stable),
     /// so no item is skipped or yielded twice.
-    pub fn paginate(&self, call: Call, items_key: &'static str) -> impl Stream<Item = Result<Value, ApiError>> + '_ {
+    pub fn paginate(
+        &self,
+        call: Call,
+        items_key: &'static str,
+    ) -> impl Stream<Item = Result<Value, ApiError>> + '_ {
         let walk = Walk {
             token: None,
             yielded: 0,
@@ -41,6 +47,7 @@ impl Client {
             buffer: Vec::new().into_iter(),
             done: false,
             restarts: 0,
+            restarted_at: 0,
             pages: 0,
         };
         futures::stream::try_unfold(walk, move |mut walk| {
@@ -64,9 +71,18 @@ impl Client {
                     }
                     let mut page: Value = match self.send(&page_call).await {
                         Ok(r) => r.json()?,
-                        Err(e) if walk.token.is_some() && is_expired_token(&e) && walk.restarts < MAX_RESTARTS => {
+                        Err(e)
+                            if walk.token.is_some()
+                                && is_expired_token(&e)
+                                && walk.restarts < MAX_RESTARTS =>
+                        {
                             tracing::info!(path = %call.path, "page token expired; restarting the listing and skipping {} items", walk.yielded);
-                            walk.restarts += 1;
+                            walk.restarts = if walk.yielded > walk.restarted_at {
+                                1
+                            } else {
+                                walk.restarts + 1
+                            };
+                            walk.restarted_at = walk.yielded;
                             walk.token = None;
                             walk.skip = walk.yielded;
                             continue;
@@ -104,7 +120,12 @@ mod tests {
             attempts: 1,
         };
         assert!(is_expired_token(&e));
-        let other = ApiError::Zoom { status: 400, code: Some(300), message: "Invalid field.".into(), attempts: 1 };
+        let other = ApiError::Zoom {
+            status: 400,
+            code: Some(300),
+            message: "Invalid field.".into(),
+            attempts: 1,
+        };
         assert!(!is_expired_token(&other));
     }
 }

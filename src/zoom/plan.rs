@@ -59,11 +59,24 @@ pub struct RateTable {
 impl RateTable {
     pub fn for_plan(plan: Plan) -> RateTable {
         match plan {
-            Plan::Free => RateTable { light: 4, medium: 2, heavy: 1, daily_user_invites: 50 },
-            Plan::Pro => RateTable { light: 30, medium: 20, heavy: 10, daily_user_invites: 1_500 },
-            Plan::Business => {
-                RateTable { light: 80, medium: 60, heavy: 40, daily_user_invites: 10_000 }
-            }
+            Plan::Free => RateTable {
+                light: 4,
+                medium: 2,
+                heavy: 1,
+                daily_user_invites: 50,
+            },
+            Plan::Pro => RateTable {
+                light: 30,
+                medium: 20,
+                heavy: 10,
+                daily_user_invites: 1_500,
+            },
+            Plan::Business => RateTable {
+                light: 80,
+                medium: 60,
+                heavy: 40,
+                daily_user_invites: 10_000,
+            },
         }
     }
 
@@ -105,15 +118,12 @@ impl FromStr for QpsOverride {
             let (name, value) = part
                 .split_once('=')
                 .ok_or_else(|| format!("`{part}`: expected CATEGORY=N, e.g. light=30"))?;
-            let category = Category::from_header(name).ok_or_else(|| {
-                format!("`{name}` is not a rate-limit category (light, medium, heavy)")
-            })?;
-            let qps: u32 = value
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| format!("`{value}`: requests per second must be a whole number above 0"))?;
+            let category = Category::from_header(name)
+                .ok_or_else(|| format!("`{name}` is not a rate-limit category (light, medium, heavy)"))?;
+            let qps: u32 =
+                value.trim().parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    format!("`{value}`: requests per second must be a whole number above 0")
+                })?;
             out.push((category, qps));
         }
         if out.is_empty() {

@@ -29,7 +29,9 @@ pub struct Limiters {
 
 impl Limiters {
     pub fn new(table: &RateTable) -> Limiters {
-        Limiters { categories: Category::ALL.map(|c| CategoryLimiter::new(table.get(c))) }
+        Limiters {
+            categories: Category::ALL.map(|c| CategoryLimiter::new(table.get(c))),
+        }
     }
 
     pub fn get(&self, category: Category) -> &CategoryLimiter {
@@ -67,7 +69,10 @@ impl CategoryLimiter {
         let rate = f64::from(qps.max(1));
         CategoryLimiter {
             configured: rate,
-            state: Mutex::new(Adaptive { rate, last_change: Instant::now() }),
+            state: Mutex::new(Adaptive {
+                rate,
+                last_change: Instant::now(),
+            }),
             limiter: RwLock::new(build(rate)),
             sent: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
@@ -100,7 +105,9 @@ impl CategoryLimiter {
 
     /// A request went through: probe upwards towards the configured rate.
     pub fn on_success(&self) {
-        let Ok(mut state) = self.state.try_lock() else { return };
+        let Ok(mut state) = self.state.try_lock() else {
+            return;
+        };
         if state.rate < self.configured && state.last_change.elapsed() >= PROBE_EVERY {
             let rate = (state.rate * (1.0 + PROBE_STEP)).min(self.configured);
             self.set_rate(&mut state, rate);

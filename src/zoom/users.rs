@@ -36,11 +36,19 @@ pub struct Sent<T> {
 }
 
 fn sent<T: serde::de::DeserializeOwned>(r: Response) -> Result<Sent<T>, ApiError> {
-    Ok(Sent { value: r.json()?, status: r.status, attempts: r.attempts })
+    Ok(Sent {
+        value: r.json()?,
+        status: r.status,
+        attempts: r.attempts,
+    })
 }
 
 fn done(r: Response) -> Sent<()> {
-    Sent { value: (), status: r.status, attempts: r.attempts }
+    Sent {
+        value: (),
+        status: r.status,
+        attempts: r.attempts,
+    }
 }
 
 /// Path segment for a user id or email.
@@ -85,20 +93,32 @@ impl Client {
 
     /// `PUT /users/{userId}/password` (Medium).
     pub async fn set_password(&self, user: &str, password: &str) -> Result<Sent<()>, ApiError> {
-        let call = Call::new(Method::PUT, format!("{}/password", user_path(user)), Category::Medium)
-            .json(json!({ "password": password }));
+        let call = Call::new(
+            Method::PUT,
+            format!("{}/password", user_path(user)),
+            Category::Medium,
+        )
+        .json(json!({ "password": password }));
         Ok(done(self.send(&call).await?))
     }
 
     /// `PUT /users/{userId}/status` (Light): `activate` or `deactivate`.
     pub async fn set_status(&self, user: &str, action: &str) -> Result<Sent<()>, ApiError> {
-        let call = Call::new(Method::PUT, format!("{}/status", user_path(user)), Category::Light)
-            .json(json!({ "action": action }));
+        let call = Call::new(
+            Method::PUT,
+            format!("{}/status", user_path(user)),
+            Category::Light,
+        )
+        .json(json!({ "action": action }));
         Ok(done(self.send(&call).await?))
     }
 
     /// `DELETE /users/{userId}` (Light) with `action` and transfer options.
-    pub async fn delete_user(&self, user: &str, query: Vec<(&'static str, String)>) -> Result<Sent<()>, ApiError> {
+    pub async fn delete_user(
+        &self,
+        user: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> Result<Sent<()>, ApiError> {
         let mut call = Call::new(Method::DELETE, user_path(user), Category::Light);
         call.query = query;
         Ok(done(self.send(&call).await?))

@@ -7,11 +7,19 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+#[allow(unused_imports)]
 pub use zoombulk_sandbox::{Limits, Sandbox, SandboxConfig};
 
 /// A sandbox with Pro limits and no seeded users beyond the owner.
 pub fn config() -> SandboxConfig {
-    SandboxConfig { port: 0, seed_users: 0, seed_meetings: 0, seed_webinars: 0, seed_recordings: 0, ..SandboxConfig::default() }
+    SandboxConfig {
+        port: 0,
+        seed_users: 0,
+        seed_meetings: 0,
+        seed_webinars: 0,
+        seed_recordings: 0,
+        ..SandboxConfig::default()
+    }
 }
 
 pub async fn start(config: SandboxConfig) -> Sandbox {
@@ -58,7 +66,9 @@ pub async fn run(args: &[String]) -> Output {
         .env_remove("ZOOM_API_BASE_URL")
         .env_remove("ZOOM_OAUTH_URL")
         .env_remove("ZOOM_PLAN")
-        .env("ZOOMBULK_CONFIG", "/nonexistent/zoombulk-test-config.toml")
+        .env_remove("ZOOMBULK_CONFIG")
+        .env_remove("ZOOMBULK_PROFILE")
+        .env("XDG_CONFIG_HOME", "/nonexistent-zoombulk-test-config")
         .kill_on_drop(true);
     tokio::time::timeout(Duration::from_secs(240), cmd.output())
         .await
@@ -74,7 +84,16 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// A results file as a list of column-name -> value maps, in file order.
+/// A cell as a script reads it: the CSV-injection guard `'` removed.
+pub fn unguard(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+        _ => cell.to_string(),
+    }
+}
+
+/// A results file as a list of column-name -> value maps, in file order, with the
+/// injection guard removed (tests of the guard read the raw file).
 pub fn read_results(path: &Path) -> Vec<HashMap<String, String>> {
     let mut reader = csv::Reader::from_path(path).expect("results file exists");
     let headers = reader.headers().expect("header").clone();
@@ -82,7 +101,11 @@ pub fn read_results(path: &Path) -> Vec<HashMap<String, String>> {
         .records()
         .map(|r| {
             let r = r.expect("well-formed results row");
-            headers.iter().zip(r.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), unguard(v)))
+                .collect()
         })
         .collect()
 }

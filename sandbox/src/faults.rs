@@ -1,0 +1,146 @@
+//! Injected failures and latency. Each decision hashes the seed with the number of the
+//! request that reached this point, so the same seed replays the same sequence of
+//! outcomes for requests arriving in the same order, without a lock.
+//!
+//! Only `/v2` requests are subject to these: the token endpoint, the stats endpoint and
+//! file downloads are left alone so a test of one failure mode is not muddied by another.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::rng::{draw, unit};
+
+/// What happens to a request that passed authentication and the rate limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Serve,
+    /// Answer with this 5xx before the handler runs: no side effect.
+    Fail(StatusCode),
+    /// Close the connection without a response, before the handler runs.
+    Drop,
+}
+
+pub struct Faults {
+    seed: u64,
+    fault_rate: f64,
+    drop_rate: f64,
+    lost_response_rate: f64,
+    latency: Duration,
+    jitter: Duration,
+    fates: AtomicU64,
+    losses: AtomicU64,
+    delays: AtomicU64,
+}
+
+impl Faults {
+    pub fn new(cfg: &crate::SandboxConfig) -> Self {
+        Faults {
+            seed: cfg.seed,
+            fault_rate: cfg.fault_rate.clamp(0.0, 1.0),
+            drop_rate: cfg.drop_rate.clamp(0.0, 1.0),
+            lost_response_rate: cfg.lost_response_rate.clamp(0.0, 1.0),
+            latency: cfg.latency,
+            jitter: cfg.jitter,
+            fates: AtomicU64::new(0),
+            losses: AtomicU64::new(0),
+            delays: AtomicU64::new(0),
+        }
+    }
+
+    pub fn fate(&self) -> Fate {
+        if self.fault_rate == 0.0 && self.drop_rate == 0.0 {
+            return Fate::Serve;
+        }
+        let n = self.fates.fetch_add(1, Ordering::Relaxed);
+        let h = draw(self.seed, "fate", n);
+        let r = unit(h);
+        if r < self.drop_rate {
+            Fate::Drop
+        } else if r < self.drop_rate + self.fault_rate {
+            let status = match (h & 0xff) % 3 {
+                0 => StatusCode::INTERNAL_SERVER_ERROR,
+                1 => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            Fate::Fail(status)
+        } else {
+            Fate::Serve
+        }
+    }
+
+    /// Whether this successful `POST /users` should reach the client as a 502.
+    pub fn lose_response(&self) -> bool {
+        if self.lost_response_rate == 0.0 {
+            return false;
+        }
+        let n = self.losses.fetch_add(1, Ordering::Relaxed);
+        unit(draw(self.seed, "lost", n)) < self.lost_response_rate
+    }
+
+    /// `latency` ± uniform `jitter`, never negative.
+    pub fn delay(&self) -> Duration {
+        if self.jitter.is_zero() {
+            return self.latency;
+        }
+        let n = self.delays.fetch_add(1, Ordering::Relaxed);
+        let offset = self.jitter.mul_f64(2.0 * unit(draw(self.seed, "jitter", n)));
+        (self.latency + offset).saturating_sub(self.jitter)
+    }
+}
+
+/// A 5xx with a Zoom-shaped body.
+pub fn fault_response(status: StatusCode) -> Response {
+    let message = status.canonical_reason().unwrap_or("Server Error");
+    (status, axum::Json(json!({ "code": status.as_u16(), "message": message }))).into_response()
+}
+
+/// Marks a response the server loop must turn into a dropped connection.
+#[derive(Debug, Clone, Copy)]
+pub struct DropConnection;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(seed: u64) -> crate::SandboxConfig {
+        crate::SandboxConfig {
+            seed,
+            fault_rate: 0.3,
+            drop_rate: 0.1,
+            jitter: Duration::from_millis(10),
+            latency: Duration::from_millis(20),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn same_seed_same_sequence_and_rates_roughly_hold() {
+        let a: Vec<Fate> = (0..2000).map({
+            let f = Faults::new(&config(9));
+            move |_| f.fate()
+        }).collect();
+        let b: Vec<Fate> = (0..2000).map({
+            let f = Faults::new(&config(9));
+            move |_| f.fate()
+        }).collect();
+        let c: Vec<Fate> = (0..2000).map({
+            let f = Faults::new(&config(10));
+            move |_| f.fate()
+        }).collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let drops = a.iter().filter(|f| **f == Fate::Drop).count();
+        let fails = a.iter().filter(|f| matches!(f, Fate::Fail(_))).count();
+        assert!((150..250).contains(&drops), "{drops}");
+        assert!((500..700).contains(&fails), "{fails}");
+        let f = Faults::new(&config(1));
+        for _ in 0..100 {
+            let d = f.delay();
+            assert!(d >= Duration::from_millis(10) && d <= Duration::from_millis(30), "{d:?}");
+        }
+    }
+}

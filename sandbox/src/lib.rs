@@ -1,0 +1,200 @@
+//! An in-memory emulator of the Zoom REST API v2, strict where Zoom is strict, so that
+//! zoombulk's tests exercise the same validation, error bodies, pagination, rate limits
+//! and failures the real service produces, over real HTTP on loopback.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use zoombulk_sandbox::{Sandbox, SandboxConfig};
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+//! println!("{} {}", sandbox.base_url(), sandbox.oauth_url());
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod app;
+mod auth;
+mod errors;
+mod faults;
+mod limits;
+mod model;
+mod pages;
+mod rng;
+mod routes;
+mod seed;
+mod server;
+mod stats;
+mod store;
+mod validate;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use limits::Category;
+/// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
+/// `"GET /users/{userId}"`), from the sandbox's single route table.
+pub use routes::category_of as route_category;
+pub use model::{
+    CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, RecordingFile, RecordingMeeting,
+    Registrant, User, Webinar,
+};
+pub use stats::Stats;
+pub use store::{MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
+
+/// `GET /users` page size ceiling (2026 Users spec); other listings stop at
+/// [`MAX_PAGE_SIZE`].
+pub const MAX_USERS_PAGE_SIZE: usize = 2000;
+/// Page size ceiling of every other listing.
+pub const MAX_PAGE_SIZE: usize = 300;
+
+/// Requests per second per category (0 = unlimited) and daily caps (0 = none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub light: u32,
+    pub medium: u32,
+    pub heavy: u32,
+    /// `POST /users` with `action=create` per UTC day.
+    pub daily_user_invites: u32,
+    pub daily_light: u32,
+    pub daily_medium: u32,
+    pub daily_heavy: u32,
+}
+
+impl Default for Limits {
+    /// The Pro plan.
+    fn default() -> Self {
+        Limits {
+            light: 30,
+            medium: 20,
+            heavy: 10,
+            daily_user_invites: 1500,
+            daily_light: 0,
+            daily_medium: 0,
+            daily_heavy: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// 0 picks a free port.
+    pub port: u16,
+    pub account_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_ttl: Duration,
+    pub page_token_ttl: Duration,
+    pub limits: Limits,
+    /// Added to every `/v2` response, after the request was counted by the rate limiter.
+    pub latency: Duration,
+    /// Uniform ± spread around `latency`.
+    pub jitter: Duration,
+    /// Share of `/v2` requests answered 500/502/503 without side effects.
+    pub fault_rate: f64,
+    /// Share of `/v2` requests whose connection closes with no response, without side effects.
+    pub drop_rate: f64,
+    /// Share of successful `POST /users` whose user is created but whose client gets a 502.
+    pub lost_response_rate: f64,
+    /// Every random choice (faults, jitter, seeded data, ids) derives from this.
+    pub seed: u64,
+    pub seed_users: usize,
+    pub seed_meetings: usize,
+    pub seed_webinars: usize,
+    pub seed_recordings: usize,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            port: 0,
+            account_id: "sandbox".to_string(),
+            client_id: "sandbox".to_string(),
+            client_secret: "sandbox".to_string(),
+            token_ttl: Duration::from_secs(3600),
+            page_token_ttl: Duration::from_secs(15 * 60),
+            limits: Limits::default(),
+            latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            fault_rate: 0.0,
+            drop_rate: 0.0,
+            lost_response_rate: 0.0,
+            seed: 1,
+            seed_users: 50,
+            seed_meetings: 10,
+            seed_webinars: 4,
+            seed_recordings: 100,
+        }
+    }
+}
+
+/// A running emulator. Dropping it stops accepting connections; `shutdown` also waits
+/// for requests in flight.
+pub struct Sandbox {
+    addr: SocketAddr,
+    app: Arc<app::App>,
+    server: Option<server::Server>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Binds 127.0.0.1:`port`, seeds the account and serves on a tokio task.
+    pub async fn start(cfg: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port)).await?;
+        let addr = listener.local_addr()?;
+        // Storage lives at `localhost`, which may resolve to ::1 first; serve it there too
+        // when the port is free on IPv6 (if not, clients fall back to 127.0.0.1).
+        let v6 = tokio::net::TcpListener::bind(("::1", addr.port())).await.ok();
+        let app = Arc::new(app::App::new(cfg, addr));
+        seed::seed(&app.store, &app.cfg);
+        let router = routes::router(app.clone());
+        let server = server::Server::spawn(router, listener, v6);
+        Ok(Sandbox { addr, app, server: Some(server) })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/v2`
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v2", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/oauth/token`
+    pub fn oauth_url(&self) -> String {
+        format!("http://{}/oauth/token", self.addr)
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.app.cfg
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.app.store
+    }
+
+    /// The same data as `GET /_sandbox/stats`.
+    pub fn stats(&self) -> Stats {
+        self.app.stats()
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to a few seconds), then returns.
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The route table: every `/v2` endpoint with its Zoom rate-limit category, in one place
+//! (FACTS.md, "Categories of the endpoints zoombulk uses"), plus the routes outside `/v2`.
+
+mod downloads;
+mod meetings;
+mod recordings;
+mod users;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, any, delete, get, patch, post, put};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::app::{self, AppState, RouteCtx, RouteInfo};
+use crate::auth;
+use crate::errors::ApiError;
+use crate::limits::Category::{self, Heavy, Light, Medium};
+
+/// `"METHOD /path"` (relative to `/v2`), category, handler.
+fn api_table() -> Vec<(&'static str, Category, MethodRouter<AppState>)> {
+    vec![
+        ("POST /users", Light, post(users::create)),
+        ("GET /users", Medium, get(users::list)),
+        ("GET /users/{userId}", Light, get(users::get_one)),
+        ("PATCH /users/{userId}", Light, patch(users::update)),
+        ("DELETE /users/{userId}", Light, delete(users::remove)),
+        ("PUT /users/{userId}/password", Medium, put(users::password)),
+        ("PUT /users/{userId}/status", Light, put(users::status)),
+        ("DELETE /users/{userId}/token", Light, delete(users::revoke_token)),
+        ("POST /users/{userId}/meetings", Medium, post(meetings::create_meeting)),
+        ("GET /users/{userId}/meetings", Medium, get(meetings::list_meetings)),
+        ("GET /users/{userId}/webinars", Medium, get(meetings::list_webinars)),
+        ("GET /meetings/{meetingId}", Light, get(meetings::get_meeting)),
+        ("GET /webinars/{webinarId}", Light, get(meetings::get_webinar)),
+        ("POST /meetings/{meetingId}/registrants", Light, post(meetings::register_meeting)),
+        ("POST /webinars/{webinarId}/registrants", Light, post(meetings::register_webinar)),
+        ("GET /meetings/{meetingId}/registrants", Medium, get(meetings::meeting_registrants)),
+        ("GET /webinars/{webinarId}/registrants", Medium, get(meetings::webinar_registrants)),
+        ("POST /meetings/{meetingId}/batch_registrants", Heavy, post(meetings::batch_meeting)),
+        ("POST /webinars/{webinarId}/batch_registrants", Heavy, post(meetings::batch_webinar)),
+        ("GET /users/{userId}/recordings", Medium, get(recordings::user_recordings)),
+        ("GET /accounts/{accountId}/recordings", Medium, get(recordings::account_recordings)),
+    ]
+}
+
+/// The rate-limit category of a `/v2` route, by its `"METHOD /template"` key.
+pub fn category_of(key: &str) -> Option<Category> {
+    api_table().into_iter().find(|(k, _, _)| *k == key).map(|(_, c, _)| c)
+}
+
+pub fn router(app: AppState) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    for (key, category, handler) in api_table() {
+        let path = key.split_once(' ').map(|(_, p)| p).unwrap_or(key);
+        let ctx = RouteCtx { app: app.clone(), route: RouteInfo { key, category: Some(category) } };
+        router = router.route(&format!("/v2{path}"), handler.route_layer(from_fn_with_state(ctx, app::v2_pipeline)));
+    }
+    let plain: Vec<(&'static str, MethodRouter<AppState>)> = vec![
+        ("POST /oauth/token", post(auth::token)),
+        ("GET /rec/download/{fileId}", get(downloads::download)),
+        ("GET /storage/{fileId}", get(downloads::storage)),
+    ];
+    for (key, handler) in plain {
+        let path = key.split_once(' ').map(|(_, p)| p).unwrap_or(key);
+        let ctx = RouteCtx { app: app.clone(), route: RouteInfo { key, category: None } };
+        router = router.route(path, handler.route_layer(from_fn_with_state(ctx, app::plain_pipeline)));
+    }
+    router
+        .route("/v2/{*rest}", any(app::v2_unknown))
+        .route("/_sandbox/stats", get(stats))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .with_state(app)
+}
+
+async fn stats(State(app): State<AppState>) -> Response {
+    axum::Json(app.stats()).into_response()
+}
+
+// ---- helpers shared by the handlers ---------------------------------------------------------
+
+pub type ApiResult = Result<Response, ApiError>;
+
+pub fn query_map(raw: Option<String>) -> HashMap<String, String> {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()
+}
+
+/// The body as a JSON object, or Zoom's 400/300 for anything else (empty, malformed, array).
+pub fn json_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(ApiError::bad_json()),
+    }
+}
+
+pub fn json(status: StatusCode, value: Value) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Zoom's timestamp format: seconds precision, `Z`.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A boolean query flag (`true`/`false`, absent = `default`).
+pub fn flag(query: &HashMap<String, String>, name: &str, default: bool) -> Result<bool, ApiError> {
+    match query.get(name).map(String::as_str) {
+        None | Some("") => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(_) => Err(ApiError::invalid_parameter(name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_one_category_and_facts_categories_hold() {
+        let table = api_table();
+        let mut keys: Vec<&str> = table.iter().map(|(k, _, _)| *k).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), table.len(), "no route listed twice");
+        assert_eq!(category_of("POST /users"), Some(Light));
+        assert_eq!(category_of("GET /users"), Some(Medium));
+        assert_eq!(category_of("PUT /users/{userId}/password"), Some(Medium));
+        assert_eq!(category_of("POST /meetings/{meetingId}/batch_registrants"), Some(Heavy));
+        assert_eq!(category_of("GET /accounts/{accountId}/recordings"), Some(Medium));
+    }
+}

@@ -1,0 +1,721 @@
+//! All account state behind one type. One `RwLock` guards the data so every check-then-act
+//! (does the email exist? is the invite cap reached? then create) is a single critical
+//! section: two concurrent creates of one email can never both succeed. Guards are never
+//! held across an `.await`; handlers copy what they need out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use parking_lot::RwLock;
+
+use crate::model::{Event, EventKind, RecordingMeeting, Registrant, User};
+use crate::pages::{PageRequest, PageTokens, Position};
+use crate::rng;
+
+/// Zoom's cap on registrants per meeting or webinar.
+pub const MAX_REGISTRANTS: usize = 4_999;
+/// Meeting create/update requests per user per UTC day.
+pub const MEETING_WRITES_PER_DAY: u32 = 100;
+
+/// Construction parameters that depend on the bound address and the config.
+#[derive(Debug, Clone)]
+pub struct StoreSetup {
+    pub seed: u64,
+    pub account_id: String,
+    /// `http://127.0.0.1:PORT`: where the API and `download_url`s live.
+    pub api_origin: String,
+    /// `http://localhost:PORT`: a different host, like Zoom's storage behind its redirect.
+    pub storage_origin: String,
+    pub page_token_ttl: Duration,
+    pub daily_user_invites: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Valid,
+    Expired,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateUserError {
+    /// 409/1005: the email is already in the account.
+    Exists,
+    /// 429: the daily `action=create` cap (the cap's value).
+    InviteCap(u32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegisterError {
+    NoEvent,
+    Full,
+}
+
+/// One page of a listing plus what the page token needs.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub total: usize,
+    pub last: Option<Position>,
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct DayCount {
+    day: i32,
+    count: u32,
+}
+
+impl DayCount {
+    /// Counts one more unless `cap` (0 = none) is reached; resets at 00:00 UTC.
+    fn try_bump(&mut self, cap: u32) -> bool {
+        let today = Utc::now().date_naive().num_days_from_ce();
+        if self.day != today {
+            *self = DayCount { day: today, count: 0 };
+        }
+        if cap != 0 && self.count >= cap {
+            return false;
+        }
+        self.count += 1;
+        true
+    }
+}
+
+#[derive(Debug, Default)]
+struct Roster {
+    next_seq: u64,
+    list: BTreeMap<u64, Registrant>,
+    by_email: HashMap<String, u64>,
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    next_seq: u64,
+    users: BTreeMap<u64, User>,
+    by_email: HashMap<String, u64>,
+    by_id: HashMap<String, u64>,
+    status_counts: HashMap<String, usize>,
+    passwords: HashMap<u64, String>,
+    owner_seq: u64,
+    events: BTreeMap<u64, Event>,
+    event_seq: HashMap<u64, u64>,
+    rosters: HashMap<u64, Roster>,
+    /// Sorted newest first (then by id): the listing order.
+    recordings: Vec<RecordingMeeting>,
+    files: HashMap<String, u64>,
+    invites: DayCount,
+    meeting_writes: HashMap<String, DayCount>,
+    created_by_email: HashMap<String, u64>,
+}
+
+impl Data {
+    fn seq_of(&self, key: &str) -> Option<u64> {
+        if key.eq_ignore_ascii_case("me") {
+            return Some(self.owner_seq).filter(|s| self.users.contains_key(s));
+        }
+        self.by_id.get(key).or_else(|| self.by_email.get(&key.to_lowercase())).copied()
+    }
+
+    fn count_status(&mut self, status: &str, delta: isize) {
+        let n = self.status_counts.entry(status.to_string()).or_default();
+        *n = n.saturating_add_signed(delta);
+    }
+
+    fn insert_user(&mut self, seed: u64, mut user: User) -> Result<User, String> {
+        let email = user.email.to_lowercase();
+        if self.by_email.contains_key(&email) {
+            return Err(format!("email {email} already exists"));
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if user.id.is_empty() {
+            let mut n = seq;
+            user.id = rng::zoom_id(seed, "user", n);
+            while self.by_id.contains_key(&user.id) {
+                n += 1 << 40;
+                user.id = rng::zoom_id(seed, "user", n);
+            }
+        } else if self.by_id.contains_key(&user.id) {
+            return Err(format!("user id {} already exists", user.id));
+        }
+        user.email = email.clone();
+        self.by_email.insert(email, seq);
+        self.by_id.insert(user.id.clone(), seq);
+        self.count_status(&user.status, 1);
+        self.users.insert(seq, user.clone());
+        Ok(user)
+    }
+
+    fn remove_user(&mut self, seq: u64) -> Option<User> {
+        let user = self.users.remove(&seq)?;
+        self.by_email.remove(&user.email);
+        self.by_id.remove(&user.id);
+        self.passwords.remove(&seq);
+        self.count_status(&user.status, -1);
+        Some(user)
+    }
+
+    fn event_mut(&mut self, id: u64) -> Option<&mut Event> {
+        let seq = self.event_seq.get(&id)?;
+        self.events.get_mut(seq)
+    }
+}
+
+pub struct Store {
+    setup: StoreSetup,
+    data: RwLock<Data>,
+    tokens: RwLock<HashMap<String, Instant>>,
+    pages: PageTokens,
+    daily_user_invites: AtomicU32,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("users", &self.user_count()).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub fn new(setup: StoreSetup) -> Store {
+        Store {
+            pages: PageTokens::new(setup.page_token_ttl),
+            daily_user_invites: AtomicU32::new(setup.daily_user_invites),
+            data: RwLock::new(Data::default()),
+            tokens: RwLock::new(HashMap::new()),
+            setup,
+        }
+    }
+
+    pub(crate) fn setup(&self) -> &StoreSetup {
+        &self.setup
+    }
+
+    pub(crate) fn pages(&self) -> &PageTokens {
+        &self.pages
+    }
+
+    // ---- read accessors for tests -------------------------------------------------------
+
+    /// Users in the account, the owner included, whatever their status.
+    pub fn user_count(&self) -> usize {
+        self.data.read().users.len()
+    }
+
+    /// Every user in creation order (the order `GET /users` pages through).
+    pub fn users(&self) -> Vec<User> {
+        self.data.read().users.values().cloned().collect()
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Option<User> {
+        let data = self.data.read();
+        data.by_email.get(&email.to_lowercase()).and_then(|s| data.users.get(s)).cloned()
+    }
+
+    pub fn user_by_id(&self, id: &str) -> Option<User> {
+        let data = self.data.read();
+        data.by_id.get(id).and_then(|s| data.users.get(s)).cloned()
+    }
+
+    /// The account owner (`me`).
+    pub fn owner(&self) -> Option<User> {
+        let data = self.data.read();
+        data.users.get(&data.owner_seq).cloned()
+    }
+
+    /// Whether `user` (id or email) has exactly this password; the password itself is
+    /// never exposed.
+    pub fn password_matches(&self, user: &str, password: &str) -> bool {
+        let data = self.data.read();
+        data.seq_of(user).and_then(|s| data.passwords.get(&s)).is_some_and(|p| p == password)
+    }
+
+    pub fn meetings(&self) -> Vec<Event> {
+        self.events(EventKind::Meeting)
+    }
+
+    pub fn webinars(&self) -> Vec<Event> {
+        self.events(EventKind::Webinar)
+    }
+
+    fn events(&self, kind: EventKind) -> Vec<Event> {
+        self.data.read().events.values().filter(|e| e.kind == kind).cloned().collect()
+    }
+
+    pub fn meeting(&self, id: u64) -> Option<Event> {
+        self.event(EventKind::Meeting, id)
+    }
+
+    pub fn webinar(&self, id: u64) -> Option<Event> {
+        self.event(EventKind::Webinar, id)
+    }
+
+    pub(crate) fn event(&self, kind: EventKind, id: u64) -> Option<Event> {
+        let data = self.data.read();
+        data.event_seq.get(&id).and_then(|s| data.events.get(s)).filter(|e| e.kind == kind).cloned()
+    }
+
+    /// Registrants of a meeting or webinar, every status, in registration order.
+    pub fn registrants(&self, event_id: u64) -> Vec<Registrant> {
+        self.data.read().rosters.get(&event_id).map(|r| r.list.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Every recording meeting, trashed ones included, newest first.
+    pub fn recordings(&self) -> Vec<RecordingMeeting> {
+        self.data.read().recordings.clone()
+    }
+
+    /// Access tokens issued so far (expired ones included), e.g. to prove none leaked.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.tokens.read().keys().cloned().collect()
+    }
+
+    /// Successful `POST /users` creations per (lower-cased) email.
+    pub fn users_created_by_email(&self) -> BTreeMap<String, u64> {
+        self.data.read().created_by_email.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
+    pub fn daily_user_invites(&self) -> u32 {
+        self.daily_user_invites.load(Ordering::Relaxed)
+    }
+
+    // ---- helpers for tests to arrange state ---------------------------------------------
+
+    /// Changes the daily `action=create` cap (0 = unlimited) on a running sandbox, e.g. to
+    /// stand in for the 00:00 UTC reset.
+    pub fn set_daily_user_invites(&self, cap: u32) {
+        self.daily_user_invites.store(cap, Ordering::Relaxed);
+    }
+
+    /// Adds a user as-is (an empty `id` gets a generated one). Fails if the email exists.
+    pub fn insert_user(&self, user: User) -> Result<User, String> {
+        self.data.write().insert_user(self.setup.seed, user)
+    }
+
+    pub(crate) fn insert_owner(&self, user: User) -> Result<User, String> {
+        let mut data = self.data.write();
+        let seq = data.next_seq;
+        let user = data.insert_user(self.setup.seed, user)?;
+        data.owner_seq = seq;
+        Ok(user)
+    }
+
+    pub fn set_password(&self, user: &str, password: &str) -> bool {
+        let mut data = self.data.write();
+        let Some(seq) = data.seq_of(user) else { return false };
+        data.passwords.insert(seq, password.to_string());
+        true
+    }
+
+    /// Adds a meeting or webinar as-is (`id` 0 gets a generated one).
+    pub fn insert_event(&self, mut event: Event) -> Event {
+        let mut data = self.data.write();
+        let seq = data.next_seq;
+        data.next_seq += 1;
+        if event.id == 0 {
+            event.id = self.new_event_id(&data, seq);
+        }
+        if event.uuid.is_empty() {
+            event.uuid = format!("{}==", rng::zoom_id(self.setup.seed, "event-uuid", seq));
+        }
+        data.event_seq.insert(event.id, seq);
+        data.events.insert(seq, event.clone());
+        event
+    }
+
+    fn new_event_id(&self, data: &Data, seq: u64) -> u64 {
+        let mut n = seq;
+        loop {
+            let id = 80_000_000_000 + rng::draw(self.setup.seed, "event-id", n) % 19_999_999_999;
+            if !data.event_seq.contains_key(&id) {
+                return id;
+            }
+            n += 1 << 40;
+        }
+    }
+
+    /// Adds a registrant as-is (empty `id`/`join_url` are generated), bypassing the
+    /// registration rules and the 4,999 cap, e.g. to fill a meeting up in a test.
+    pub fn insert_registrant(&self, event_id: u64, registrant: Registrant) -> Result<Registrant, String> {
+        let mut data = self.data.write();
+        if !data.event_seq.contains_key(&event_id) {
+            return Err(format!("no meeting or webinar {event_id}"));
+        }
+        let key = registrant.email.to_lowercase();
+        if data.rosters.get(&event_id).is_some_and(|r| r.by_email.contains_key(&key)) {
+            return Err(format!("{} is already registered", registrant.email));
+        }
+        Ok(self.add_registrant(&mut data, event_id, registrant))
+    }
+
+    fn add_registrant(&self, data: &mut Data, event_id: u64, mut r: Registrant) -> Registrant {
+        let n = data.next_seq;
+        data.next_seq += 1;
+        if r.id.is_empty() {
+            r.id = rng::zoom_id(self.setup.seed, "registrant", n);
+        }
+        if r.participant_pin_code == 0 {
+            r.participant_pin_code = 100_000 + rng::draw(self.setup.seed, "pin", n) % 900_000;
+        }
+        if r.join_url.is_empty() {
+            let tk = rng::zoom_id(self.setup.seed, "join-tk", n);
+            r.join_url = format!("https://zoom.us/w/{event_id}?tk={tk}.DQMA{}", &tk[..8]);
+        }
+        let roster = data.rosters.entry(event_id).or_default();
+        let seq = roster.next_seq;
+        roster.next_seq += 1;
+        roster.by_email.insert(r.email.to_lowercase(), seq);
+        roster.list.insert(seq, r.clone());
+        r
+    }
+
+    /// Adds a recording meeting; files get their `download_id` if empty.
+    pub fn insert_recording(&self, mut meeting: RecordingMeeting) -> RecordingMeeting {
+        let mut data = self.data.write();
+        for file in &mut meeting.recording_files {
+            let n = data.next_seq;
+            data.next_seq += 1;
+            if file.download_id.is_empty() {
+                file.download_id = format!("{}{}", rng::zoom_id(self.setup.seed, "dl", n), rng::zoom_id(self.setup.seed, "dl2", n));
+            }
+            data.files.insert(file.download_id.clone(), file.file_size);
+        }
+        let at = data.recordings.partition_point(|m| listing_key(m) <= listing_key(&meeting));
+        data.recordings.insert(at, meeting.clone());
+        meeting
+    }
+
+    // ---- tokens ------------------------------------------------------------------------------
+
+    pub(crate) fn issue_token(&self, ttl: Duration) -> String {
+        let token = format!("eyJzdiI6IjAwMDAwMSJ9.{}", rng::secret_token(96));
+        let now = Instant::now();
+        let mut tokens = self.tokens.write();
+        if tokens.len() > 10_000 {
+            tokens.retain(|_, exp| *exp + Duration::from_secs(86_400) > now);
+        }
+        tokens.insert(token.clone(), now + ttl);
+        token
+    }
+
+    pub(crate) fn token_state(&self, token: &str) -> TokenState {
+        match self.tokens.read().get(token) {
+            None => TokenState::Unknown,
+            Some(exp) if *exp > Instant::now() => TokenState::Valid,
+            Some(_) => TokenState::Expired,
+        }
+    }
+
+    // ---- users -------------------------------------------------------------------------------
+
+    /// A user by id, email (any case) or `me`.
+    pub(crate) fn find_user(&self, key: &str) -> Option<User> {
+        let data = self.data.read();
+        data.seq_of(key).and_then(|s| data.users.get(&s)).cloned()
+    }
+
+    /// Creates a user atomically: the email check, the invite cap and the insert happen
+    /// under one lock, so no email is ever created twice.
+    pub(crate) fn create_user(&self, user: User, password: Option<String>) -> Result<User, CreateUserError> {
+        let mut data = self.data.write();
+        if data.by_email.contains_key(&user.email.to_lowercase()) {
+            return Err(CreateUserError::Exists);
+        }
+        if user.created_via == "create" {
+            let cap = self.daily_user_invites();
+            if !data.invites.try_bump(cap) {
+                return Err(CreateUserError::InviteCap(cap));
+            }
+        }
+        let seq = data.next_seq;
+        let user = data.insert_user(self.setup.seed, user).map_err(|_| CreateUserError::Exists)?;
+        if let Some(pw) = password {
+            data.passwords.insert(seq, pw);
+        }
+        *data.created_by_email.entry(user.email.clone()).or_default() += 1;
+        Ok(user)
+    }
+
+    /// Applies `change` to a user; `None` if there is no such user. The closure runs under
+    /// the lock and may refuse with an error of its own.
+    pub(crate) fn update_user<E>(
+        &self,
+        key: &str,
+        change: impl FnOnce(&mut User) -> Result<(), E>,
+    ) -> Option<Result<(), E>> {
+        let mut data = self.data.write();
+        let seq = data.seq_of(key)?;
+        let user = data.users.get_mut(&seq)?;
+        let before = user.status.clone();
+        let result = change(user);
+        let after = user.status.clone();
+        if before != after {
+            data.count_status(&before, -1);
+            data.count_status(&after, 1);
+        }
+        Some(result)
+    }
+
+    pub(crate) fn is_owner(&self, key: &str) -> bool {
+        let data = self.data.read();
+        data.seq_of(key) == Some(data.owner_seq)
+    }
+
+    /// Removes a user. What they host moves to `transfer_to` where asked, else goes too.
+    pub(crate) fn delete_user(&self, key: &str, transfer_to: Option<&str>, transfer: Transfers) -> bool {
+        let mut data = self.data.write();
+        let Some(seq) = data.seq_of(key) else { return false };
+        let target = transfer_to.and_then(|t| data.seq_of(t)).and_then(|s| data.users.get(&s)).map(|u| u.id.clone());
+        let Some(user) = data.remove_user(seq) else { return false };
+        let mut gone = Vec::new();
+        for event in data.events.values_mut().filter(|e| e.host_id == user.id) {
+            let keep = match event.kind {
+                EventKind::Meeting => transfer.meetings,
+                EventKind::Webinar => transfer.webinars,
+            };
+            match (&target, keep) {
+                (Some(t), true) => event.host_id = t.clone(),
+                _ => gone.push(event.id),
+            }
+        }
+        for id in gone {
+            if let Some(seq) = data.event_seq.remove(&id) {
+                data.events.remove(&seq);
+            }
+            data.rosters.remove(&id);
+        }
+        match (&target, transfer.recordings) {
+            (Some(t), true) => data.recordings.iter_mut().filter(|r| r.host_id == user.id).for_each(|r| r.host_id = t.clone()),
+            _ => {
+                let files: Vec<String> = data
+                    .recordings
+                    .iter()
+                    .filter(|r| r.host_id == user.id)
+                    .flat_map(|r| r.recording_files.iter().map(|f| f.download_id.clone()))
+                    .collect();
+                for f in files {
+                    data.files.remove(&f);
+                }
+                data.recordings.retain(|r| r.host_id != user.id);
+            }
+        }
+        true
+    }
+
+    /// A page of users with `status`, optionally one role, in creation order.
+    pub(crate) fn list_users(&self, status: &str, role_id: Option<&str>, page: &PageRequest) -> Page<User> {
+        let data = self.data.read();
+        let matches = |u: &User| u.status == status && role_id.is_none_or(|r| u.role_id == r);
+        let total = match role_id {
+            None => data.status_counts.get(status).copied().unwrap_or(0),
+            Some(_) => data.users.values().filter(|u| matches(u)).count(),
+        };
+        let start = page.after.map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1).unwrap_or(0);
+        let mut rows = Vec::with_capacity(page.page_size.min(total));
+        let mut last = None;
+        let mut more = false;
+        for (seq, user) in data.users.range(start..) {
+            if !matches(user) {
+                continue;
+            }
+            if rows.len() == page.page_size {
+                more = true;
+                break;
+            }
+            rows.push(user.clone());
+            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
+        }
+        Page { rows, total, last, more }
+    }
+
+    // ---- meetings and webinars ---------------------------------------------------------------
+
+    /// Creates an event for its host, counting against the host's daily write cap.
+    pub(crate) fn create_event(&self, event: Event) -> Result<Event, u32> {
+        {
+            let mut data = self.data.write();
+            let counter = data.meeting_writes.entry(event.host_id.clone()).or_default();
+            if !counter.try_bump(MEETING_WRITES_PER_DAY) {
+                return Err(MEETING_WRITES_PER_DAY);
+            }
+        }
+        Ok(self.insert_event(event))
+    }
+
+    pub(crate) fn list_events(
+        &self,
+        kind: EventKind,
+        host_id: &str,
+        keep: impl Fn(&Event) -> bool,
+        page: &PageRequest,
+    ) -> Page<Event> {
+        let data = self.data.read();
+        let matches = |e: &Event| e.kind == kind && e.host_id == host_id && keep(e);
+        let total = data.events.values().filter(|e| matches(e)).count();
+        let start = page.after.map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1).unwrap_or(0);
+        let mut rows = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for (seq, e) in data.events.range(start..) {
+            if !matches(e) {
+                continue;
+            }
+            if rows.len() == page.page_size {
+                more = true;
+                break;
+            }
+            rows.push(e.clone());
+            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
+        }
+        Page { rows, total, last, more }
+    }
+
+    /// Registers `r` unless that email already is (then the existing registrant comes back,
+    /// with `false`). Status comes from the caller (approval rules live in the route).
+    pub(crate) fn register(&self, event_id: u64, r: Registrant) -> Result<(Registrant, bool), RegisterError> {
+        let mut data = self.data.write();
+        if data.event_mut(event_id).is_none() {
+            return Err(RegisterError::NoEvent);
+        }
+        if let Some(roster) = data.rosters.get(&event_id)
+            && let Some(existing) = roster.by_email.get(&r.email.to_lowercase()).and_then(|s| roster.list.get(s))
+        {
+            return Ok((existing.clone(), false));
+        }
+        if data.rosters.get(&event_id).map_or(0, |r| r.list.len()) >= MAX_REGISTRANTS {
+            return Err(RegisterError::Full);
+        }
+        Ok((self.add_registrant(&mut data, event_id, r), true))
+    }
+
+    /// Registers a batch all-or-nothing against the cap (existing emails come back as they are).
+    pub(crate) fn register_batch(&self, event_id: u64, batch: Vec<Registrant>) -> Result<Vec<Registrant>, RegisterError> {
+        let mut data = self.data.write();
+        if data.event_mut(event_id).is_none() {
+            return Err(RegisterError::NoEvent);
+        }
+        let roster = data.rosters.entry(event_id).or_default();
+        let mut new_emails: Vec<String> = Vec::new();
+        for r in &batch {
+            let key = r.email.to_lowercase();
+            if !roster.by_email.contains_key(&key) && !new_emails.contains(&key) {
+                new_emails.push(key);
+            }
+        }
+        if roster.list.len() + new_emails.len() > MAX_REGISTRANTS {
+            return Err(RegisterError::Full);
+        }
+        let mut out = Vec::with_capacity(batch.len());
+        for r in batch {
+            let key = r.email.to_lowercase();
+            let existing = data
+                .rosters
+                .get(&event_id)
+                .and_then(|ro| ro.by_email.get(&key).and_then(|s| ro.list.get(s)))
+                .cloned();
+            match existing {
+                Some(e) => out.push(e),
+                None => out.push(self.add_registrant(&mut data, event_id, r)),
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn list_registrants(
+        &self,
+        event_id: u64,
+        status: &str,
+        occurrence_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Page<Registrant> {
+        let data = self.data.read();
+        let Some(roster) = data.rosters.get(&event_id) else {
+            return Page { rows: Vec::new(), total: 0, last: None, more: false };
+        };
+        let matches = |r: &Registrant| {
+            r.status == status
+                && occurrence_id.is_none_or(|o| r.occurrence_ids.is_empty() || r.occurrence_ids.iter().any(|x| x == o))
+        };
+        let total = roster.list.values().filter(|r| matches(r)).count();
+        let start = page.after.map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1).unwrap_or(0);
+        let mut rows = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for (seq, r) in roster.list.range(start..) {
+            if !matches(r) {
+                continue;
+            }
+            if rows.len() == page.page_size {
+                more = true;
+                break;
+            }
+            rows.push(r.clone());
+            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
+        }
+        Page { rows, total, last, more }
+    }
+
+    // ---- recordings ----------------------------------------------------------------------------
+
+    /// Recordings whose start date (UTC) is within `from..=to`, newest first.
+    pub(crate) fn list_recordings(
+        &self,
+        host_id: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+        trash: bool,
+        page: &PageRequest,
+    ) -> Page<RecordingMeeting> {
+        let data = self.data.read();
+        let matches = |m: &RecordingMeeting| {
+            let day = m.start_time.date_naive();
+            m.trashed == trash && day >= from && day <= to && host_id.is_none_or(|h| m.host_id == h)
+        };
+        let key = listing_key;
+        let total = data.recordings.iter().filter(|m| matches(m)).count();
+        let start = match page.after {
+            None => 0,
+            Some(after) => data.recordings.partition_point(|m| key(m) <= after),
+        };
+        let mut rows = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for m in data.recordings[start..].iter() {
+            if !matches(m) {
+                continue;
+            }
+            if rows.len() == page.page_size {
+                more = true;
+                break;
+            }
+            rows.push(m.clone());
+            last = Some(key(m));
+        }
+        Page { rows, total, last, more }
+    }
+
+    /// The size of the file behind a `download_url`, if it exists.
+    pub(crate) fn file_size(&self, download_id: &str) -> Option<u64> {
+        self.data.read().files.get(download_id).copied()
+    }
+}
+
+/// Recordings are listed newest first, then by meeting id.
+fn listing_key(m: &RecordingMeeting) -> Position {
+    (-m.start_time.timestamp_millis(), m.id)
+}
+
+/// Which of a deleted user's belongings move to the `transfer_email` user.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Transfers {
+    pub meetings: bool,
+    pub webinars: bool,
+    pub recordings: bool,
+}
+
+/// Midnight UTC after `now`: when every daily limit resets.
+pub fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+    tomorrow.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(now)
+}
