@@ -59,12 +59,18 @@ pub enum Command {
 pub enum UsersCommand {
     /// Create users from a CSV: POST /users, one per row.
     Import(jobs::users_import::Args),
+    /// Change users from a CSV: PATCH /users/{userId}, and password and status.
+    Update(jobs::users_update::Args),
+    /// Remove users listed in a CSV: DELETE /users/{userId} (disassociate or delete).
+    Delete(jobs::users_delete::Args),
     /// Export the account's users: GET /users, all pages.
     Export(exports::users::Args),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RegistrantsCommand {
+    /// Register attendees for a meeting or webinar from a CSV (batches where Zoom allows).
+    Import(jobs::registrants_import::Args),
     /// Export the registrants of a meeting or webinar.
     Export(exports::registrants::Args),
 }
@@ -78,6 +84,9 @@ pub enum RecordingsCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ValidateKind {
     UsersImport,
+    UsersUpdate,
+    UsersDelete,
+    Registrants,
 }
 
 /// Options every command accepts (SPEC: Global options).

@@ -6,7 +6,7 @@ use clap::{CommandFactory, Parser};
 
 use zoombulk::cli::{Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateKind};
 use zoombulk::config::Settings;
-use zoombulk::jobs::{Context, users_import};
+use zoombulk::jobs::{Context, registrants_import, users_delete, users_import, users_update};
 use zoombulk::pipeline::{Exit, RunError};
 use zoombulk::{exports, sandbox};
 
@@ -44,8 +44,16 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
         Command::Sandbox(args) => sandbox::serve(args, &cli.global).await,
         Command::Validate { kind, args } => match kind {
             ValidateKind::UsersImport => users_import::validate(&reparse(kind, args)?),
+            ValidateKind::UsersUpdate => users_update::validate(&reparse(kind, args)?),
+            ValidateKind::UsersDelete => users_delete::validate(&reparse(kind, args)?),
+            ValidateKind::Registrants => registrants_import::validate(&reparse(kind, args)?),
         },
         Command::Users(UsersCommand::Import(args)) => users_import::command(args, &context()?).await,
+        Command::Users(UsersCommand::Update(args)) => users_update::command(args, &context()?).await,
+        Command::Users(UsersCommand::Delete(args)) => users_delete::command(args, &context()?).await,
+        Command::Registrants(RegistrantsCommand::Import(args)) => {
+            registrants_import::command(args, &context()?).await
+        }
         Command::Users(UsersCommand::Export(args)) => exports::users::command(args, &context()?).await,
         Command::Registrants(RegistrantsCommand::Export(args)) => {
             exports::registrants::command(args, &context()?).await

@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use csv::StringRecord;
 use serde_json::{Map, Value};
 
-use super::{Context, DuplicateKey, Fatal, Job, cell, outcome_for_error, run_command, validate_command};
+use super::{
+    Context, DISPLAY_NAME_ALIASES, DuplicateKey, EMAIL_ALIASES, FIRST_NAME_ALIASES, Fatal, Job,
+    LAST_NAME_ALIASES, USER_TYPE_ALIASES, cell, outcome_for_error, run_command, validate_command,
+};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
@@ -43,44 +46,11 @@ pub fn validate(args: &Args) -> Result<Exit, RunError> {
 }
 
 const COLUMNS: &[ColumnSpec] = &[
-    ColumnSpec::required(
-        "email",
-        &[
-            "email address",
-            "e-mail",
-            "e-mail address",
-            "mail",
-            "work email",
-            "email id",
-            "primary email",
-            "user email",
-        ],
-    ),
-    ColumnSpec::optional(
-        "first_name",
-        &[
-            "first name",
-            "firstname",
-            "given name",
-            "forename",
-            "legal first name",
-        ],
-    ),
-    ColumnSpec::optional(
-        "last_name",
-        &[
-            "last name",
-            "lastname",
-            "surname",
-            "family name",
-            "legal last name",
-        ],
-    ),
-    ColumnSpec::optional("display_name", &["display name", "full name"]),
-    ColumnSpec::optional(
-        "type",
-        &["user type", "license type", "licence type", "license", "licence"],
-    ),
+    ColumnSpec::required("email", EMAIL_ALIASES),
+    ColumnSpec::optional("first_name", FIRST_NAME_ALIASES),
+    ColumnSpec::optional("last_name", LAST_NAME_ALIASES),
+    ColumnSpec::optional("display_name", DISPLAY_NAME_ALIASES),
+    ColumnSpec::optional("type", USER_TYPE_ALIASES),
     ColumnSpec::optional("action", &["create action"]),
     ColumnSpec::optional("password", &["initial password"]),
 ];

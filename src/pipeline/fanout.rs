@@ -1,7 +1,7 @@
 //! The run: rows stream from the input, go out with bounded concurrency, and come
 //! back through a bounded re-order window so the results file stays in input order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
 
 use csv::StringRecord;
@@ -44,6 +44,9 @@ pub struct Fanout<'a, J: Job> {
     pub input: &'a InputFile,
     pub preflight: &'a Preflight,
     pub concurrency: usize,
+    /// Rows per request for each batch key ([`Job::batch_limit`]); a key not here
+    /// sends its rows one by one.
+    pub batch_limits: &'a HashMap<String, usize>,
     /// Cancelled by the first Ctrl-C: stop dispatching.
     pub stop: CancellationToken,
 }
@@ -96,17 +99,24 @@ impl<J: Job> Fanout<'_, J> {
                         finished.insert(pos.row, (record.clone(), invalid));
                     }
                     Ok(row) => {
-                        let key = if max_batch > 1 {
-                            self.job.batch_key(&record, &row)
+                        let (key, limit) = if max_batch > 1 {
+                            self.job
+                                .batch_key(&record, &row)
+                                .map(|k| {
+                                    let limit = self.batch_limits.get(&k).copied().unwrap_or(1);
+                                    (k, limit.min(max_batch))
+                                })
+                                .filter(|(_, limit)| *limit > 1)
+                                .unzip()
                         } else {
-                            None
+                            (None, None)
                         };
                         if !batch.is_empty() && (key.is_none() || key != batch_key) {
                             in_flight.push(self.dispatch(std::mem::take(&mut batch)));
                         }
                         batch_key = key;
                         batch.push((pos.row, record.clone(), row));
-                        if batch.len() >= max_batch || batch_key.is_none() {
+                        if batch.len() >= limit.unwrap_or(1) {
                             in_flight.push(self.dispatch(std::mem::take(&mut batch)));
                         }
                     }

@@ -12,6 +12,7 @@ pub mod results;
 pub mod resume;
 pub mod summary;
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ pub enum Exit {
     Ok = 0,
     /// A fatal error (credentials, unreadable input, unwritable output).
     Fatal = 1,
+    /// Refused to start as asked (an unconfirmed irreversible run); nothing was sent.
+    Usage = 2,
     /// Finished, but some rows are `invalid`, `failed` or `deferred`.
     RowsNeedAttention = 3,
     /// Ctrl-C or SIGTERM.
@@ -185,11 +188,17 @@ where
         );
         return Ok(Exit::RowsNeedAttention);
     }
+    if let Err(reason) = job.confirm(pre.rows - pre.invalid) {
+        eprintln!("zoombulk: {reason}");
+        return Ok(Exit::Usage);
+    }
     let client = connect().await?;
     client
         .check_credentials()
         .await
         .map_err(|e| RunError::new(e.to_string()))?;
+    let concurrency = opts.concurrency.unwrap_or_else(|| auto_concurrency(&client));
+    let batch_limits = batch_limits(&job, &client, &pre, concurrency).await?;
 
     let out_path = results_path(&input.path, opts.out.as_deref(), opts.format);
     let to_stdout = out_path.as_os_str() == "-";
@@ -206,10 +215,12 @@ where
         (true, false) => Prior::open(
             &out_path,
             &input.headers,
-            J::columns()
-                .iter()
-                .find(|c| c.required)
-                .and_then(|c| input.column(c.name)),
+            job.key_column().or_else(|| {
+                J::columns()
+                    .iter()
+                    .find(|c| c.required)
+                    .and_then(|c| input.column(c.name))
+            }),
         )
         .map_err(|e| RunError::new(e.to_string()))?,
     };
@@ -250,7 +261,8 @@ where
         client: &client,
         input: &input,
         preflight: &pre,
-        concurrency: opts.concurrency.unwrap_or_else(|| auto_concurrency(&client)),
+        concurrency,
+        batch_limits: &batch_limits,
         stop: stop.clone(),
     };
     let ending = fanout
@@ -293,6 +305,27 @@ where
         Ending::Complete if tally.not_done() > 0 => Exit::RowsNeedAttention,
         Ending::Complete => Exit::Ok,
     })
+}
+
+/// Each batch key's rows-per-request, asked of the job once per key for the whole
+/// run (a few keys at a time: each may cost a lookup).
+async fn batch_limits<J: Job>(
+    job: &J,
+    client: &Client,
+    pre: &Preflight,
+    concurrency: usize,
+) -> Result<HashMap<String, usize>, RunError> {
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::iter(pre.rows_by_batch_key.keys())
+        .map(|key| async move {
+            job.batch_limit(client, key)
+                .await
+                .map(|limit| (key.clone(), limit))
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await
+        .map_err(|fatal| RunError::new(fatal.to_string()))
 }
 
 fn temp_beside(path: &Path) -> PathBuf {

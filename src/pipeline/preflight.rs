@@ -28,6 +28,8 @@ pub struct Preflight {
     pub problems: Vec<Problem>,
     /// Requests the valid rows need, per category (for `--dry-run`'s estimate).
     pub planned: BTreeMap<Category, u64>,
+    /// Valid rows per batch key: the keys whose batch limit the run asks the job for.
+    pub rows_by_batch_key: BTreeMap<String, u64>,
     /// Hash of a duplicate key -> the first valid row that has it. Hashes keep
     /// memory at 16 bytes a row for a million-row file.
     first_row_of_key: HashMap<u64, u64>,
@@ -49,8 +51,10 @@ impl Preflight {
             invalid_by_code: BTreeMap::new(),
             problems: Vec::new(),
             planned: BTreeMap::new(),
+            rows_by_batch_key: BTreeMap::new(),
             first_row_of_key: HashMap::new(),
         };
+        let max_batch = job.max_batch().max(1) as u64;
         let mut records = input.records()?;
         let mut record = StringRecord::new();
         while let Some(pos) = records.read(&mut record)? {
@@ -66,8 +70,19 @@ impl Preflight {
             });
             match checked {
                 Ok(row) => {
-                    for (category, _) in job.planned_calls(&record, &row) {
-                        *pre.planned.entry(category).or_default() += 1;
+                    // A batch request is counted with the first row of every `max_batch`.
+                    let first_of_batch = match job.batch_key(&record, &row).filter(|_| max_batch > 1) {
+                        None => true,
+                        Some(key) => {
+                            let n = pre.rows_by_batch_key.entry(key).or_default();
+                            *n += 1;
+                            (*n - 1) % max_batch == 0
+                        }
+                    };
+                    if first_of_batch {
+                        for (category, _) in job.planned_calls(&record, &row) {
+                            *pre.planned.entry(category).or_default() += 1;
+                        }
                     }
                 }
                 Err(e) => pre.note_invalid(pos, e),

@@ -92,6 +92,32 @@ impl Response {
             attempts: self.attempts,
         })
     }
+
+    /// The body read as `T`, kept with the status and attempts a results row reports.
+    pub fn sent<T: DeserializeOwned>(&self) -> Result<Sent<T>, ApiError> {
+        Ok(Sent {
+            value: self.json()?,
+            status: self.status,
+            attempts: self.attempts,
+        })
+    }
+
+    /// For answers whose body says nothing (204): only the status and attempts matter.
+    pub fn done(&self) -> Sent<()> {
+        Sent {
+            value: (),
+            status: self.status,
+            attempts: self.attempts,
+        }
+    }
+}
+
+/// A result plus the requests it took: what a results row reports about a call.
+#[derive(Debug, Clone)]
+pub struct Sent<T> {
+    pub value: T,
+    pub status: u16,
+    pub attempts: u32,
 }
 
 /// The shared client: clone it freely, every clone shares token, limiters and state.

@@ -7,8 +7,9 @@ pub mod error;
 pub mod pagination;
 pub mod plan;
 pub mod ratelimit;
+pub mod registrants;
 pub mod users;
 
-pub use client::{Call, Client, ClientConfig, Response};
+pub use client::{Call, Client, ClientConfig, Response, Sent};
 pub use error::ApiError;
 pub use plan::{Category, Plan, RateTable};

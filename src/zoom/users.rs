@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::client::{Call, Client, Response};
+use super::client::{Call, Client, Sent};
 use super::error::ApiError;
 use super::plan::Category;
 
@@ -26,29 +26,6 @@ pub struct UserRef {
     pub id: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
-}
-
-/// A result plus the requests it took.
-pub struct Sent<T> {
-    pub value: T,
-    pub status: u16,
-    pub attempts: u32,
-}
-
-fn sent<T: serde::de::DeserializeOwned>(r: Response) -> Result<Sent<T>, ApiError> {
-    Ok(Sent {
-        value: r.json()?,
-        status: r.status,
-        attempts: r.attempts,
-    })
-}
-
-fn done(r: Response) -> Sent<()> {
-    Sent {
-        value: (),
-        status: r.status,
-        attempts: r.attempts,
-    }
 }
 
 /// Path segment for a user id or email.
@@ -77,18 +54,20 @@ impl Client {
         if action == "create" {
             call = call.daily_scope(INVITE_SCOPE);
         }
-        sent(self.send(&call).await?)
+        self.send(&call).await?.sent()
     }
 
     /// `GET /users/{userId}` (Light), by id or email.
     pub async fn get_user(&self, user: &str) -> Result<Sent<UserRef>, ApiError> {
-        sent(self.send(&Call::get(user_path(user), Category::Light)).await?)
+        self.send(&Call::get(user_path(user), Category::Light))
+            .await?
+            .sent()
     }
 
     /// `PATCH /users/{userId}` (Light).
     pub async fn update_user(&self, user: &str, fields: Value) -> Result<Sent<()>, ApiError> {
         let call = Call::new(Method::PATCH, user_path(user), Category::Light).json(fields);
-        Ok(done(self.send(&call).await?))
+        Ok(self.send(&call).await?.done())
     }
 
     /// `PUT /users/{userId}/password` (Medium).
@@ -99,7 +78,7 @@ impl Client {
             Category::Medium,
         )
         .json(json!({ "password": password }));
-        Ok(done(self.send(&call).await?))
+        Ok(self.send(&call).await?.done())
     }
 
     /// `PUT /users/{userId}/status` (Light): `activate` or `deactivate`.
@@ -110,7 +89,7 @@ impl Client {
             Category::Light,
         )
         .json(json!({ "action": action }));
-        Ok(done(self.send(&call).await?))
+        Ok(self.send(&call).await?.done())
     }
 
     /// `DELETE /users/{userId}` (Light) with `action` and transfer options.
@@ -121,7 +100,7 @@ impl Client {
     ) -> Result<Sent<()>, ApiError> {
         let mut call = Call::new(Method::DELETE, user_path(user), Category::Light);
         call.query = query;
-        Ok(done(self.send(&call).await?))
+        Ok(self.send(&call).await?.done())
     }
 }
 

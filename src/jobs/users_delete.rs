@@ -1,0 +1,255 @@
+//! `zoombulk users delete FILE.csv`: one `DELETE /users/{userId}` per row.
+//!
+//! `--action delete` cannot be undone, so it runs only with `--yes` or after the
+//! row count is confirmed on a terminal; with neither, nothing is sent. A user
+//! Zoom does not know (404/1001) is `failed`, or `skipped` with `--missing-ok`
+//! (a leavers list that was partly done by hand).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use csv::StringRecord;
+
+use super::{
+    Context, DuplicateKey, EMAIL_ALIASES, Fatal, Job, USER_ID_ALIASES, UserKey, outcome_for_error,
+    run_command, validate_command,
+};
+use crate::pipeline::columns::ColumnSpec;
+use crate::pipeline::input::InputFile;
+use crate::pipeline::outcome::{Outcome, Status};
+use crate::pipeline::{Exit, RunError};
+use crate::validate::{self, E_VALUE, FieldError};
+use crate::zoom::{Category, Client};
+
+/// Remove users listed in a CSV: one DELETE /users/{userId} per row (Light).
+///
+/// Columns: user_id (a Zoom user id or email) or email. Other columns are carried
+/// through to the results file.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("transfer").multiple(true)))]
+pub struct Args {
+    /// The input CSV (UTF-8, `,` `;` or tab delimited).
+    pub file: PathBuf,
+    /// disassociate: the user leaves the account and keeps a free Zoom account of
+    /// their own; delete: the user and their data are removed for good.
+    #[arg(long, value_enum)]
+    pub action: DeleteAction,
+    /// Give the users' meetings, webinars or recordings (chosen with the
+    /// --transfer-* flags) to this user of the account first.
+    #[arg(long, value_name = "EMAIL", requires = "transfer")]
+    pub transfer_email: Option<String>,
+    /// Transfer the users' upcoming meetings to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_meetings: bool,
+    /// Transfer the users' upcoming webinars to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_webinars: bool,
+    /// Transfer the users' cloud recordings to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_recordings: bool,
+    /// Count users Zoom does not know (404) as `skipped` rather than `failed`.
+    #[arg(long)]
+    pub missing_ok: bool,
+    /// Do not ask before `--action delete` (required when there is no terminal to ask on).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeleteAction {
+    Disassociate,
+    Delete,
+}
+
+impl DeleteAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeleteAction::Disassociate => "disassociate",
+            DeleteAction::Delete => "delete",
+        }
+    }
+}
+
+pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
+    run_command(&args.file, ctx, |input| UsersDelete::new(input, args)).await
+}
+
+pub fn validate(args: &Args) -> Result<Exit, RunError> {
+    validate_command(&args.file, |input| UsersDelete::new(input, args))
+}
+
+const COLUMNS: &[ColumnSpec] = &[
+    ColumnSpec::optional("user_id", USER_ID_ALIASES),
+    ColumnSpec::optional("email", EMAIL_ALIASES),
+];
+
+pub struct UsersDelete {
+    key: UserKey,
+    action: DeleteAction,
+    transfer_email: Option<String>,
+    /// `action` and the transfer options, the same for every row.
+    query: Vec<(&'static str, String)>,
+    missing_ok: bool,
+    yes: bool,
+}
+
+impl UsersDelete {
+    pub fn new(input: &InputFile, args: &Args) -> Result<UsersDelete, String> {
+        let mut query = vec![("action", args.action.as_str().to_string())];
+        if let Some(email) = &args.transfer_email {
+            validate::email(email).map_err(|e| format!("--transfer-email: {e}"))?;
+            query.push(("transfer_email", email.trim().to_string()));
+            for (flag, name) in [
+                (args.transfer_meetings, "transfer_meeting"),
+                (args.transfer_webinars, "transfer_webinar"),
+                (args.transfer_recordings, "transfer_recording"),
+            ] {
+                if flag {
+                    query.push((name, "true".to_string()));
+                }
+            }
+        }
+        Ok(UsersDelete {
+            key: UserKey::bind(input)?,
+            action: args.action,
+            transfer_email: args.transfer_email.as_ref().map(|e| e.trim().to_string()),
+            query,
+            missing_ok: args.missing_ok,
+            yes: args.yes,
+        })
+    }
+
+    fn describe(&self, user: &str) -> String {
+        let query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!(
+            "DELETE {}?{}",
+            crate::zoom::users::user_path(user),
+            query.join("&")
+        )
+    }
+
+    async fn delete(&self, client: &Client, user: &str) -> Result<Outcome, Fatal> {
+        let err = match client.delete_user(user, self.query.clone()).await {
+            Ok(sent) => {
+                return Ok(Outcome {
+                    http_status: Some(sent.status),
+                    attempts: sent.attempts,
+                    ..Outcome::new(Status::Deleted)
+                });
+            }
+            Err(err) => err,
+        };
+        let mut outcome = outcome_for_error(&err)?;
+        if err.status() != Some(404) {
+            return Ok(outcome);
+        }
+        let zoom = outcome.error_message.take().unwrap_or_default();
+        // Zoom answers 404/1001 for a missing transfer target too; that is no reason to skip.
+        let target_missing = self
+            .transfer_email
+            .as_deref()
+            .is_some_and(|t| zoom.to_lowercase().contains(&t.to_lowercase()));
+        outcome.error_message = Some(if target_missing {
+            format!(
+                "The --transfer-email user is not in the account (Zoom: {zoom}); nothing was removed. Give a user of this account."
+            )
+        } else if self.missing_ok {
+            outcome.status = Status::Skipped;
+            format!("Zoom has no user {user} (Zoom: {zoom}); skipped (--missing-ok).")
+        } else {
+            let maybe_done = if err.attempts() > 1 {
+                " An earlier attempt got no answer and may have removed the user."
+            } else {
+                ""
+            };
+            format!(
+                "Zoom has no user {user} (Zoom: {zoom}); check the row's user_id or email, or run with \
+                 --missing-ok to count such rows as skipped.{maybe_done}"
+            )
+        });
+        Ok(outcome)
+    }
+}
+
+impl Job for UsersDelete {
+    type Row = ();
+    const KIND: &'static str = "users-delete";
+    const KEY_NAME: &'static str = "user";
+
+    fn columns() -> &'static [ColumnSpec] {
+        COLUMNS
+    }
+
+    fn parse(&self, record: &StringRecord) -> Result<(), FieldError> {
+        self.key.check(record)?;
+        if let Some(target) = &self.transfer_email
+            && self.key.of(record).eq_ignore_ascii_case(target)
+        {
+            return Err(FieldError::new(
+                E_VALUE,
+                format!(
+                    "{} is the --transfer-email user, who cannot take over their own data; remove this row \
+                     or choose another --transfer-email.",
+                    self.key.column_name(record)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn duplicate_key(&self, record: &StringRecord, _row: &(), key: &mut DuplicateKey) -> bool {
+        self.key.duplicate_key(record, key);
+        true
+    }
+
+    fn planned_calls(&self, record: &StringRecord, _row: &()) -> Vec<(Category, String)> {
+        vec![(Category::Light, self.describe(self.key.of(record)))]
+    }
+
+    fn key_column(&self) -> Option<usize> {
+        self.key.column()
+    }
+
+    /// Asks on the terminal, showing how many users would go for good.
+    fn confirm(&self, valid: u64) -> Result<(), String> {
+        if self.action != DeleteAction::Delete || self.yes || valid == 0 {
+            return Ok(());
+        }
+        let users = if valid == 1 {
+            "1 user".to_string()
+        } else {
+            format!("{valid} users")
+        };
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return Err(format!(
+                "--action delete would permanently delete {users}, and there is no terminal to confirm on; \
+                 nothing was sent. Add --yes to confirm, or use --action disassociate."
+            ));
+        }
+        let transfer = self
+            .transfer_email
+            .as_deref()
+            .map(|t| format!(" (their data goes to {t})"))
+            .unwrap_or_default();
+        eprint!("Permanently delete {users}{transfer}? This cannot be undone. Type yes to continue: ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| format!("could not read the answer ({e}); nothing was sent."))?;
+        if answer.trim().eq_ignore_ascii_case("yes") {
+            Ok(())
+        } else {
+            Err("not confirmed; nothing was sent.".to_string())
+        }
+    }
+
+    async fn run(&self, client: &Client, rows: Vec<(&StringRecord, ())>) -> Result<Vec<Outcome>, Fatal> {
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for (record, ()) in rows {
+            outcomes.push(self.delete(client, self.key.of(record)).await?);
+        }
+        Ok(outcomes)
+    }
+}

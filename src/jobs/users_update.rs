@@ -1,0 +1,474 @@
+//! `zoombulk users update FILE.csv`: change existing users, one row each.
+//!
+//! A row takes up to three requests: `PATCH /users/{userId}` for the profile
+//! columns, `PUT …/password`, `PUT …/status`. Each step's result is kept, so a
+//! partly applied row says what went through ("profile updated; password failed:
+//! …") and stays `failed` until every step is done. Re-running it (`--resume`) is
+//! safe: every step sets a value, none changes one by a delta.
+
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+use csv::StringRecord;
+use serde_json::{Map, Value};
+
+use super::{
+    Context, DISPLAY_NAME_ALIASES, DuplicateKey, EMAIL_ALIASES, FIRST_NAME_ALIASES, Fatal, Job,
+    LAST_NAME_ALIASES, Steps, USER_ID_ALIASES, USER_TYPE_ALIASES, UserKey, cell, run_command,
+    validate_command,
+};
+use crate::pipeline::columns::ColumnSpec;
+use crate::pipeline::input::InputFile;
+use crate::pipeline::outcome::{Outcome, Status};
+use crate::pipeline::{Exit, RunError};
+use crate::validate::{self, E_VALUE, FieldError, quoted};
+use crate::zoom::{ApiError, Category, Client, Sent};
+
+/// Change existing users from a CSV: PATCH /users/{userId} (Light) for profile
+/// columns, PUT …/password (Medium) for `password`, PUT …/status (Light) for `status`.
+///
+/// Columns: user_id (a Zoom user id or email) or email to say which user; then any
+/// of first_name, last_name, display_name, type, pmi, use_pmi, timezone, language,
+/// dept, vanity_name, host_key, cms_user_id, job_title, company, location,
+/// phone_number, manager, pronouns, pronouns_option, password, status
+/// (active|inactive). Only non-empty cells are sent.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The input CSV (UTF-8, `,` `;` or tab delimited).
+    pub file: PathBuf,
+    /// Send the empty cells of text columns as empty values, clearing those fields
+    /// (without it an empty cell leaves the field as it is). Numbers, flags,
+    /// host_key, password and status are never cleared.
+    #[arg(long)]
+    pub clear_empty: bool,
+}
+
+pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
+    run_command(&args.file, ctx, |input| UsersUpdate::new(input, args)).await
+}
+
+pub fn validate(args: &Args) -> Result<Exit, RunError> {
+    validate_command(&args.file, |input| UsersUpdate::new(input, args))
+}
+
+/// How a profile column is checked and sent.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// Free text, with Zoom's length limit where it has one.
+    Text(Option<usize>),
+    /// Names: [`validate::name`]'s rules.
+    Name(usize),
+    UserType,
+    Pmi,
+    HostKey,
+    Flag,
+    Email,
+    PronounsOption,
+}
+
+impl Kind {
+    /// Whether `--clear-empty` may send "" (Zoom takes it only for text).
+    fn clearable(self) -> bool {
+        matches!(self, Kind::Text(_) | Kind::Name(_) | Kind::Email)
+    }
+}
+
+/// The `PATCH /users/{userId}` fields, with how each is checked (FACTS: Users; the
+/// lengths are the 2026 Users spec's).
+const PROFILE: &[(ColumnSpec, Kind)] = &[
+    (
+        ColumnSpec::optional("first_name", FIRST_NAME_ALIASES),
+        Kind::Name(64),
+    ),
+    (
+        ColumnSpec::optional("last_name", LAST_NAME_ALIASES),
+        Kind::Name(64),
+    ),
+    (
+        ColumnSpec::optional("display_name", DISPLAY_NAME_ALIASES),
+        Kind::Name(128),
+    ),
+    (ColumnSpec::optional("type", USER_TYPE_ALIASES), Kind::UserType),
+    (ColumnSpec::optional("pmi", &["personal meeting id"]), Kind::Pmi),
+    (
+        ColumnSpec::optional("use_pmi", &["use personal meeting id"]),
+        Kind::Flag,
+    ),
+    (ColumnSpec::optional("timezone", &["time zone"]), Kind::Text(None)),
+    (ColumnSpec::optional("language", &[]), Kind::Text(None)),
+    (ColumnSpec::optional("dept", &["department"]), Kind::Text(None)),
+    (
+        ColumnSpec::optional("vanity_name", &["vanity url name", "personal link name"]),
+        Kind::Text(None),
+    ),
+    (ColumnSpec::optional("host_key", &[]), Kind::HostKey),
+    (ColumnSpec::optional("cms_user_id", &["cms id"]), Kind::Text(None)),
+    (ColumnSpec::optional("job_title", &[]), Kind::Text(Some(128))),
+    (
+        ColumnSpec::optional("company", &["company name"]),
+        Kind::Text(Some(255)),
+    ),
+    (
+        ColumnSpec::optional("location", &["office location"]),
+        Kind::Text(Some(256)),
+    ),
+    (ColumnSpec::optional("phone_number", &["phone"]), Kind::Text(None)),
+    (ColumnSpec::optional("manager", &["manager email"]), Kind::Email),
+    (ColumnSpec::optional("pronouns", &[]), Kind::Text(None)),
+    (ColumnSpec::optional("pronouns_option", &[]), Kind::PronounsOption),
+];
+
+static COLUMNS: LazyLock<Vec<ColumnSpec>> = LazyLock::new(|| {
+    let mut columns = vec![
+        ColumnSpec::optional("user_id", USER_ID_ALIASES),
+        ColumnSpec::optional("email", EMAIL_ALIASES),
+        ColumnSpec::optional("password", &["new password"]),
+        ColumnSpec::optional("status", &["user status"]),
+    ];
+    columns.extend(PROFILE.iter().map(|(spec, _)| *spec));
+    columns
+});
+
+pub struct UsersUpdate {
+    key: UserKey,
+    /// The profile columns the file has: (field name, kind, record index).
+    profile: Vec<(&'static str, Kind, usize)>,
+    password: Option<usize>,
+    status: Option<usize>,
+    host_key: Option<usize>,
+    clear_empty: bool,
+}
+
+/// What a row changes. Profile values are read from the record when sent.
+pub struct UpdateRow {
+    profile: bool,
+    password: bool,
+    status: Option<StatusChange>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum StatusChange {
+    Activate,
+    Deactivate,
+}
+
+impl StatusChange {
+    fn action(self) -> &'static str {
+        match self {
+            StatusChange::Activate => "activate",
+            StatusChange::Deactivate => "deactivate",
+        }
+    }
+
+    fn done(self) -> &'static str {
+        match self {
+            StatusChange::Activate => "activated",
+            StatusChange::Deactivate => "deactivated",
+        }
+    }
+}
+
+impl UsersUpdate {
+    pub fn new(input: &InputFile, args: &Args) -> Result<UsersUpdate, String> {
+        let key = UserKey::bind(input)?;
+        let profile: Vec<_> = PROFILE
+            .iter()
+            .filter_map(|(spec, kind)| input.column(spec.name).map(|i| (spec.name, *kind, i)))
+            .collect();
+        let (password, status) = (input.column("password"), input.column("status"));
+        if profile.is_empty() && password.is_none() && status.is_none() {
+            let names: Vec<&str> = PROFILE.iter().map(|(spec, _)| spec.name).collect();
+            return Err(format!(
+                "{}: no column says what to change. Add at least one of {}, password, status.",
+                input.path.display(),
+                names.join(", ")
+            ));
+        }
+        Ok(UsersUpdate {
+            key,
+            profile,
+            password,
+            status,
+            host_key: input.column("host_key"),
+            clear_empty: args.clear_empty,
+        })
+    }
+
+    /// The `PATCH` body of a checked row.
+    fn profile_body(&self, record: &StringRecord) -> Value {
+        let mut body = Map::new();
+        for &(name, kind, index) in &self.profile {
+            match cell(record, Some(index)) {
+                "" if self.clear_empty && kind.clearable() => {
+                    body.insert(name.into(), Value::from(""));
+                }
+                "" => {}
+                value => {
+                    if let Some(json) = to_json(kind, value) {
+                        body.insert(name.into(), json);
+                    }
+                }
+            }
+        }
+        Value::Object(body)
+    }
+
+    async fn update(
+        &self,
+        client: &Client,
+        record: &StringRecord,
+        row: &UpdateRow,
+    ) -> Result<Outcome, Fatal> {
+        if !row.profile && !row.password && row.status.is_none() {
+            return Ok(Outcome {
+                error_message: Some(
+                    "Nothing to change: every cell besides the user is empty (--clear-empty clears text fields)."
+                        .into(),
+                ),
+                ..Outcome::new(Status::Skipped)
+            });
+        }
+        let user = self.key.of(record);
+        let mut steps = Steps::default();
+        if row.profile {
+            let body = self.profile_body(record);
+            steps
+                .step("profile", "updated", client.update_user(user, body))
+                .await?;
+        }
+        if row.password {
+            let password = cell(record, self.password);
+            steps
+                .step("password", "set", set_password(client, user, password))
+                .await?;
+        }
+        if let Some(change) = row.status {
+            steps
+                .step("status", change.done(), client.set_status(user, change.action()))
+                .await?;
+        }
+        Ok(steps.outcome(Status::Updated))
+    }
+}
+
+/// A password Zoom refuses as "the same as the old one" is already what the row
+/// asks for: re-running a row whose later step failed must not turn it into a failure.
+async fn set_password(client: &Client, user: &str, password: &str) -> Result<Sent<()>, ApiError> {
+    match client.set_password(user, password).await {
+        Err(ApiError::Zoom {
+            status: 400,
+            message,
+            attempts,
+            ..
+        }) if message.to_ascii_lowercase().contains("old password") => Ok(Sent {
+            value: (),
+            status: 400,
+            attempts,
+        }),
+        other => other,
+    }
+}
+
+/// Checks one non-empty profile cell.
+fn check(column: &str, kind: Kind, value: &str) -> Result<(), FieldError> {
+    match kind {
+        Kind::Text(None) => Ok(()),
+        Kind::Text(Some(max)) => {
+            let chars = value.chars().count();
+            if chars > max {
+                return Err(FieldError::new(
+                    E_VALUE,
+                    format!("{column} is {chars} characters long; Zoom allows at most {max}, so shorten it."),
+                ));
+            }
+            Ok(())
+        }
+        Kind::Name(max) => validate::name(column, value, max),
+        Kind::UserType => validate::user_type(value).map(|_| ()),
+        Kind::Pmi => validate::pmi(value),
+        Kind::HostKey => validate::host_key(value),
+        Kind::Flag => flag(column, value).map(|_| ()),
+        Kind::Email => validate::email(value).map_err(|e| FieldError {
+            message: format!(
+                "{column}{}",
+                e.message.strip_prefix("email").unwrap_or(&e.message)
+            ),
+            ..e
+        }),
+        Kind::PronounsOption => match value {
+            "1" | "2" | "3" => Ok(()),
+            _ => Err(FieldError::new(
+                E_VALUE,
+                format!(
+                    "{column} {} is not one of Zoom's options; use 1 (ask every time), 2 (always show) or \
+                     3 (do not show).",
+                    quoted(value)
+                ),
+            )),
+        },
+    }
+}
+
+/// A checked cell as Zoom wants it (numbers and flags as JSON numbers and booleans).
+fn to_json(kind: Kind, value: &str) -> Option<Value> {
+    match kind {
+        Kind::Text(_) | Kind::Name(_) | Kind::HostKey | Kind::Email => Some(Value::from(value)),
+        Kind::UserType => validate::user_type(value).ok().map(|t| Value::from(t.code())),
+        Kind::Pmi => value.parse::<u64>().ok().map(Value::from),
+        Kind::Flag => flag("", value).ok().map(Value::from),
+        Kind::PronounsOption => value.parse::<u8>().ok().map(Value::from),
+    }
+}
+
+fn flag(column: &str, value: &str) -> Result<bool, FieldError> {
+    const TRUE: [&str; 4] = ["true", "yes", "y", "1"];
+    const FALSE: [&str; 4] = ["false", "no", "n", "0"];
+    if TRUE.iter().any(|t| t.eq_ignore_ascii_case(value)) {
+        Ok(true)
+    } else if FALSE.iter().any(|f| f.eq_ignore_ascii_case(value)) {
+        Ok(false)
+    } else {
+        Err(FieldError::new(
+            E_VALUE,
+            format!(
+                "{column} {} is not true or false; use true or false.",
+                quoted(value)
+            ),
+        ))
+    }
+}
+
+fn status_change(value: &str) -> Result<StatusChange, FieldError> {
+    let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(value));
+    if is(&["active", "activate", "activated"]) {
+        Ok(StatusChange::Activate)
+    } else if is(&["inactive", "deactivate", "deactivated"]) {
+        Ok(StatusChange::Deactivate)
+    } else {
+        Err(FieldError::new(
+            E_VALUE,
+            format!(
+                "status {} is not active or inactive; use active to activate the user or inactive to \
+                 deactivate them.",
+                quoted(value)
+            ),
+        ))
+    }
+}
+
+impl Job for UsersUpdate {
+    type Row = UpdateRow;
+    const KIND: &'static str = "users-update";
+    const KEY_NAME: &'static str = "user";
+
+    fn columns() -> &'static [ColumnSpec] {
+        &COLUMNS
+    }
+
+    fn parse(&self, record: &StringRecord) -> Result<UpdateRow, FieldError> {
+        self.key.check(record)?;
+        let mut profile = false;
+        for &(name, kind, index) in &self.profile {
+            match cell(record, Some(index)) {
+                "" => profile |= self.clear_empty && kind.clearable(),
+                value => {
+                    check(name, kind, value)?;
+                    profile = true;
+                }
+            }
+        }
+        let password = match cell(record, self.password) {
+            "" => false,
+            value => {
+                validate::password(value)?;
+                true
+            }
+        };
+        let status = match cell(record, self.status) {
+            "" => None,
+            value => Some(status_change(value)?),
+        };
+        Ok(UpdateRow {
+            profile,
+            password,
+            status,
+        })
+    }
+
+    fn duplicate_key(&self, record: &StringRecord, _row: &UpdateRow, key: &mut DuplicateKey) -> bool {
+        self.key.duplicate_key(record, key);
+        true
+    }
+
+    fn planned_calls(&self, record: &StringRecord, row: &UpdateRow) -> Vec<(Category, String)> {
+        let path = crate::zoom::users::user_path(self.key.of(record));
+        let mut calls = Vec::new();
+        if row.profile {
+            calls.push((Category::Light, format!("PATCH {path}")));
+        }
+        if row.password {
+            calls.push((Category::Medium, format!("PUT {path}/password")));
+        }
+        if let Some(change) = row.status {
+            calls.push((
+                Category::Light,
+                format!("PUT {path}/status action={}", change.action()),
+            ));
+        }
+        calls
+    }
+
+    fn secret_columns(&self) -> Vec<usize> {
+        self.password.into_iter().chain(self.host_key).collect()
+    }
+
+    fn key_column(&self) -> Option<usize> {
+        self.key.column()
+    }
+
+    async fn run(
+        &self,
+        client: &Client,
+        rows: Vec<(&StringRecord, UpdateRow)>,
+    ) -> Result<Vec<Outcome>, Fatal> {
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for (record, row) in rows {
+            outcomes.push(self.update(client, record, &row).await?);
+        }
+        Ok(outcomes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_become_zooms_types() {
+        assert_eq!(to_json(Kind::UserType, "Licensed"), Some(Value::from(2)));
+        assert_eq!(
+            to_json(Kind::Pmi, "1234567890"),
+            Some(Value::from(1_234_567_890u64))
+        );
+        assert_eq!(to_json(Kind::Flag, "Yes"), Some(Value::from(true)));
+        assert_eq!(to_json(Kind::PronounsOption, "3"), Some(Value::from(3)));
+        assert_eq!(to_json(Kind::Text(None), "Sales"), Some(Value::from("Sales")));
+    }
+
+    #[test]
+    fn checks_name_the_column() {
+        let e = check("job_title", Kind::Text(Some(128)), &"x".repeat(129)).unwrap_err();
+        assert!(
+            e.message.starts_with("job_title is 129 characters"),
+            "{}",
+            e.message
+        );
+        let e = check("manager", Kind::Email, "not-an-email").unwrap_err();
+        assert!(e.message.starts_with("manager \"not-an-email\""), "{}", e.message);
+        let e = check("use_pmi", Kind::Flag, "maybe").unwrap_err();
+        assert!(e.message.starts_with("use_pmi \"maybe\""), "{}", e.message);
+        assert!(check("pronouns_option", Kind::PronounsOption, "4").is_err());
+        assert!(check("pmi", Kind::Pmi, "123").is_err());
+        assert!(status_change("Inactive").is_ok() && status_change("gone").is_err());
+    }
+}

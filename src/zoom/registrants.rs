@@ -1,0 +1,207 @@
+//! Registrant endpoints of meetings and webinars (FACTS: Meetings, webinars,
+//! registrants): one registrant, a batch of up to 30, and the meeting lookup that
+//! says whether the batch endpoint will take the meeting at all.
+
+use std::fmt;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::client::{Call, Client, Sent};
+use super::error::ApiError;
+use super::plan::Category;
+
+/// Zoom's cap on registrants per `batch_registrants` call.
+pub const MAX_BATCH_REGISTRANTS: usize = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Meeting,
+    Webinar,
+}
+
+impl EventKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            EventKind::Meeting => "meeting",
+            EventKind::Webinar => "webinar",
+        }
+    }
+
+    /// The only type the batch endpoint accepts: scheduled meetings (2), webinars (5).
+    fn batch_type(self) -> i64 {
+        match self {
+            EventKind::Meeting => 2,
+            EventKind::Webinar => 5,
+        }
+    }
+}
+
+/// A meeting or webinar, by id: where registrants go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Event {
+    pub kind: EventKind,
+    pub id: u64,
+}
+
+impl Event {
+    /// `/meetings/{id}` or `/webinars/{id}`.
+    pub fn path(&self) -> String {
+        format!("/{}s/{}", self.kind.noun(), self.id)
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind.noun(), self.id)
+    }
+}
+
+/// The part of `GET /meetings/{id}` (or the webinar twin) that decides batching.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventInfo {
+    #[serde(rename = "type", default)]
+    pub event_type: Option<i64>,
+    #[serde(default)]
+    pub settings: Option<EventSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventSettings {
+    /// 0 approve automatically, 1 manually, 2 no registration.
+    #[serde(default)]
+    pub approval_type: Option<i64>,
+}
+
+impl EventInfo {
+    /// Why the batch endpoint would refuse `kind`'s event, or `None` when it takes it:
+    /// only scheduled meetings (type 2) and webinars (type 5) with registration on.
+    pub fn batch_refusal(&self, kind: EventKind) -> Option<String> {
+        if self.event_type != Some(kind.batch_type()) {
+            let shown = self
+                .event_type
+                .map_or_else(|| "unknown".to_string(), |t| t.to_string());
+            return Some(format!(
+                "it is type {shown}; batch registration takes type {} only",
+                kind.batch_type()
+            ));
+        }
+        match self.settings.as_ref().and_then(|s| s.approval_type) {
+            Some(0 | 1) => None,
+            _ => Some("registration is not enabled".to_string()),
+        }
+    }
+}
+
+/// `201` of the single-registrant endpoint.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Registered {
+    pub registrant_id: String,
+    #[serde(default)]
+    pub join_url: Option<String>,
+}
+
+/// One entry of the batch endpoint's `registrants`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BatchRegistered {
+    pub email: String,
+    pub registrant_id: String,
+    #[serde(default)]
+    pub join_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct BatchAnswer {
+    #[serde(default)]
+    registrants: Vec<BatchRegistered>,
+}
+
+impl Client {
+    /// `GET /meetings/{id}` or `GET /webinars/{id}` (Light).
+    pub async fn get_event(&self, event: Event) -> Result<Sent<EventInfo>, ApiError> {
+        self.send(&Call::get(event.path(), Category::Light)).await?.sent()
+    }
+
+    /// `POST …/registrants` (Light). `occurrence_ids` (comma-separated) limits a
+    /// recurring event's registration to those occurrences.
+    pub async fn add_registrant(
+        &self,
+        event: Event,
+        registrant: Value,
+        occurrence_ids: Option<&str>,
+    ) -> Result<Sent<Registered>, ApiError> {
+        let mut call = Call::new(
+            Method::POST,
+            format!("{}/registrants", event.path()),
+            Category::Light,
+        )
+        .json(registrant);
+        if let Some(ids) = occurrence_ids {
+            call = call.query("occurrence_ids", ids);
+        }
+        self.send(&call).await?.sent()
+    }
+
+    /// `POST …/batch_registrants` (Heavy): up to [`MAX_BATCH_REGISTRANTS`] registrants
+    /// of `{email, first_name, last_name}` in one call.
+    pub async fn add_registrants_batch(
+        &self,
+        event: Event,
+        registrants: Vec<Value>,
+    ) -> Result<Sent<Vec<BatchRegistered>>, ApiError> {
+        let call = Call::new(
+            Method::POST,
+            format!("{}/batch_registrants", event.path()),
+            Category::Heavy,
+        )
+        .json(json!({ "registrants": registrants }));
+        let answer = self.send(&call).await?.sent::<BatchAnswer>()?;
+        Ok(Sent {
+            value: answer.value.registrants,
+            status: answer.status,
+            attempts: answer.attempts,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(event_type: i64, approval_type: i64) -> EventInfo {
+        serde_json::from_value(json!({"type": event_type, "settings": {"approval_type": approval_type}}))
+            .expect("event json")
+    }
+
+    #[test]
+    fn only_scheduled_events_with_registration_take_batches() {
+        assert_eq!(info(2, 0).batch_refusal(EventKind::Meeting), None);
+        assert_eq!(info(2, 1).batch_refusal(EventKind::Meeting), None);
+        assert_eq!(info(5, 0).batch_refusal(EventKind::Webinar), None);
+        assert!(
+            info(8, 0)
+                .batch_refusal(EventKind::Meeting)
+                .is_some_and(|r| r.contains("type 8"))
+        );
+        assert!(info(5, 0).batch_refusal(EventKind::Meeting).is_some());
+        assert!(info(9, 0).batch_refusal(EventKind::Webinar).is_some());
+        assert!(
+            info(2, 2)
+                .batch_refusal(EventKind::Meeting)
+                .is_some_and(|r| r.contains("not enabled"))
+        );
+        let bare: EventInfo = serde_json::from_value(json!({"id": 1})).expect("event json");
+        assert!(bare.batch_refusal(EventKind::Meeting).is_some());
+    }
+
+    #[test]
+    fn paths_and_names() {
+        let e = Event {
+            kind: EventKind::Webinar,
+            id: 81234567890,
+        };
+        assert_eq!(e.path(), "/webinars/81234567890");
+        assert_eq!(e.to_string(), "webinar 81234567890");
+    }
+}
