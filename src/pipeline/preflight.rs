@@ -2,6 +2,7 @@
 //! checked, in-file duplicates are found, and the counts are known up front.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use csv::StringRecord;
 
@@ -9,7 +10,6 @@ use super::input::{InputError, InputFile, RowPos};
 use super::outcome::Outcome;
 use crate::jobs::{DuplicateKey, Job};
 use crate::validate::{E_DUPLICATE, FieldError};
-use crate::zoom::Category;
 
 /// An invalid row, as reported by `validate` and `--strict`.
 #[derive(Debug, Clone)]
@@ -27,13 +27,31 @@ pub struct Preflight {
     /// The first few problems, for the terminal.
     pub problems: Vec<Problem>,
     /// Requests the valid rows need, per category (for `--dry-run`'s estimate).
-    pub planned: BTreeMap<Category, u64>,
+    pub planned: [u64; 3],
     /// Hash of a duplicate key -> the first valid row that has it. Hashes keep
     /// memory at 16 bytes a row for a million-row file.
-    first_row_of_key: HashMap<u64, u64>,
+    first_row_of_key: HashMap<u64, u64, BuildHasherDefault<PassThrough>>,
 }
 
 const PROBLEMS_KEPT: usize = 50;
+
+/// The keys are hashes already: hashing them again would only cost time.
+#[derive(Default)]
+pub struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
 
 fn key_hash<J: Job>(job: &J, record: &StringRecord, row: &J::Row) -> Option<u64> {
     let mut key = DuplicateKey::new();
@@ -48,8 +66,8 @@ impl Preflight {
             invalid: 0,
             invalid_by_code: BTreeMap::new(),
             problems: Vec::new(),
-            planned: BTreeMap::new(),
-            first_row_of_key: HashMap::new(),
+            planned: [0; 3],
+            first_row_of_key: HashMap::default(),
         };
         let mut records = input.records()?;
         let mut record = StringRecord::new();
@@ -66,8 +84,9 @@ impl Preflight {
             });
             match checked {
                 Ok(row) => {
-                    for (category, _) in job.planned_calls(&record, &row) {
-                        *pre.planned.entry(category).or_default() += 1;
+                    let counts = job.request_counts(&record, &row);
+                    for (total, n) in pre.planned.iter_mut().zip(counts) {
+                        *total += u64::from(n);
                     }
                 }
                 Err(e) => pre.note_invalid(pos, e),
