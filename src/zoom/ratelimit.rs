@@ -74,6 +74,7 @@ impl CategoryLimiter {
             configured: rate,
             state: Mutex::new(Adaptive {
                 rate,
+                ceiling: rate,
                 last_change: Instant::now(),
             }),
             limiter: RwLock::new(build(rate)),
