@@ -15,35 +15,25 @@ fn rows_file(n: usize, prefix: &str) -> String {
     text
 }
 
-fn sandbox_args(sandbox: &Sandbox) -> Vec<String> {
-    [
-        "--base-url",
-        &sandbox.base_url(),
-        "--oauth-url",
-        &sandbox.oauth_url(),
-        "--account-id",
-        "sandbox",
-        "--client-id",
-        "sandbox",
-        "--client-secret",
-        "sandbox",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
 fn spawn(args: &[String]) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_zoombulk"))
-        .args(args)
-        .env_remove("ZOOMBULK_CONFIG")
-        .env_remove("ZOOMBULK_PROFILE")
-        .env("XDG_CONFIG_HOME", "/nonexistent-zoombulk-test-config")
+    command(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .expect("zoombulk starts")
+}
+
+/// `zoombulk` against `sandbox` importing `input` at `light` requests/s.
+fn import_args(sandbox: &Sandbox, light: &str, input: &std::path::Path) -> Vec<String> {
+    let mut args = sandbox_args_with(sandbox, "sandbox");
+    args.extend([
+        "--qps".into(),
+        format!("light={light}"),
+        "users".into(),
+        "import".into(),
+        input.display().to_string(),
+    ]);
+    args
 }
 
 /// Waits until the results file has at least `n` data rows.
@@ -83,14 +73,7 @@ async fn resume_after_kill_9_finishes_every_row_exactly_once() {
     let dir = tempdir();
     let input = write(dir.path(), "big.csv", rows_file(200, "k"));
     let out = dir.path().join("big.results.csv");
-    let mut args = sandbox_args(&sandbox);
-    args.extend([
-        "--qps".into(),
-        "light=40".into(),
-        "users".into(),
-        "import".into(),
-        input.display().to_string(),
-    ]);
+    let mut args = import_args(&sandbox, "40", &input);
     let mut child = spawn(&args);
     wait_for_rows(&out, 40).await;
     child.start_kill().unwrap();
@@ -178,14 +161,7 @@ async fn sigint_stops_dispatching_finishes_in_flight_and_exits_130() {
     let dir = tempdir();
     let input = write(dir.path(), "s.csv", rows_file(300, "s"));
     let out = dir.path().join("s.results.csv");
-    let mut args = sandbox_args(&sandbox);
-    args.extend([
-        "--qps".into(),
-        "light=20".into(),
-        "users".into(),
-        "import".into(),
-        input.display().to_string(),
-    ]);
+    let args = import_args(&sandbox, "20", &input);
     let child = spawn(&args);
     wait_for_rows(&out, 10).await;
     let pid = child.id().unwrap().to_string();
@@ -279,29 +255,17 @@ async fn secrets_never_appear_in_any_output_even_at_debug_level() {
         "sec.csv",
         "email,password\nsec1@example.com,Zx9-secretPass\nsec2@example.com,Qw8-otherPass\n",
     );
-    let mut args: Vec<String> = [
-        "--base-url",
-        &sandbox.base_url(),
-        "--oauth-url",
-        &sandbox.oauth_url(),
-        "--account-id",
-        "sandbox",
-        "--client-id",
-        "sandbox",
-        "--client-secret",
-        "s3cr3t-CLIENT-value",
+    let mut args = sandbox_args_with(&sandbox, "s3cr3t-CLIENT-value");
+    for word in [
         "-vv",
         "users",
         "import",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend([
-        input.display().to_string(),
-        "--action".into(),
-        "autoCreate".into(),
-    ]);
+        input.to_str().unwrap(),
+        "--action",
+        "autoCreate",
+    ] {
+        args.push(word.to_string());
+    }
     let o = run(&args).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let results = std::fs::read_to_string(dir.path().join("sec.results.csv")).unwrap();

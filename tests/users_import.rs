@@ -390,24 +390,8 @@ async fn bad_credentials_are_a_clear_fatal_error() {
     let sandbox = start(config()).await;
     let dir = tempdir();
     let input = write(dir.path(), "c.csv", CLEAN);
-    let args: Vec<String> = [
-        "--base-url",
-        &sandbox.base_url(),
-        "--oauth-url",
-        &sandbox.oauth_url(),
-        "--account-id",
-        "sandbox",
-        "--client-id",
-        "sandbox",
-        "--client-secret",
-        "wrong-secret-value",
-        "users",
-        "import",
-        input.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = sandbox_args_with(&sandbox, "wrong-secret-value");
+    args.extend(["users".into(), "import".into(), input.display().to_string()]);
     let out = run(&args).await;
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);

@@ -10,13 +10,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::SandboxConfig;
 use crate::auth;
 use crate::errors::{ApiError, MSG_UNKNOWN_ENDPOINT};
 use crate::faults::{DropConnection, Fate, Faults, fault_response};
 use crate::limits::{self, Admission, Category, RateLimiter};
 use crate::stats::{DROPPED, Recorder, Stats};
 use crate::store::{Store, StoreSetup};
-use crate::SandboxConfig;
 
 pub struct App {
     pub cfg: SandboxConfig,
@@ -91,7 +91,10 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
                 }
                 Fate::Serve => {
                     let mut response = next.run(req).await;
-                    if is_user_create && response.status() == StatusCode::CREATED && app.faults.lose_response() {
+                    if is_user_create
+                        && response.status() == StatusCode::CREATED
+                        && app.faults.lose_response()
+                    {
                         app.recorder.response_lost();
                         response = fault_response(StatusCode::BAD_GATEWAY);
                     } else {
@@ -106,7 +109,11 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let status = if outcome.extensions().get::<DropConnection>().is_some() { DROPPED } else { outcome.status().as_u16() };
+    let status = if outcome.extensions().get::<DropConnection>().is_some() {
+        DROPPED
+    } else {
+        outcome.status().as_u16()
+    };
     app.recorder.record(ctx.route.key, status, Some(category));
     outcome
 }
@@ -114,7 +121,9 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
 /// Routes outside `/v2`: only counted.
 pub async fn plain_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) -> Response {
     let response = next.run(req).await;
-    ctx.app.recorder.record(ctx.route.key, response.status().as_u16(), None);
+    ctx.app
+        .recorder
+        .record(ctx.route.key, response.status().as_u16(), None);
     response
 }
 
@@ -124,6 +133,7 @@ pub async fn v2_unknown(State(app): State<AppState>, headers: HeaderMap) -> Resp
         Err(e) => e.into_response(),
         Ok(()) => ApiError::not_found(2300, MSG_UNKNOWN_ENDPOINT).into_response(),
     };
-    app.recorder.record("(unknown /v2 route)", response.status().as_u16(), None);
+    app.recorder
+        .record("(unknown /v2 route)", response.status().as_u16(), None);
     response
 }

@@ -21,17 +21,25 @@ pub const SCOPES: &str = "user:read:admin user:write:admin meeting:read:admin me
 webinar:read:admin webinar:write:admin recording:read:admin";
 
 fn oauth_error(error: &str, reason: &str) -> Response {
-    (StatusCode::BAD_REQUEST, axum::Json(json!({ "reason": reason, "error": error }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({ "reason": reason, "error": error })),
+    )
+        .into_response()
 }
 
 /// Form-encoded pairs from the query string and (when form-encoded) the body; the body wins.
 fn params(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
-    let mut out: HashMap<String, String> =
-        form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
+    let mut out: HashMap<String, String> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     if is_form {
         out.extend(form_urlencoded::parse(body).into_owned());
     }
@@ -45,13 +53,20 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     Some((id.to_string(), secret.to_string()))
 }
 
-pub async fn token(State(app): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let cfg = &app.cfg;
     match basic_credentials(&headers) {
         Some((id, secret)) if id == cfg.client_id && secret == cfg.client_secret => {}
@@ -73,7 +88,9 @@ pub async fn token(State(app): State<AppState>, RawQuery(query): RawQuery, heade
         "api_url": app.api_origin,
     });
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

@@ -95,7 +95,11 @@ impl Faults {
 /// A 5xx with a Zoom-shaped body.
 pub fn fault_response(status: StatusCode) -> Response {
     let message = status.canonical_reason().unwrap_or("Server Error");
-    (status, axum::Json(json!({ "code": status.as_u16(), "message": message }))).into_response()
+    (
+        status,
+        axum::Json(json!({ "code": status.as_u16(), "message": message })),
+    )
+        .into_response()
 }
 
 /// Marks a response the server loop must turn into a dropped connection.
@@ -119,18 +123,24 @@ mod tests {
 
     #[test]
     fn same_seed_same_sequence_and_rates_roughly_hold() {
-        let a: Vec<Fate> = (0..2000).map({
-            let f = Faults::new(&config(9));
-            move |_| f.fate()
-        }).collect();
-        let b: Vec<Fate> = (0..2000).map({
-            let f = Faults::new(&config(9));
-            move |_| f.fate()
-        }).collect();
-        let c: Vec<Fate> = (0..2000).map({
-            let f = Faults::new(&config(10));
-            move |_| f.fate()
-        }).collect();
+        let a: Vec<Fate> = (0..2000)
+            .map({
+                let f = Faults::new(&config(9));
+                move |_| f.fate()
+            })
+            .collect();
+        let b: Vec<Fate> = (0..2000)
+            .map({
+                let f = Faults::new(&config(9));
+                move |_| f.fate()
+            })
+            .collect();
+        let c: Vec<Fate> = (0..2000)
+            .map({
+                let f = Faults::new(&config(10));
+                move |_| f.fate()
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         let drops = a.iter().filter(|f| **f == Fate::Drop).count();
@@ -140,7 +150,10 @@ mod tests {
         let f = Faults::new(&config(1));
         for _ in 0..100 {
             let d = f.delay();
-            assert!(d >= Duration::from_millis(10) && d <= Duration::from_millis(30), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(10) && d <= Duration::from_millis(30),
+                "{d:?}"
+            );
         }
     }
 }

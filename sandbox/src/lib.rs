@@ -31,13 +31,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use limits::Category;
-/// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
-/// `"GET /users/{userId}"`), from the sandbox's single route table.
-pub use routes::category_of as route_category;
 pub use model::{
     CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, RecordingFile, RecordingMeeting,
     Registrant, User, Webinar,
 };
+/// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
+/// `"GET /users/{userId}"`), from the sandbox's single route table.
+pub use routes::category_of as route_category;
 pub use stats::Stats;
 pub use store::{MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
 
@@ -137,7 +137,9 @@ pub struct Sandbox {
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -153,7 +155,11 @@ impl Sandbox {
         seed::seed(&app.store, &app.cfg);
         let router = routes::router(app.clone());
         let server = server::Server::spawn(router, listener, v6);
-        Ok(Sandbox { addr, app, server: Some(server) })
+        Ok(Sandbox {
+            addr,
+            app,
+            server: Some(server),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

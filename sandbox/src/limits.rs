@@ -69,8 +69,11 @@ struct Day {
 /// What a request may do, decided on arrival.
 #[derive(Debug)]
 pub enum Admission {
-    /// Go ahead; `remaining` is the per-second allowance left (None when unlimited).
-    Accepted { limit: u32, remaining: u32 },
+    /// Go ahead; `remaining` is what is left of this second's allowance (`limit` 0 = unlimited).
+    Accepted {
+        limit: u32,
+        remaining: u32,
+    },
     Rejected(ApiError),
 }
 
@@ -97,11 +100,18 @@ impl RateLimiter {
 
     pub fn admit(&self, category: Category) -> Admission {
         let i = category.index();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let limit = self.per_second[i];
         let mut second = self.seconds[i].lock();
         if second.at != now {
-            *second = Second { at: now, arrivals: 0, accepted: 0 };
+            *second = Second {
+                at: now,
+                arrivals: 0,
+                accepted: 0,
+            };
         }
         second.arrivals += 1;
         self.peak_arrivals[i].fetch_max(second.arrivals, Ordering::Relaxed);
@@ -113,7 +123,10 @@ impl RateLimiter {
             let today = Utc::now().date_naive().num_days_from_ce();
             let mut day = self.days[i].lock();
             if day.day != today {
-                *day = Day { day: today, accepted: 0 };
+                *day = Day {
+                    day: today,
+                    accepted: 0,
+                };
             }
             if day.accepted >= daily {
                 return Admission::Rejected(daily_error(category, daily, MSG_DAILY));
@@ -122,7 +135,10 @@ impl RateLimiter {
         }
         second.accepted += 1;
         self.peak_accepted[i].fetch_max(second.accepted, Ordering::Relaxed);
-        Admission::Accepted { limit, remaining: limit.saturating_sub(second.accepted) }
+        Admission::Accepted {
+            limit,
+            remaining: limit.saturating_sub(second.accepted),
+        }
     }
 
     pub fn peak_arrivals(&self, category: Category) -> u32 {
@@ -177,26 +193,54 @@ mod tests {
 
     #[test]
     fn per_second_limit_rejects_the_excess_and_tracks_peaks() {
-        let limiter = RateLimiter::new(&Limits { light: 3, ..Limits::default() });
+        let limiter = RateLimiter::new(&Limits {
+            light: 3,
+            ..Limits::default()
+        });
         // Stay inside one wall-clock second.
-        while SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_millis() > 800 {
+        while SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_millis()
+            > 800
+        {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let results: Vec<bool> =
-            (0..5).map(|_| matches!(limiter.admit(Category::Light), Admission::Accepted { .. })).collect();
+        let results: Vec<bool> = (0..5)
+            .map(|_| matches!(limiter.admit(Category::Light), Admission::Accepted { .. }))
+            .collect();
         assert_eq!(results, [true, true, true, false, false]);
         assert_eq!(limiter.peak_arrivals(Category::Light), 5);
         assert_eq!(limiter.peak_accepted(Category::Light), 3);
-        assert!(matches!(limiter.admit(Category::Medium), Admission::Accepted { .. }));
+        assert!(matches!(
+            limiter.admit(Category::Medium),
+            Admission::Accepted { .. }
+        ));
     }
 
     #[test]
     fn daily_caps_reject_with_retry_after() {
-        let limiter = RateLimiter::new(&Limits { heavy: 0, daily_heavy: 2, ..Limits::default() });
-        assert!(matches!(limiter.admit(Category::Heavy), Admission::Accepted { .. }));
-        assert!(matches!(limiter.admit(Category::Heavy), Admission::Accepted { .. }));
-        let Admission::Rejected(e) = limiter.admit(Category::Heavy) else { panic!("third passes") };
+        let limiter = RateLimiter::new(&Limits {
+            heavy: 0,
+            daily_heavy: 2,
+            ..Limits::default()
+        });
+        assert!(matches!(
+            limiter.admit(Category::Heavy),
+            Admission::Accepted { .. }
+        ));
+        assert!(matches!(
+            limiter.admit(Category::Heavy),
+            Admission::Accepted { .. }
+        ));
+        let Admission::Rejected(e) = limiter.admit(Category::Heavy) else {
+            panic!("third passes")
+        };
         assert_eq!(e.message, MSG_DAILY);
-        assert!(e.headers.iter().any(|(n, v)| n == "retry-after" && v.to_str().unwrap().ends_with("00:00:00 GMT")));
+        assert!(
+            e.headers
+                .iter()
+                .any(|(n, v)| n == "retry-after" && v.to_str().unwrap().ends_with("00:00:00 GMT"))
+        );
     }
 }

@@ -159,7 +159,13 @@ impl Event {
 }
 
 /// Occurrences of a recurring meeting: daily (1), weekly (2) or monthly (3, as 30 days).
-pub fn recurring_occurrences(start: DateTime<Utc>, duration: u32, recurrence_type: i64, interval: i64, count: i64) -> Vec<Occurrence> {
+pub fn recurring_occurrences(
+    start: DateTime<Utc>,
+    duration: u32,
+    recurrence_type: i64,
+    interval: i64,
+    count: i64,
+) -> Vec<Occurrence> {
     let step = match recurrence_type {
         1 => Duration::days(interval),
         2 => Duration::weeks(interval),
@@ -287,6 +293,10 @@ pub struct RecordingMeeting {
 impl RecordingMeeting {
     /// Zoom's `total_size`: the sum of the sizes it lists.
     pub fn total_size(&self) -> u64 {
-        self.recording_files.iter().filter(|f| f.is_detailed()).map(|f| f.file_size).sum()
+        self.recording_files
+            .iter()
+            .filter(|f| f.is_detailed())
+            .map(|f| f.file_size)
+            .sum()
     }
 }

@@ -40,37 +40,58 @@ const SWEEP_ABOVE: usize = 4096;
 
 impl PageTokens {
     pub fn new(ttl: Duration) -> Self {
-        PageTokens { ttl, map: Mutex::new(HashMap::new()) }
+        PageTokens {
+            ttl,
+            map: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Reads `page_size` (default 30, clamped to `max`) and `next_page_token`.
     /// `scope` ties a token to one listing and filter set: a token from another listing is
     /// as invalid as an unknown one.
-    pub fn begin(&self, query: &HashMap<String, String>, scope: &str, max: usize) -> Result<PageRequest, ApiError> {
+    pub fn begin(
+        &self,
+        query: &HashMap<String, String>,
+        scope: &str,
+        max: usize,
+    ) -> Result<PageRequest, ApiError> {
         let page_size = page_size(query, max)?;
         let token = query.get("next_page_token").map(String::as_str).unwrap_or("");
         if token.is_empty() {
-            return Ok(PageRequest { page_size, after: None, page_number: 1 });
+            return Ok(PageRequest {
+                page_size,
+                after: None,
+                page_number: 1,
+            });
         }
         let map = self.map.lock();
         match map.get(token) {
-            Some(c) if c.scope == scope && c.expires > Instant::now() => {
-                Ok(PageRequest { page_size, after: Some(c.after), page_number: c.page_number })
-            }
+            Some(c) if c.scope == scope && c.expires > Instant::now() => Ok(PageRequest {
+                page_size,
+                after: Some(c.after),
+                page_number: c.page_number,
+            }),
             _ => Err(ApiError::bad_page_token()),
         }
     }
 
     /// Issues the token for the page after `last` ("" when the listing is done).
     pub fn next(&self, scope: &str, last: Option<Position>, more: bool, page_number: u32) -> String {
-        let Some(after) = last.filter(|_| more) else { return String::new() };
+        let Some(after) = last.filter(|_| more) else {
+            return String::new();
+        };
         let token = secret_token(32);
         let now = Instant::now();
         let mut map = self.map.lock();
         if map.len() > SWEEP_ABOVE {
             map.retain(|_, c| c.expires > now);
         }
-        let cursor = Cursor { scope: scope.to_string(), after, page_number: page_number + 1, expires: now + self.ttl };
+        let cursor = Cursor {
+            scope: scope.to_string(),
+            after,
+            page_number: page_number + 1,
+            expires: now + self.ttl,
+        };
         map.insert(token.clone(), cursor);
         token
     }
@@ -96,14 +117,20 @@ mod tests {
     use super::*;
 
     fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn page_size_defaults_clamps_and_rejects() {
         let p = PageTokens::new(Duration::from_secs(60));
         assert_eq!(p.begin(&q(&[]), "s", 300).unwrap().page_size, 30);
-        assert_eq!(p.begin(&q(&[("page_size", "5000")]), "s", 300).unwrap().page_size, 300);
+        assert_eq!(
+            p.begin(&q(&[("page_size", "5000")]), "s", 300).unwrap().page_size,
+            300
+        );
         assert!(p.begin(&q(&[("page_size", "0")]), "s", 300).is_err());
         assert!(p.begin(&q(&[("page_size", "ten")]), "s", 300).is_err());
     }
@@ -115,7 +142,10 @@ mod tests {
         assert_eq!(p.next("users", Some((5, 0)), false, 1), "");
         let again = p.begin(&q(&[("next_page_token", &t)]), "users", 300).unwrap();
         assert_eq!((again.after, again.page_number), (Some((5, 0)), 2));
-        assert!(p.begin(&q(&[("next_page_token", &t)]), "users", 300).is_ok(), "replayable");
+        assert!(
+            p.begin(&q(&[("next_page_token", &t)]), "users", 300).is_ok(),
+            "replayable"
+        );
         assert!(p.begin(&q(&[("next_page_token", &t)]), "other", 300).is_err());
         std::thread::sleep(Duration::from_millis(40));
         assert!(p.begin(&q(&[("next_page_token", &t)]), "users", 300).is_err());

@@ -33,7 +33,9 @@ pub struct SeqRng {
 
 impl SeqRng {
     pub fn new(seed: u64, stream: &str) -> Self {
-        SeqRng { state: draw(seed, stream, 0) }
+        SeqRng {
+            state: draw(seed, stream, 0),
+        }
     }
 
     pub fn next_u64(&mut self) -> u64 {

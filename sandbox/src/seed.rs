@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::SandboxConfig;
-use crate::model::{Event, EventKind, RecordingFile, RecordingMeeting, Registrant, User, recurring_occurrences};
+use crate::model::{
+    Event, EventKind, RecordingFile, RecordingMeeting, Registrant, User, recurring_occurrences,
+};
 use crate::rng::{SeqRng, draw, zoom_id};
 use crate::store::Store;
 
@@ -65,12 +67,44 @@ const LAST: &[(&str, &str)] = &[
     ("Johnson", "johnson"),
 ];
 
-const DEPTS: &[&str] =
-    &["Engineering", "Sales", "Marketing", "Finance", "Human Resources", "Support", "Legal", "Operations", ""];
-const TITLES: &[&str] = &["Engineer", "Account Executive", "Analyst", "Manager", "Director", "Coordinator", ""];
-const TIMEZONES: &[&str] =
-    &["America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Berlin", "Asia/Tokyo", "Asia/Kolkata", "UTC"];
-const LOCATIONS: &[&str] = &["New York", "San Jose", "London", "Berlin", "Tokyo", "Bengaluru", ""];
+const DEPTS: &[&str] = &[
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "Human Resources",
+    "Support",
+    "Legal",
+    "Operations",
+    "",
+];
+const TITLES: &[&str] = &[
+    "Engineer",
+    "Account Executive",
+    "Analyst",
+    "Manager",
+    "Director",
+    "Coordinator",
+    "",
+];
+const TIMEZONES: &[&str] = &[
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "UTC",
+];
+const LOCATIONS: &[&str] = &[
+    "New York",
+    "San Jose",
+    "London",
+    "Berlin",
+    "Tokyo",
+    "Bengaluru",
+    "",
+];
 const MEETING_TOPICS: &[&str] = &[
     "Quarterly business review",
     "Product roadmap: Q3",
@@ -81,16 +115,28 @@ const MEETING_TOPICS: &[&str] = &[
     "Office hours",
     "Hiring sync",
 ];
-const WEBINAR_TOPICS: &[&str] =
-    &["Launch webinar", "Customer stories live", "Ask me anything", "Product deep dive", "Year in review"];
-const REGISTRANT_DOMAINS: &[&str] = &["example.org", "example.net", "partner.example.com", "mail.example.com"];
+const WEBINAR_TOPICS: &[&str] = &[
+    "Launch webinar",
+    "Customer stories live",
+    "Ask me anything",
+    "Product deep dive",
+    "Year in review",
+];
+const REGISTRANT_DOMAINS: &[&str] = &[
+    "example.org",
+    "example.net",
+    "partner.example.com",
+    "mail.example.com",
+];
 
 /// Email domain of seeded users: distinct from what tests import, so seeds never collide.
 pub const SEED_DOMAIN: &str = "corp.example.com";
 pub const OWNER_EMAIL: &str = "owner@corp.example.com";
 
 pub fn seed(store: &Store, cfg: &SandboxConfig) {
-    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap_or_else(|_| Utc::now());
+    let now = Utc::now()
+        .duration_trunc(Duration::minutes(1))
+        .unwrap_or_else(|_| Utc::now());
     let mut rng = SeqRng::new(cfg.seed, "users");
     let mut owner = User::new(OWNER_EMAIL, "Sandbox", "Owner");
     owner.role_id = "0".to_string();
@@ -135,7 +181,8 @@ pub fn seed(store: &Store, cfg: &SandboxConfig) {
         u.verified = u8::from(u.status != "pending");
         u.created_at = now - Duration::minutes(i64::try_from(rng.range(60, 1_500_000)).unwrap_or(60));
         if u.status == "active" && rng.chance(0.8) {
-            u.last_login_time = Some(now - Duration::minutes(i64::try_from(rng.range(5, 200_000)).unwrap_or(5)));
+            u.last_login_time =
+                Some(now - Duration::minutes(i64::try_from(rng.range(5, 200_000)).unwrap_or(5)));
             u.last_client_version = "6.1.5.38502(win)".to_string();
         }
         u.pmi = 2_000_000_000 + rng.below(7_999_999_999);
@@ -148,9 +195,16 @@ pub fn seed(store: &Store, cfg: &SandboxConfig) {
             hosts.push(u.id);
         }
     }
-    let active_hosts: Vec<String> =
-        hosts.iter().filter(|h| store.user_by_id(h).is_some_and(|u| u.status == "active")).cloned().collect();
-    let event_hosts = if active_hosts.is_empty() { hosts.clone() } else { active_hosts };
+    let active_hosts: Vec<String> = hosts
+        .iter()
+        .filter(|h| store.user_by_id(h).is_some_and(|u| u.status == "active"))
+        .cloned()
+        .collect();
+    let event_hosts = if active_hosts.is_empty() {
+        hosts.clone()
+    } else {
+        active_hosts
+    };
     seed_events(store, cfg, now, &event_hosts);
     seed_recordings(store, cfg, now, &hosts);
 }
@@ -160,7 +214,8 @@ fn seed_events(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts: &[
         return;
     }
     let mut rng = SeqRng::new(cfg.seed, "events");
-    let start_of = |rng: &mut SeqRng| now + Duration::hours(i64::try_from(rng.range(24, 24 * 60)).unwrap_or(24));
+    let start_of =
+        |rng: &mut SeqRng| now + Duration::hours(i64::try_from(rng.range(24, 24 * 60)).unwrap_or(24));
     for i in 0..cfg.seed_meetings {
         let start = start_of(&mut rng);
         let (event_type, approval_type) = match i % 4 {
@@ -184,7 +239,11 @@ fn seed_events(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts: &[
             password: format!("{:06}", rng.below(1_000_000)),
             approval_type,
             registration_type: 1,
-            occurrences: if event_type == 8 { recurring_occurrences(start, 60, 2, 1, 4) } else { Vec::new() },
+            occurrences: if event_type == 8 {
+                recurring_occurrences(start, 60, 2, 1, 4)
+            } else {
+                Vec::new()
+            },
         };
         let event = store.insert_event(event);
         seed_registrants(store, &mut rng, &event, now);
@@ -212,7 +271,11 @@ fn seed_events(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts: &[
             password: format!("{:06}", rng.below(1_000_000)),
             approval_type,
             registration_type: 1,
-            occurrences: if event_type == 9 { recurring_occurrences(start, 60, 2, 1, 3) } else { Vec::new() },
+            occurrences: if event_type == 9 {
+                recurring_occurrences(start, 60, 2, 1, 3)
+            } else {
+                Vec::new()
+            },
         };
         let event = store.insert_event(event);
         seed_registrants(store, &mut rng, &event, now);
@@ -227,7 +290,11 @@ fn seed_registrants(store: &Store, rng: &mut SeqRng, event: &Event, now: DateTim
     for n in 0..count {
         let (first, first_ascii) = *rng.pick(FIRST);
         let (last, last_ascii) = *rng.pick(LAST);
-        let email = format!("{first_ascii}.{last_ascii}.{}.{n}@{}", event.id % 10_000, rng.pick(REGISTRANT_DOMAINS));
+        let email = format!(
+            "{first_ascii}.{last_ascii}.{}.{n}@{}",
+            event.id % 10_000,
+            rng.pick(REGISTRANT_DOMAINS)
+        );
         let mut r = Registrant::new(&email, first, last);
         r.status = if event.approval_type == 1 {
             match rng.below(20) {
@@ -241,7 +308,11 @@ fn seed_registrants(store: &Store, rng: &mut SeqRng, event: &Event, now: DateTim
         .to_string();
         r.create_time = now - Duration::minutes(i64::try_from(rng.range(10, 20_000)).unwrap_or(10));
         r.org = "Example Partners".to_string();
-        r.occurrence_ids = event.occurrences.iter().map(|o| o.occurrence_id.clone()).collect();
+        r.occurrence_ids = event
+            .occurrences
+            .iter()
+            .map(|o| o.occurrence_id.clone())
+            .collect();
         let _ = store.insert_registrant(event.id, r);
     }
 }
@@ -285,10 +356,24 @@ fn seed_recordings(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts
                 recording_end: end,
             });
         };
-        add(&mut rng, "MP4", "MP4", Some("shared_screen_with_speaker_view"), 40_000, 300_000);
+        add(
+            &mut rng,
+            "MP4",
+            "MP4",
+            Some("shared_screen_with_speaker_view"),
+            40_000,
+            300_000,
+        );
         add(&mut rng, "M4A", "M4A", Some("audio_only"), 10_000, 80_000);
         if rng.chance(0.7) {
-            add(&mut rng, "TRANSCRIPT", "VTT", Some("audio_transcript"), 2_000, 20_000);
+            add(
+                &mut rng,
+                "TRANSCRIPT",
+                "VTT",
+                Some("audio_transcript"),
+                2_000,
+                20_000,
+            );
             if rng.chance(0.8) {
                 add(&mut rng, "CC", "VTT", None, 2_000, 20_000);
             }

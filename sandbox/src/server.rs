@@ -79,7 +79,8 @@ async fn accept(router: Router, listener: TcpListener, mut stopped: watch::Recei
         }
     }
     drop(listener);
-    let drained = tokio::time::timeout(DRAIN, async { while connections.join_next().await.is_some() {} }).await;
+    let drained =
+        tokio::time::timeout(DRAIN, async { while connections.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         connections.abort_all();
     }

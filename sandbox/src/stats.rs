@@ -20,7 +20,8 @@ pub struct Stats {
     pub requests: BTreeMap<String, BTreeMap<String, u64>>,
     /// 429 responses per category (`light`, `medium`, `heavy`), whatever the reason.
     pub rate_limited: BTreeMap<String, u64>,
-    /// The most requests that arrived within one UTC second, per category, accepted or not.
+    /// The most authenticated requests that arrived within one UTC second, per category,
+    /// whether accepted or answered 429 (unauthenticated ones never reach the limiter).
     pub peak_arrivals_per_second: BTreeMap<String, u64>,
     /// The most requests accepted (not 429) within one UTC second, per category.
     pub peak_accepted_per_second: BTreeMap<String, u64>,
@@ -85,11 +86,22 @@ impl Recorder {
     pub fn snapshot(&self, limiter: &RateLimiter, store: &Store) -> Stats {
         let mut requests: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
         for ((route, status), n) in self.by_route.lock().iter() {
-            let label = if *status == DROPPED { "dropped".to_string() } else { status.to_string() };
-            *requests.entry((*route).to_string()).or_default().entry(label).or_default() += n;
+            let label = if *status == DROPPED {
+                "dropped".to_string()
+            } else {
+                status.to_string()
+            };
+            *requests
+                .entry((*route).to_string())
+                .or_default()
+                .entry(label)
+                .or_default() += n;
         }
         let per_category = |f: &dyn Fn(Category) -> u64| -> BTreeMap<String, u64> {
-            Category::ALL.iter().map(|c| (c.key().to_string(), f(*c))).collect()
+            Category::ALL
+                .iter()
+                .map(|c| (c.key().to_string(), f(*c)))
+                .collect()
         };
         Stats {
             total_requests: self.total.load(Ordering::Relaxed),

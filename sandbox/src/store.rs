@@ -115,7 +115,10 @@ impl Data {
         if key.eq_ignore_ascii_case("me") {
             return Some(self.owner_seq).filter(|s| self.users.contains_key(s));
         }
-        self.by_id.get(key).or_else(|| self.by_email.get(&key.to_lowercase())).copied()
+        self.by_id
+            .get(key)
+            .or_else(|| self.by_email.get(&key.to_lowercase()))
+            .copied()
     }
 
     fn count_status(&mut self, status: &str, delta: isize) {
@@ -173,7 +176,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("users", &self.user_count()).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("users", &self.user_count())
+            .finish_non_exhaustive()
     }
 }
 
@@ -210,7 +215,10 @@ impl Store {
 
     pub fn user_by_email(&self, email: &str) -> Option<User> {
         let data = self.data.read();
-        data.by_email.get(&email.to_lowercase()).and_then(|s| data.users.get(s)).cloned()
+        data.by_email
+            .get(&email.to_lowercase())
+            .and_then(|s| data.users.get(s))
+            .cloned()
     }
 
     pub fn user_by_id(&self, id: &str) -> Option<User> {
@@ -228,7 +236,9 @@ impl Store {
     /// never exposed.
     pub fn password_matches(&self, user: &str, password: &str) -> bool {
         let data = self.data.read();
-        data.seq_of(user).and_then(|s| data.passwords.get(&s)).is_some_and(|p| p == password)
+        data.seq_of(user)
+            .and_then(|s| data.passwords.get(&s))
+            .is_some_and(|p| p == password)
     }
 
     pub fn meetings(&self) -> Vec<Event> {
@@ -240,7 +250,13 @@ impl Store {
     }
 
     fn events(&self, kind: EventKind) -> Vec<Event> {
-        self.data.read().events.values().filter(|e| e.kind == kind).cloned().collect()
+        self.data
+            .read()
+            .events
+            .values()
+            .filter(|e| e.kind == kind)
+            .cloned()
+            .collect()
     }
 
     pub fn meeting(&self, id: u64) -> Option<Event> {
@@ -253,12 +269,21 @@ impl Store {
 
     pub(crate) fn event(&self, kind: EventKind, id: u64) -> Option<Event> {
         let data = self.data.read();
-        data.event_seq.get(&id).and_then(|s| data.events.get(s)).filter(|e| e.kind == kind).cloned()
+        data.event_seq
+            .get(&id)
+            .and_then(|s| data.events.get(s))
+            .filter(|e| e.kind == kind)
+            .cloned()
     }
 
     /// Registrants of a meeting or webinar, every status, in registration order.
     pub fn registrants(&self, event_id: u64) -> Vec<Registrant> {
-        self.data.read().rosters.get(&event_id).map(|r| r.list.values().cloned().collect()).unwrap_or_default()
+        self.data
+            .read()
+            .rosters
+            .get(&event_id)
+            .map(|r| r.list.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Every recording meeting, trashed ones included, newest first.
@@ -273,7 +298,12 @@ impl Store {
 
     /// Successful `POST /users` creations per (lower-cased) email.
     pub fn users_created_by_email(&self) -> BTreeMap<String, u64> {
-        self.data.read().created_by_email.iter().map(|(k, v)| (k.clone(), *v)).collect()
+        self.data
+            .read()
+            .created_by_email
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
     }
 
     pub fn daily_user_invites(&self) -> u32 {
@@ -303,7 +333,9 @@ impl Store {
 
     pub fn set_password(&self, user: &str, password: &str) -> bool {
         let mut data = self.data.write();
-        let Some(seq) = data.seq_of(user) else { return false };
+        let Some(seq) = data.seq_of(user) else {
+            return false;
+        };
         data.passwords.insert(seq, password.to_string());
         true
     }
@@ -343,7 +375,11 @@ impl Store {
             return Err(format!("no meeting or webinar {event_id}"));
         }
         let key = registrant.email.to_lowercase();
-        if data.rosters.get(&event_id).is_some_and(|r| r.by_email.contains_key(&key)) {
+        if data
+            .rosters
+            .get(&event_id)
+            .is_some_and(|r| r.by_email.contains_key(&key))
+        {
             return Err(format!("{} is already registered", registrant.email));
         }
         Ok(self.add_registrant(&mut data, event_id, registrant))
@@ -377,11 +413,17 @@ impl Store {
             let n = data.next_seq;
             data.next_seq += 1;
             if file.download_id.is_empty() {
-                file.download_id = format!("{}{}", rng::zoom_id(self.setup.seed, "dl", n), rng::zoom_id(self.setup.seed, "dl2", n));
+                file.download_id = format!(
+                    "{}{}",
+                    rng::zoom_id(self.setup.seed, "dl", n),
+                    rng::zoom_id(self.setup.seed, "dl2", n)
+                );
             }
             data.files.insert(file.download_id.clone(), file.file_size);
         }
-        let at = data.recordings.partition_point(|m| listing_key(m) <= listing_key(&meeting));
+        let at = data
+            .recordings
+            .partition_point(|m| listing_key(m) <= listing_key(&meeting));
         data.recordings.insert(at, meeting.clone());
         meeting
     }
@@ -429,7 +471,9 @@ impl Store {
             }
         }
         let seq = data.next_seq;
-        let user = data.insert_user(self.setup.seed, user).map_err(|_| CreateUserError::Exists)?;
+        let user = data
+            .insert_user(self.setup.seed, user)
+            .map_err(|_| CreateUserError::Exists)?;
         if let Some(pw) = password {
             data.passwords.insert(seq, pw);
         }
@@ -466,8 +510,13 @@ impl Store {
     pub(crate) fn delete_user(&self, key: &str, transfer_to: Option<&str>, transfer: Transfers) -> bool {
         let mut data = self.data.write();
         let Some(seq) = data.seq_of(key) else { return false };
-        let target = transfer_to.and_then(|t| data.seq_of(t)).and_then(|s| data.users.get(&s)).map(|u| u.id.clone());
-        let Some(user) = data.remove_user(seq) else { return false };
+        let target = transfer_to
+            .and_then(|t| data.seq_of(t))
+            .and_then(|s| data.users.get(&s))
+            .map(|u| u.id.clone());
+        let Some(user) = data.remove_user(seq) else {
+            return false;
+        };
         let mut gone = Vec::new();
         for event in data.events.values_mut().filter(|e| e.host_id == user.id) {
             let keep = match event.kind {
@@ -486,7 +535,11 @@ impl Store {
             data.rosters.remove(&id);
         }
         match (&target, transfer.recordings) {
-            (Some(t), true) => data.recordings.iter_mut().filter(|r| r.host_id == user.id).for_each(|r| r.host_id = t.clone()),
+            (Some(t), true) => data
+                .recordings
+                .iter_mut()
+                .filter(|r| r.host_id == user.id)
+                .for_each(|r| r.host_id = t.clone()),
             _ => {
                 let files: Vec<String> = data
                     .recordings
@@ -511,7 +564,10 @@ impl Store {
             None => data.status_counts.get(status).copied().unwrap_or(0),
             Some(_) => data.users.values().filter(|u| matches(u)).count(),
         };
-        let start = page.after.map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1).unwrap_or(0);
+        let start = page
+            .after
+            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
+            .unwrap_or(0);
         let mut rows = Vec::with_capacity(page.page_size.min(total));
         let mut last = None;
         let mut more = false;
@@ -526,7 +582,12 @@ impl Store {
             rows.push(user.clone());
             last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
         }
-        Page { rows, total, last, more }
+        Page {
+            rows,
+            total,
+            last,
+            more,
+        }
     }
 
     // ---- meetings and webinars ---------------------------------------------------------------
@@ -553,7 +614,10 @@ impl Store {
         let data = self.data.read();
         let matches = |e: &Event| e.kind == kind && e.host_id == host_id && keep(e);
         let total = data.events.values().filter(|e| matches(e)).count();
-        let start = page.after.map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1).unwrap_or(0);
+        let start = page
+            .after
+            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
+            .unwrap_or(0);
         let mut rows = Vec::new();
         let mut last = None;
         let mut more = false;
@@ -568,7 +632,12 @@ impl Store {
             rows.push(e.clone());
             last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
         }
-        Page { rows, total, last, more }
+        Page {
+            rows,
+            total,
+            last,
+            more,
+        }
     }
 
     /// Registers `r` unless that email already is (then the existing registrant comes back,
@@ -579,7 +648,10 @@ impl Store {
             return Err(RegisterError::NoEvent);
         }
         if let Some(roster) = data.rosters.get(&event_id)
-            && let Some(existing) = roster.by_email.get(&r.email.to_lowercase()).and_then(|s| roster.list.get(s))
+            && let Some(existing) = roster
+                .by_email
+                .get(&r.email.to_lowercase())
+                .and_then(|s| roster.list.get(s))
         {
             return Ok((existing.clone(), false));
         }
@@ -590,7 +662,11 @@ impl Store {
     }
 
     /// Registers a batch all-or-nothing against the cap (existing emails come back as they are).
-    pub(crate) fn register_batch(&self, event_id: u64, batch: Vec<Registrant>) -> Result<Vec<Registrant>, RegisterError> {
+    pub(crate) fn register_batch(
+        &self,
+        event_id: u64,
+        batch: Vec<Registrant>,
+    ) -> Result<Vec<Registrant>, RegisterError> {
         let mut data = self.data.write();
         if data.event_mut(event_id).is_none() {
             return Err(RegisterError::NoEvent);
@@ -631,14 +707,23 @@ impl Store {
     ) -> Page<Registrant> {
         let data = self.data.read();
         let Some(roster) = data.rosters.get(&event_id) else {
-            return Page { rows: Vec::new(), total: 0, last: None, more: false };
+            return Page {
+                rows: Vec::new(),
+                total: 0,
+                last: None,
+                more: false,
+            };
         };
         let matches = |r: &Registrant| {
             r.status == status
-                && occurrence_id.is_none_or(|o| r.occurrence_ids.is_empty() || r.occurrence_ids.iter().any(|x| x == o))
+                && occurrence_id
+                    .is_none_or(|o| r.occurrence_ids.is_empty() || r.occurrence_ids.iter().any(|x| x == o))
         };
         let total = roster.list.values().filter(|r| matches(r)).count();
-        let start = page.after.map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1).unwrap_or(0);
+        let start = page
+            .after
+            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
+            .unwrap_or(0);
         let mut rows = Vec::new();
         let mut last = None;
         let mut more = false;
@@ -653,7 +738,12 @@ impl Store {
             rows.push(r.clone());
             last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
         }
-        Page { rows, total, last, more }
+        Page {
+            rows,
+            total,
+            last,
+            more,
+        }
     }
 
     // ---- recordings ----------------------------------------------------------------------------
@@ -692,7 +782,12 @@ impl Store {
             rows.push(m.clone());
             last = Some(key(m));
         }
-        Page { rows, total, last, more }
+        Page {
+            rows,
+            total,
+            last,
+            more,
+        }
     }
 
     /// The size of the file behind a `download_url`, if it exists.

@@ -26,41 +26,55 @@ pub const NO_OF_EMPLOYEES: &[&str] = &[
     "5,001-10,000",
     "More than 10,000",
 ];
-pub const PURCHASING_TIME_FRAME: &[&str] =
-    &["Within a month", "1-3 months", "4-6 months", "More than 6 months", "No timeframe"];
-pub const ROLE_IN_PURCHASE_PROCESS: &[&str] =
-    &["Decision Maker", "Evaluator/Recommender", "Influencer", "Not involved"];
+pub const PURCHASING_TIME_FRAME: &[&str] = &[
+    "Within a month",
+    "1-3 months",
+    "4-6 months",
+    "More than 6 months",
+    "No timeframe",
+];
+pub const ROLE_IN_PURCHASE_PROCESS: &[&str] = &[
+    "Decision Maker",
+    "Evaluator/Recommender",
+    "Influencer",
+    "Not involved",
+];
 pub const REGISTRANT_LANGUAGES: &[&str] = &[
-    "en-US", "de-DE", "es-ES", "fr-FR", "jp-JP", "pt-PT", "ru-RU", "zh-CN", "zh-TW", "ko-KO", "it-IT", "vi-VN",
-    "pl-PL", "Tr-TR",
+    "en-US", "de-DE", "es-ES", "fr-FR", "jp-JP", "pt-PT", "ru-RU", "zh-CN", "zh-TW", "ko-KO", "it-IT",
+    "vi-VN", "pl-PL", "Tr-TR",
 ];
 
 /// ISO 3166-1 alpha-2 codes (officially assigned), upper case.
 pub const COUNTRIES: &[&str] = &[
-    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB",
-    "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY",
-    "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX",
-    "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK",
-    "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS",
-    "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR",
-    "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA",
-    "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
-    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE",
-    "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
-    "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG",
-    "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF",
-    "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY",
-    "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA",
+    "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV",
+    "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU",
+    "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES",
+    "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM",
+    "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE",
+    "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM",
+    "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY",
+    "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT",
+    "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU",
+    "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA",
+    "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM",
+    "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL",
+    "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE",
+    "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
 ];
 
 /// A deliberately ordinary address check: one `@`, a dot-atom local part, and a domain of
 /// at least two labels ending in an alphabetic TLD. Zoom rejects what this rejects.
 pub fn is_valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
     if local.is_empty() || local.len() > 64 || domain.contains('@') {
         return false;
     }
-    let local_ok = local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b))
+    let local_ok = local
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b))
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..");
@@ -112,11 +126,17 @@ impl PasswordProblem {
             PasswordProblem::TooLong => (300, "Invalid parameter: password".to_string()),
             PasswordProblem::NoLetter => (1125, "Have at least 1 letter (a, b, c…)".to_string()),
             PasswordProblem::NoDigit => (1126, "Have at least 1 number (1, 2, 3…)".to_string()),
-            PasswordProblem::NoMixedCase => (1128, "Include both Upper case and Lower case characters".to_string()),
-            PasswordProblem::RepeatedCharacter => (1130, "Password can't use the same character.".to_string()),
-            PasswordProblem::ConsecutiveRun => {
-                (1131, "Password can't use continuation character.Such as 'abcdef','123456'.".to_string())
+            PasswordProblem::NoMixedCase => (
+                1128,
+                "Include both Upper case and Lower case characters".to_string(),
+            ),
+            PasswordProblem::RepeatedCharacter => {
+                (1130, "Password can't use the same character.".to_string())
             }
+            PasswordProblem::ConsecutiveRun => (
+                1131,
+                "Password can't use continuation character.Such as 'abcdef','123456'.".to_string(),
+            ),
         }
     }
 }
@@ -161,11 +181,19 @@ pub struct Fields<'a, 'p> {
 
 impl<'a, 'p> Fields<'a, 'p> {
     pub fn new(obj: &'a Map<String, Value>, prefix: &'p str, problems: &'p mut Problems) -> Self {
-        Fields { obj, prefix, problems }
+        Fields {
+            obj,
+            prefix,
+            problems,
+        }
     }
 
     pub fn path(&self, key: &str) -> String {
-        if self.prefix.is_empty() { key.to_string() } else { format!("{}.{key}", self.prefix) }
+        if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.prefix)
+        }
     }
 
     pub fn bad(&mut self, key: &str, message: impl Into<String>) {
@@ -176,7 +204,12 @@ impl<'a, 'p> Fields<'a, 'p> {
     /// Flags every key not in `known` (Zoom would ignore it; the sandbox refuses so a client
     /// that sends a field to the wrong place learns about it in tests, not in production).
     pub fn only(&mut self, known: &[&str]) {
-        let unknown: Vec<String> = self.obj.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect();
+        let unknown: Vec<String> = self
+            .obj
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect();
         for key in unknown {
             self.bad(&key, FIELD_UNKNOWN);
         }
@@ -254,7 +287,11 @@ impl<'a, 'p> Fields<'a, 'p> {
     }
 
     pub fn email(&mut self, key: &str, required: bool) -> Option<String> {
-        let value = if required { self.required_string(key, None) } else { self.string(key, None) }?;
+        let value = if required {
+            self.required_string(key, None)
+        } else {
+            self.string(key, None)
+        }?;
         if value.chars().count() > EMAIL_MAX {
             self.bad(key, too_long(EMAIL_MAX));
         } else if !value.is_empty() && !is_valid_email(&value) {
@@ -265,9 +302,16 @@ impl<'a, 'p> Fields<'a, 'p> {
 
     /// A name with Zoom's length and Chinese-character limits.
     pub fn name(&mut self, key: &str, max: usize, max_chinese: usize, required: bool) -> Option<String> {
-        let value = if required { self.required_string(key, Some(max)) } else { self.string(key, Some(max)) }?;
+        let value = if required {
+            self.required_string(key, Some(max))
+        } else {
+            self.string(key, Some(max))
+        }?;
         if chinese_chars(&value) > max_chinese {
-            self.bad(key, format!("Cannot contain more than {max_chinese} Chinese characters."));
+            self.bad(
+                key,
+                format!("Cannot contain more than {max_chinese} Chinese characters."),
+            );
         }
         Some(value)
     }
@@ -304,7 +348,18 @@ mod tests {
         for ok in ["a@b.co", "first.last+tag@sub.example.com", "o'brien@example.ie"] {
             assert!(is_valid_email(ok), "{ok}");
         }
-        for bad in ["", "a", "a@b", "a@@b.com", "a b@c.com", ".a@b.com", "a..b@c.com", "a@-b.com", "a@b.c1", "ü@b.com"] {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            ".a@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b.c1",
+            "ü@b.com",
+        ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
     }

@@ -18,7 +18,11 @@ async fn align_to_second() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_per_second_limit_is_a_429_with_zooms_headers_and_body() {
     let mut cfg = bare();
-    cfg.limits = Limits { light: 3, medium: 2, ..Limits::default() };
+    cfg.limits = Limits {
+        light: 3,
+        medium: 2,
+        ..Limits::default()
+    };
     let a = api(cfg).await;
     align_to_second().await;
     let mut tasks = Vec::new();
@@ -30,7 +34,11 @@ async fn over_the_per_second_limit_is_a_429_with_zooms_headers_and_body() {
     let mut limited = Vec::new();
     for t in tasks {
         let r = t.await.unwrap();
-        if r.status() == 429 { limited.push(r) } else { ok.push(r) }
+        if r.status() == 429 {
+            limited.push(r)
+        } else {
+            ok.push(r)
+        }
     }
     assert_eq!((ok.len(), limited.len()), (3, 3));
     let mut remaining: Vec<String> = Vec::new();
@@ -51,7 +59,10 @@ async fn over_the_per_second_limit_is_a_429_with_zooms_headers_and_body() {
         assert_eq!(h["x-ratelimit-remaining"], "0");
         assert!(!h.contains_key("retry-after"));
         let body: Value = r.json().await.unwrap();
-        assert_eq!(body, json!({"code": 429, "message": "You have reached the maximum per-second rate limit for this API. Try again later."}));
+        assert_eq!(
+            body,
+            json!({"code": 429, "message": "You have reached the maximum per-second rate limit for this API. Try again later."})
+        );
     }
     // Another category has its own quota in the same second.
     let r = a.req(Method::GET, "/users").send().await.unwrap();
@@ -74,20 +85,66 @@ async fn over_the_per_second_limit_is_a_429_with_zooms_headers_and_body() {
 #[tokio::test]
 async fn each_route_reports_its_facts_category() {
     let a = api(seeded()).await;
-    let m = a.sandbox.store().meetings().into_iter().find(|m| m.event_type == 2 && m.registration_enabled()).unwrap();
+    let m = a
+        .sandbox
+        .store()
+        .meetings()
+        .into_iter()
+        .find(|m| m.event_type == 2 && m.registration_enabled())
+        .unwrap();
     let checks: Vec<(Method, String, Value, &str)> = vec![
-        (Method::POST, "/users".into(), user_body("custCreate", "c@example.com"), "Light"),
+        (
+            Method::POST,
+            "/users".into(),
+            user_body("custCreate", "c@example.com"),
+            "Light",
+        ),
         (Method::GET, "/users".into(), Value::Null, "Medium"),
-        (Method::PUT, "/users/c@example.com/password".into(), json!({"password": "Qw8-otherPass"}), "Medium"),
-        (Method::PUT, "/users/c@example.com/status".into(), json!({"action": "deactivate"}), "Light"),
+        (
+            Method::PUT,
+            "/users/c@example.com/password".into(),
+            json!({"password": "Qw8-otherPass"}),
+            "Medium",
+        ),
+        (
+            Method::PUT,
+            "/users/c@example.com/status".into(),
+            json!({"action": "deactivate"}),
+            "Light",
+        ),
         (Method::GET, format!("/meetings/{}", m.id), Value::Null, "Light"),
-        (Method::POST, format!("/meetings/{}/registrants", m.id), json!({"email": "r@example.com", "first_name": "R"}), "Light"),
-        (Method::GET, format!("/meetings/{}/registrants", m.id), Value::Null, "Medium"),
-        (Method::POST, format!("/meetings/{}/batch_registrants", m.id), json!({"registrants": [{"email": "s@example.com", "first_name": "S"}]}), "Heavy"),
+        (
+            Method::POST,
+            format!("/meetings/{}/registrants", m.id),
+            json!({"email": "r@example.com", "first_name": "R"}),
+            "Light",
+        ),
+        (
+            Method::GET,
+            format!("/meetings/{}/registrants", m.id),
+            Value::Null,
+            "Medium",
+        ),
+        (
+            Method::POST,
+            format!("/meetings/{}/batch_registrants", m.id),
+            json!({"registrants": [{"email": "s@example.com", "first_name": "S"}]}),
+            "Heavy",
+        ),
         (Method::GET, "/users/me/recordings".into(), Value::Null, "Medium"),
-        (Method::GET, "/accounts/me/recordings".into(), Value::Null, "Medium"),
+        (
+            Method::GET,
+            "/accounts/me/recordings".into(),
+            Value::Null,
+            "Medium",
+        ),
         (Method::GET, "/users/me/meetings".into(), Value::Null, "Medium"),
-        (Method::GET, "/users/nobody@example.com".into(), Value::Null, "Light"),
+        (
+            Method::GET,
+            "/users/nobody@example.com".into(),
+            Value::Null,
+            "Light",
+        ),
     ];
     for (method, path, body, category) in checks {
         let mut req = a.req(method.clone(), &path);
@@ -98,7 +155,11 @@ async fn each_route_reports_its_facts_category() {
         assert!(r.status().as_u16() < 500, "{method} {path}: {}", r.status());
         assert_eq!(r.headers()["x-ratelimit-category"], category, "{method} {path}");
         assert_eq!(r.headers()["x-ratelimit-type"], "QPS", "{method} {path}");
-        assert_eq!(zoombulk_sandbox::route_category(&format!("{method} {}", template(&path))).map(|c| c.header_value()), Some(category));
+        assert_eq!(
+            zoombulk_sandbox::route_category(&format!("{method} {}", template(&path)))
+                .map(|c| c.header_value()),
+            Some(category)
+        );
     }
 }
 
@@ -121,7 +182,10 @@ fn template(path: &str) -> String {
 #[tokio::test]
 async fn daily_category_caps_answer_429_daily_limit_with_retry_after() {
     let mut cfg = bare();
-    cfg.limits = Limits { daily_medium: 2, ..GENEROUS };
+    cfg.limits = Limits {
+        daily_medium: 2,
+        ..GENEROUS
+    };
     let a = api(cfg).await;
     assert_eq!(a.get("/users").await.0, 200);
     assert_eq!(a.get("/users").await.0, 200);

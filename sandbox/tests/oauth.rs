@@ -8,7 +8,13 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn oauth(sandbox: &Sandbox, id: &str, secret: &str, form: &[(&str, &str)], query: &[(&str, &str)]) -> (StatusCode, Value) {
+async fn oauth(
+    sandbox: &Sandbox,
+    id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+    query: &[(&str, &str)],
+) -> (StatusCode, Value) {
     let r = http()
         .post(sandbox.oauth_url())
         .basic_auth(id, Some(secret))
@@ -41,7 +47,10 @@ async fn token_from_form_body_has_zooms_shape() {
         body["scope"],
         "user:read:admin user:write:admin meeting:read:admin meeting:write:admin webinar:read:admin webinar:write:admin recording:read:admin"
     );
-    assert_eq!(body["api_url"], format!("http://127.0.0.1:{}", sandbox.addr().port()));
+    assert_eq!(
+        body["api_url"],
+        format!("http://127.0.0.1:{}", sandbox.addr().port())
+    );
     let token = body["access_token"].as_str().unwrap();
     assert!(token.len() > 40);
     assert_eq!(sandbox.store().issued_tokens(), vec![token.to_string()]);
@@ -50,9 +59,23 @@ async fn token_from_form_body_has_zooms_shape() {
 #[tokio::test]
 async fn token_from_query_string_and_several_tokens_valid_at_once() {
     let sandbox = Sandbox::start(bare()).await.unwrap();
-    let (s, first) = oauth(&sandbox, "sandbox", "sandbox", &[], &[GRANT, ("account_id", "sandbox")]).await;
+    let (s, first) = oauth(
+        &sandbox,
+        "sandbox",
+        "sandbox",
+        &[],
+        &[GRANT, ("account_id", "sandbox")],
+    )
+    .await;
     assert_eq!(s, 200, "{first}");
-    let (s, second) = oauth(&sandbox, "sandbox", "sandbox", &[GRANT, ("account_id", "sandbox")], &[]).await;
+    let (s, second) = oauth(
+        &sandbox,
+        "sandbox",
+        "sandbox",
+        &[GRANT, ("account_id", "sandbox")],
+        &[],
+    )
+    .await;
     assert_eq!(s, 200);
     assert_ne!(first["access_token"], second["access_token"], "tokens are random");
     for body in [&first, &second] {
@@ -75,15 +98,40 @@ async fn each_bad_token_request_is_a_400_with_zooms_body() {
     let sandbox = Sandbox::start(cfg).await.unwrap();
     let ok = [GRANT, ("account_id", "acct")];
     let got = oauth(&sandbox, "cid", "wrong", &ok, &[]).await;
-    assert_eq!(got, (StatusCode::BAD_REQUEST, json!({"reason":"Invalid client_id or client_secret","error":"invalid_client"})));
+    assert_eq!(
+        got,
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"reason":"Invalid client_id or client_secret","error":"invalid_client"})
+        )
+    );
     let got = oauth(&sandbox, "other", "csecret", &ok, &[]).await;
     assert_eq!(got.1["error"], "invalid_client");
     let got = oauth(&sandbox, "cid", "csecret", &[GRANT, ("account_id", "nope")], &[]).await;
-    assert_eq!(got, (StatusCode::BAD_REQUEST, json!({"reason":"Invalid account_id","error":"invalid_request"})));
+    assert_eq!(
+        got,
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"reason":"Invalid account_id","error":"invalid_request"})
+        )
+    );
     let got = oauth(&sandbox, "cid", "csecret", &[GRANT], &[]).await;
     assert_eq!(got.1["error"], "invalid_request", "missing account_id");
-    let got = oauth(&sandbox, "cid", "csecret", &[("grant_type", "client_credentials"), ("account_id", "acct")], &[]).await;
-    assert_eq!(got, (StatusCode::BAD_REQUEST, json!({"reason":"unsupported grant type","error":"unsupported_grant_type"})));
+    let got = oauth(
+        &sandbox,
+        "cid",
+        "csecret",
+        &[("grant_type", "client_credentials"), ("account_id", "acct")],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        got,
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"reason":"unsupported grant type","error":"unsupported_grant_type"})
+        )
+    );
     // No Basic header at all.
     let r = http().post(sandbox.oauth_url()).form(&ok).send().await.unwrap();
     assert_eq!(read(r).await.1["error"], "invalid_client");
@@ -102,10 +150,25 @@ async fn api_calls_need_a_valid_unexpired_bearer_token() {
     assert_error(&got, 401, 124, "Invalid access token.");
     let got = read(http().get(&url).bearer_auth("not-a-token").send().await.unwrap()).await;
     assert_error(&got, 401, 124, "Invalid access token.");
-    let got = read(http().get(&url).basic_auth("sandbox", Some("sandbox")).send().await.unwrap()).await;
+    let got = read(
+        http()
+            .get(&url)
+            .basic_auth("sandbox", Some("sandbox"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_error(&got, 401, 124, "Invalid access token.");
 
-    let (_, body) = oauth(&sandbox, "sandbox", "sandbox", &[GRANT, ("account_id", "sandbox")], &[]).await;
+    let (_, body) = oauth(
+        &sandbox,
+        "sandbox",
+        "sandbox",
+        &[GRANT, ("account_id", "sandbox")],
+        &[],
+    )
+    .await;
     assert_eq!(body["expires_in"], 1);
     let token = body["access_token"].as_str().unwrap().to_string();
     let r = http().get(&url).bearer_auth(&token).send().await.unwrap();
@@ -113,12 +176,30 @@ async fn api_calls_need_a_valid_unexpired_bearer_token() {
     assert!(r.headers().get("x-ratelimit-category").is_some());
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let r = http().get(&url).bearer_auth(&token).send().await.unwrap();
-    assert!(r.headers().get("x-ratelimit-category").is_none(), "401s carry no rate-limit headers");
+    assert!(
+        r.headers().get("x-ratelimit-category").is_none(),
+        "401s carry no rate-limit headers"
+    );
     assert_error(&read(r).await, 401, 124, "Access token is expired.");
     // An unknown /v2 route still authenticates first.
-    let got = read(http().get(format!("{}/nope", sandbox.base_url())).send().await.unwrap()).await;
+    let got = read(
+        http()
+            .get(format!("{}/nope", sandbox.base_url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_error(&got, 401, 124, "Invalid access token.");
-    let got = read(http().get(format!("{}/nope", sandbox.base_url())).bearer_auth(token_of(&sandbox).await).send().await.unwrap()).await;
+    let got = read(
+        http()
+            .get(format!("{}/nope", sandbox.base_url()))
+            .bearer_auth(token_of(&sandbox).await)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_error(&got, 404, 2300, "This API endpoint is not recognized.");
     assert_eq!(sandbox.stats().requests["GET /users/{userId}"]["401"], 4);
 }

@@ -18,7 +18,7 @@ use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::pipeline::{Exit, RunError, RunOptions, open_input, run_job, validate_only};
 use crate::validate::{E_MISSING, FieldError};
-use crate::zoom::{ApiError, Category, Client, Sent};
+use crate::zoom::{ApiError, Client, Sent};
 
 /// A run-stopping error met while doing a row (credentials revoked mid-run).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -67,10 +67,14 @@ pub trait Job: Send + Sync + 'static {
         std::future::ready(Ok(self.max_batch()))
     }
 
-    /// The requests a row will need, for `--dry-run`'s estimate and preview. A row
-    /// with a batch key names the batch request: the preflight counts it once per
-    /// [`Job::max_batch`] rows of that key.
-    fn planned_calls(&self, record: &StringRecord, row: &Self::Row) -> Vec<(Category, String)>;
+    /// Requests the row will need per category (indexed by `Category as usize`), for
+    /// `--dry-run`'s estimate. Counted for every row in the preflight: no allocation.
+    /// A row with a batch key counts the batch request: the preflight adds it once
+    /// per [`Job::max_batch`] rows of that key.
+    fn request_counts(&self, record: &StringRecord, row: &Self::Row) -> [u32; 3];
+
+    /// The requests in words (no secrets), for `--dry-run`'s preview of the first rows.
+    fn describe(&self, record: &StringRecord, row: &Self::Row) -> String;
 
     /// Asked once the preflight has counted the `valid` rows, before connecting: a
     /// job whose writes cannot be undone gets its confirmation here. `Err` says why
@@ -114,8 +118,20 @@ impl DuplicateKey {
     /// A part compared case-insensitively (emails).
     pub fn folded(&mut self, part: &str) -> &mut Self {
         use std::hash::Hasher;
-        for c in part.chars().flat_map(char::to_lowercase) {
-            self.0.write_u32(c as u32);
+        if part.is_ascii() {
+            // The common case, lower-cased through a stack buffer.
+            let mut buf = [0u8; 64];
+            for chunk in part.as_bytes().chunks(buf.len()) {
+                let lower = &mut buf[..chunk.len()];
+                lower.copy_from_slice(chunk);
+                lower.make_ascii_lowercase();
+                self.0.write(lower);
+            }
+        } else {
+            let mut utf8 = [0u8; 4];
+            for c in part.chars().flat_map(char::to_lowercase) {
+                self.0.write(c.encode_utf8(&mut utf8).as_bytes());
+            }
         }
         self.0.write_u8(0xff);
         self

@@ -25,7 +25,7 @@ use crate::pipeline::outcome::{Outcome, Status};
 use crate::pipeline::{Exit, RunError};
 use crate::validate::{self, E_MISSING, E_VALUE, FieldError, quoted};
 use crate::zoom::registrants::{Event, EventKind, MAX_BATCH_REGISTRANTS};
-use crate::zoom::{ApiError, Category, Client};
+use crate::zoom::{ApiError, Client};
 
 /// Register attendees from a CSV: POST …/registrants (Light) per row, or
 /// POST …/batch_registrants (Heavy) for up to 30 rows that carry only names.
@@ -548,20 +548,25 @@ impl Job for RegistrantsImport {
         }
     }
 
-    fn planned_calls(&self, record: &StringRecord, row: &RegistrantRow) -> Vec<(Category, String)> {
-        let path = row.event.path();
+    fn request_counts(&self, record: &StringRecord, row: &RegistrantRow) -> [u32; 3] {
         if self.batch_key(record, row).is_some() {
-            let call = format!(
-                "POST {path}/batch_registrants (up to {MAX_BATCH_REGISTRANTS} rows a request, if Zoom takes \
+            [0, 0, 1]
+        } else {
+            [1, 0, 0]
+        }
+    }
+
+    fn describe(&self, record: &StringRecord, row: &RegistrantRow) -> String {
+        let path = row.event.path();
+        if self.batch && row.names_only {
+            return format!(
+                "POST {path}/batch_registrants {} (up to {MAX_BATCH_REGISTRANTS} rows a request, if Zoom takes \
                  batches for this {})",
+                cell(record, self.email),
                 row.event.kind.noun()
             );
-            return vec![(Category::Heavy, call)];
         }
-        vec![(
-            Category::Light,
-            format!("POST {path}/registrants {}", cell(record, self.email)),
-        )]
+        format!("POST {path}/registrants {}", cell(record, self.email))
     }
 
     fn has_join_url() -> bool {

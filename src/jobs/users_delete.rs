@@ -19,7 +19,7 @@ use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::pipeline::{Exit, RunError};
 use crate::validate::{self, E_VALUE, FieldError};
-use crate::zoom::{Category, Client};
+use crate::zoom::Client;
 
 /// Remove users listed in a CSV: one DELETE /users/{userId} per row (Light).
 ///
@@ -119,15 +119,6 @@ impl UsersDelete {
         })
     }
 
-    fn describe(&self, user: &str) -> String {
-        let query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!(
-            "DELETE {}?{}",
-            crate::zoom::users::user_path(user),
-            query.join("&")
-        )
-    }
-
     async fn delete(&self, client: &Client, user: &str) -> Result<Outcome, Fatal> {
         let err = match client.delete_user(user, self.query.clone()).await {
             Ok(sent) => {
@@ -202,8 +193,14 @@ impl Job for UsersDelete {
         true
     }
 
-    fn planned_calls(&self, record: &StringRecord, _row: &()) -> Vec<(Category, String)> {
-        vec![(Category::Light, self.describe(self.key.of(record)))]
+    fn request_counts(&self, _record: &StringRecord, _row: &()) -> [u32; 3] {
+        [1, 0, 0]
+    }
+
+    fn describe(&self, record: &StringRecord, _row: &()) -> String {
+        let query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let path = crate::zoom::users::user_path(self.key.of(record));
+        format!("DELETE {path}?{}", query.join("&"))
     }
 
     fn key_column(&self) -> Option<usize> {

@@ -18,7 +18,7 @@ use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::pipeline::{Exit, RunError};
 use crate::validate::{self, CreateAction, FieldError, UserType};
-use crate::zoom::{Category, Client};
+use crate::zoom::Client;
 
 /// Import users from a CSV: one POST /users per row (Light).
 ///
@@ -154,15 +154,16 @@ impl Job for UsersImport {
         true
     }
 
-    fn planned_calls(&self, record: &StringRecord, row: &UserRow) -> Vec<(Category, String)> {
-        vec![(
-            Category::Light,
-            format!(
-                "POST /users action={} {}",
-                row.action.as_str(),
-                cell(record, self.email)
-            ),
-        )]
+    fn request_counts(&self, _record: &StringRecord, _row: &UserRow) -> [u32; 3] {
+        [1, 0, 0]
+    }
+
+    fn describe(&self, record: &StringRecord, row: &UserRow) -> String {
+        format!(
+            "POST /users action={} {}",
+            row.action.as_str(),
+            cell(record, self.email)
+        )
     }
 
     fn secret_columns(&self) -> Vec<usize> {

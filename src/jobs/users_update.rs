@@ -22,7 +22,7 @@ use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::pipeline::{Exit, RunError};
 use crate::validate::{self, E_VALUE, FieldError, quoted};
-use crate::zoom::{ApiError, Category, Client, Sent};
+use crate::zoom::{ApiError, Client, Sent};
 
 /// Change existing users from a CSV: PATCH /users/{userId} (Light) for profile
 /// columns, PUT …/password (Medium) for `password`, PUT …/status (Light) for `status`.
@@ -400,22 +400,27 @@ impl Job for UsersUpdate {
         true
     }
 
-    fn planned_calls(&self, record: &StringRecord, row: &UpdateRow) -> Vec<(Category, String)> {
+    fn request_counts(&self, _record: &StringRecord, row: &UpdateRow) -> [u32; 3] {
+        let light = u32::from(row.profile) + u32::from(row.status.is_some());
+        [light, u32::from(row.password), 0]
+    }
+
+    fn describe(&self, record: &StringRecord, row: &UpdateRow) -> String {
         let path = crate::zoom::users::user_path(self.key.of(record));
         let mut calls = Vec::new();
         if row.profile {
-            calls.push((Category::Light, format!("PATCH {path}")));
+            calls.push(format!("PATCH {path}"));
         }
         if row.password {
-            calls.push((Category::Medium, format!("PUT {path}/password")));
+            calls.push(format!("PUT {path}/password"));
         }
         if let Some(change) = row.status {
-            calls.push((
-                Category::Light,
-                format!("PUT {path}/status action={}", change.action()),
-            ));
+            calls.push(format!("PUT {path}/status action={}", change.action()));
         }
-        calls
+        if calls.is_empty() {
+            return "nothing (no value to change)".into();
+        }
+        calls.join(", then ")
     }
 
     fn secret_columns(&self) -> Vec<usize> {

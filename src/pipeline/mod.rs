@@ -392,9 +392,7 @@ fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOption
             match records.read(&mut record) {
                 Ok(Some(pos)) => {
                     if let Ok(row) = pre.check(job, &record, pos.row) {
-                        for (_, call) in job.planned_calls(&record, &row) {
-                            eprintln!("  would send (row {}): {call}", pos.row);
-                        }
+                        eprintln!("  would send (row {}): {}", pos.row, job.describe(&record, &row));
                         shown += 1;
                     }
                 }
@@ -402,8 +400,10 @@ fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOption
             }
         }
     }
-    for (category, n) in &pre.planned {
-        eprintln!("  {n} {category} requests at {}/s", opts.rates.get(*category));
+    for (category, n) in Category::ALL.into_iter().zip(pre.planned) {
+        if n > 0 {
+            eprintln!("  {n} {category} requests at {}/s", opts.rates.get(category));
+        }
     }
     eprintln!(
         "  estimated run time at the plan's rate limit: {:.0} s",
@@ -417,13 +417,11 @@ fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOption
 }
 
 /// Estimated time to send `planned` requests at `rates`.
-pub fn estimate(
-    planned: &std::collections::BTreeMap<Category, u64>,
-    rates: &crate::zoom::RateTable,
-) -> Duration {
-    planned
-        .iter()
-        .map(|(&c, &n)| Duration::from_secs_f64(n as f64 / f64::from(rates.get(c).max(1))))
+pub fn estimate(planned: &[u64; 3], rates: &crate::zoom::RateTable) -> Duration {
+    Category::ALL
+        .into_iter()
+        .zip(planned)
+        .map(|(c, &n)| Duration::from_secs_f64(n as f64 / f64::from(rates.get(c).max(1))))
         .max()
         .unwrap_or_default()
 }

@@ -1,7 +1,7 @@
 //! The streaming pass over the whole file before the first request: every row is
 //! checked, in-file duplicates are found, and the counts are known up front.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use csv::StringRecord;
 
@@ -9,7 +9,6 @@ use super::input::{InputError, InputFile, RowPos};
 use super::outcome::Outcome;
 use crate::jobs::{DuplicateKey, Job};
 use crate::validate::{E_DUPLICATE, FieldError};
-use crate::zoom::Category;
 
 /// An invalid row, as reported by `validate` and `--strict`.
 #[derive(Debug, Clone)]
@@ -24,15 +23,25 @@ pub struct Preflight {
     pub rows: u64,
     pub invalid: u64,
     pub invalid_by_code: BTreeMap<&'static str, u64>,
-    /// The first few problems, for the terminal.
+    /// The first few problems (by row), for the terminal.
     pub problems: Vec<Problem>,
-    /// Requests the valid rows need, per category (for `--dry-run`'s estimate).
-    pub planned: BTreeMap<Category, u64>,
+    /// Requests the valid rows need, per category (for `--dry-run`'s estimate;
+    /// in-file duplicates included).
+    pub planned: [u64; 3],
     /// Valid rows per batch key: the keys whose batch limit the run asks the job for.
     pub rows_by_batch_key: BTreeMap<String, u64>,
-    /// Hash of a duplicate key -> the first valid row that has it. Hashes keep
-    /// memory at 16 bytes a row for a million-row file.
-    first_row_of_key: HashMap<u64, u64>,
+    /// Every valid row's duplicate-key hash with its row, sorted: the first entry
+    /// of a hash is the row that keeps it. A sorted vector of 16-byte entries is
+    /// a third of a hash map's memory and its build is a sequential sort, not a
+    /// million cache-missing inserts.
+    keys: Vec<KeyEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct KeyEntry {
+    hash: u64,
+    row: u32,
+    line: u32,
 }
 
 const PROBLEMS_KEPT: usize = 50;
@@ -40,6 +49,10 @@ const PROBLEMS_KEPT: usize = 50;
 fn key_hash<J: Job>(job: &J, record: &StringRecord, row: &J::Row) -> Option<u64> {
     let mut key = DuplicateKey::new();
     job.duplicate_key(record, row, &mut key).then(|| key.finish())
+}
+
+fn narrow(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl Preflight {
@@ -50,28 +63,31 @@ impl Preflight {
             invalid: 0,
             invalid_by_code: BTreeMap::new(),
             problems: Vec::new(),
-            planned: BTreeMap::new(),
+            planned: [0; 3],
             rows_by_batch_key: BTreeMap::new(),
-            first_row_of_key: HashMap::new(),
+            keys: Vec::new(),
         };
         let max_batch = job.max_batch().max(1) as u64;
         let mut records = input.records()?;
         let mut record = StringRecord::new();
         while let Some(pos) = records.read(&mut record)? {
             pre.rows += 1;
-            let checked = job.parse(&record).and_then(|row| {
-                if let Some(hash) = key_hash(job, &record, &row) {
-                    let first = *pre.first_row_of_key.entry(hash).or_insert(pos.row);
-                    if first != pos.row {
-                        return Err(duplicate(first, J::KEY_NAME));
-                    }
-                }
-                Ok(row)
-            });
-            match checked {
+            match job.parse(&record) {
                 Ok(row) => {
+                    if let Some(hash) = key_hash(job, &record, &row) {
+                        pre.keys.push(KeyEntry {
+                            hash,
+                            row: narrow(pos.row),
+                            line: narrow(pos.line),
+                        });
+                    }
                     // A batch request is counted with the first row of every `max_batch`.
-                    let first_of_batch = match job.batch_key(&record, &row).filter(|_| max_batch > 1) {
+                    let batch_key = if max_batch > 1 {
+                        job.batch_key(&record, &row)
+                    } else {
+                        None
+                    };
+                    let first_of_batch = match batch_key {
                         None => true,
                         Some(key) => {
                             let n = pre.rows_by_batch_key.entry(key).or_default();
@@ -80,15 +96,48 @@ impl Preflight {
                         }
                     };
                     if first_of_batch {
-                        for (category, _) in job.planned_calls(&record, &row) {
-                            *pre.planned.entry(category).or_default() += 1;
+                        let counts = job.request_counts(&record, &row);
+                        for (total, n) in pre.planned.iter_mut().zip(counts) {
+                            *total += u64::from(n);
                         }
                     }
                 }
                 Err(e) => pre.note_invalid(pos, e),
             }
         }
+        // Stable: entries of one hash stay in row order, so the first is the keeper.
+        pre.keys.sort_by_key(|e| e.hash);
+        pre.note_duplicates(J::KEY_NAME);
         Ok(pre)
+    }
+
+    /// Every key entry after the first of its hash is a duplicate.
+    fn note_duplicates(&mut self, key_name: &str) {
+        let mut duplicates: Vec<(KeyEntry, u32)> = Vec::new();
+        for pair in self.keys.chunk_by(|a, b| a.hash == b.hash) {
+            let first = pair[0].row;
+            duplicates.extend(pair[1..].iter().map(|&e| (e, first)));
+        }
+        duplicates.sort_unstable_by_key(|(e, _)| e.row);
+        self.invalid += duplicates.len() as u64;
+        if !duplicates.is_empty() {
+            *self.invalid_by_code.entry(E_DUPLICATE).or_default() += duplicates.len() as u64;
+        }
+        // The parse problems kept are the first rows that have one; so are these.
+        for &(entry, first) in duplicates.iter().take(PROBLEMS_KEPT) {
+            let e = duplicate(u64::from(first), key_name);
+            let pos = RowPos {
+                row: u64::from(entry.row),
+                line: u64::from(entry.line),
+            };
+            self.problems.push(Problem {
+                pos,
+                code: e.code,
+                message: e.message,
+            });
+        }
+        self.problems.sort_by_key(|p| p.pos.row);
+        self.problems.truncate(PROBLEMS_KEPT);
     }
 
     fn note_invalid(&mut self, pos: RowPos, e: FieldError) {
@@ -103,14 +152,23 @@ impl Preflight {
         }
     }
 
+    /// The row that keeps `hash`, when any valid row has it.
+    fn first_row_of(&self, hash: u64) -> Option<u64> {
+        let i = self.keys.partition_point(|e| e.hash < hash);
+        self.keys
+            .get(i)
+            .filter(|e| e.hash == hash)
+            .map(|e| u64::from(e.row))
+    }
+
     /// The second pass's verdict on a row: the parsed row, or its `invalid` outcome.
     pub fn check<J: Job>(&self, job: &J, record: &StringRecord, row: u64) -> Result<J::Row, Outcome> {
         let parsed = job
             .parse(record)
             .map_err(|e| Outcome::invalid(e.code, e.message))?;
         if let Some(hash) = key_hash(job, record, &parsed) {
-            match self.first_row_of_key.get(&hash) {
-                Some(&first) if first != row => {
+            match self.first_row_of(hash) {
+                Some(first) if first != row => {
                     let e = duplicate(first, J::KEY_NAME);
                     return Err(Outcome::invalid(e.code, e.message));
                 }

@@ -104,14 +104,15 @@ pub fn rate_lines(client: &Client, elapsed: Duration) -> Vec<String> {
         .into_iter()
         .filter_map(|c| {
             let l = client.limiter(c);
-            let sent = l.sent();
+            let (sent, throttled) = (l.sent(), l.throttled());
+            // Requests Zoom accepted: what counts against the real limit.
+            let accepted = sent.saturating_sub(throttled);
             (sent > 0).then(|| {
-                let rate = sent as f64 / secs;
+                let rate = accepted as f64 / secs;
                 format!(
-                    "{c}: {sent} requests, {rate:.1}/s of a {:.0}/s limit ({:.0}%), {} answered 429",
+                    "{c}: {accepted} requests, {rate:.1}/s of a {:.0}/s limit ({:.0}%), {throttled} more answered 429",
                     l.configured(),
                     100.0 * rate / l.configured(),
-                    l.throttled()
                 )
             })
         })

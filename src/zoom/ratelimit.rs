@@ -49,6 +49,9 @@ pub struct CategoryLimiter {
 
 struct Adaptive {
     rate: f64,
+    /// Where probing stops: the configured rate, or Zoom's own `X-RateLimit-Limit`
+    /// when a 429 said it is lower.
+    ceiling: f64,
     last_change: Instant,
 }
 
@@ -71,6 +74,7 @@ impl CategoryLimiter {
             configured: rate,
             state: Mutex::new(Adaptive {
                 rate,
+                ceiling: rate,
                 last_change: Instant::now(),
             }),
             limiter: RwLock::new(build(rate)),
@@ -96,10 +100,16 @@ impl CategoryLimiter {
         if state.last_change.elapsed() < CUT_COOLDOWN {
             return;
         }
-        let mut rate = state.rate * BACKOFF_FACTOR;
         if let Some(limit) = zoom_limit.filter(|&l| l > 0) {
-            rate = rate.min(f64::from(limit));
+            state.ceiling = self.configured.min(f64::from(limit));
         }
+        // Above Zoom's stated limit: go to it. At or under it, others share the
+        // quota: back off multiplicatively and probe up again.
+        let rate = if state.rate > state.ceiling {
+            state.ceiling
+        } else {
+            state.rate * BACKOFF_FACTOR
+        };
         self.set_rate(&mut state, rate.max(0.5));
     }
 
@@ -108,8 +118,8 @@ impl CategoryLimiter {
         let Ok(mut state) = self.state.try_lock() else {
             return;
         };
-        if state.rate < self.configured && state.last_change.elapsed() >= PROBE_EVERY {
-            let rate = (state.rate * (1.0 + PROBE_STEP)).min(self.configured);
+        if state.rate < state.ceiling && state.last_change.elapsed() >= PROBE_EVERY {
+            let rate = (state.rate * (1.0 + PROBE_STEP)).min(state.ceiling);
             self.set_rate(&mut state, rate);
         }
     }
@@ -164,7 +174,23 @@ mod tests {
             s.last_change = Instant::now() - PROBE_EVERY;
         }
         l.on_success();
-        assert!(l.current_rate() > 30.0 && l.current_rate() <= 60.0);
-        assert_eq!(l.throttled(), 2);
+        assert!(
+            (l.current_rate() - 30.0).abs() < 1e-9,
+            "no probing above Zoom's stated limit"
+        );
+        // Under the stated limit, a 429 means others share the quota: cut, then probe back.
+        {
+            let mut s = l.state.lock().unwrap();
+            s.last_change = Instant::now() - Duration::from_secs(10);
+        }
+        l.on_throttled(Some(30));
+        assert!((l.current_rate() - 30.0 * BACKOFF_FACTOR).abs() < 1e-9);
+        {
+            let mut s = l.state.lock().unwrap();
+            s.last_change = Instant::now() - PROBE_EVERY;
+        }
+        l.on_success();
+        assert!(l.current_rate() > 30.0 * BACKOFF_FACTOR && l.current_rate() <= 30.0);
+        assert_eq!(l.throttled(), 3);
     }
 }

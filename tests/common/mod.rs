@@ -37,40 +37,56 @@ pub fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
     path
 }
 
+/// The flags that point zoombulk at `sandbox`, with `secret` as the client secret.
+pub fn sandbox_args_with(sandbox: &Sandbox, secret: &str) -> Vec<String> {
+    let (base, oauth) = (sandbox.base_url(), sandbox.oauth_url());
+    let flags = [
+        "--base-url",
+        &base,
+        "--oauth-url",
+        &oauth,
+        "--account-id",
+        "sandbox",
+        "--client-id",
+        "sandbox",
+    ];
+    let mut args: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+    args.extend(["--client-secret".to_string(), secret.to_string()]);
+    args
+}
+
 /// Runs `zoombulk` with the sandbox's URLs and credentials plus `args`.
 pub async fn zoombulk(sandbox: &Sandbox, args: &[&str]) -> Output {
-    let mut full: Vec<String> = vec![
-        "--base-url".into(),
-        sandbox.base_url(),
-        "--oauth-url".into(),
-        sandbox.oauth_url(),
-        "--account-id".into(),
-        "sandbox".into(),
-        "--client-id".into(),
-        "sandbox".into(),
-        "--client-secret".into(),
-        "sandbox".into(),
-    ];
+    let mut full = sandbox_args_with(sandbox, "sandbox");
     full.extend(args.iter().map(|s| s.to_string()));
     run(&full).await
 }
 
-/// Runs `zoombulk` with exactly `args` (no sandbox wiring), with a clean environment.
-pub async fn run(args: &[String]) -> Output {
+/// The `zoombulk` binary with `args`, in an environment with no Zoom settings.
+pub fn command(args: &[String]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_zoombulk"));
-    cmd.args(args)
-        .env_remove("ZOOM_ACCOUNT_ID")
-        .env_remove("ZOOM_CLIENT_ID")
-        .env_remove("ZOOM_CLIENT_SECRET")
-        .env_remove("ZOOM_ACCESS_TOKEN")
-        .env_remove("ZOOM_API_BASE_URL")
-        .env_remove("ZOOM_OAUTH_URL")
-        .env_remove("ZOOM_PLAN")
-        .env_remove("ZOOMBULK_CONFIG")
-        .env_remove("ZOOMBULK_PROFILE")
-        .env("XDG_CONFIG_HOME", "/nonexistent-zoombulk-test-config")
+    cmd.args(args);
+    for var in [
+        "ZOOM_ACCOUNT_ID",
+        "ZOOM_CLIENT_ID",
+        "ZOOM_CLIENT_SECRET",
+        "ZOOM_ACCESS_TOKEN",
+        "ZOOM_API_BASE_URL",
+        "ZOOM_OAUTH_URL",
+        "ZOOM_PLAN",
+        "ZOOMBULK_CONFIG",
+        "ZOOMBULK_PROFILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent-zoombulk-test-config")
         .kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(240), cmd.output())
+    cmd
+}
+
+/// Runs `zoombulk` with exactly `args` and waits for it.
+pub async fn run(args: &[String]) -> Output {
+    tokio::time::timeout(Duration::from_secs(240), command(args).output())
         .await
         .expect("zoombulk finished within 240 s")
         .expect("zoombulk runs")

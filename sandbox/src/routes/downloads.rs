@@ -19,7 +19,10 @@ use crate::rng::{draw, mix};
 const SIGNATURE_TTL_SECS: u64 = 3600;
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn signature(seed: u64, file_id: &str, expires: u64) -> String {
@@ -111,7 +114,9 @@ pub async fn storage(
     }
     let q = query_map(raw);
     let expires = q.get("expires").and_then(|e| e.parse::<u64>().ok()).unwrap_or(0);
-    let signed = q.get("sig").is_some_and(|s| *s == signature(app.cfg.seed, &file_id, expires));
+    let signed = q
+        .get("sig")
+        .is_some_and(|s| *s == signature(app.cfg.seed, &file_id, expires));
     if !signed {
         return s3_error(StatusCode::FORBIDDEN, "AccessDenied", "Access Denied");
     }
@@ -119,14 +124,25 @@ pub async fn storage(
         return s3_error(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired");
     }
     let Some(size) = app.store.file_size(&file_id) else {
-        return s3_error(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist.");
+        return s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        );
     };
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(|v| parse_range(v, size));
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_range(v, size));
     let (status, start, end) = match range {
         None => (StatusCode::OK, 0, size),
         Some(Ok((start, end))) => (StatusCode::PARTIAL_CONTENT, start, end),
         Some(Err(())) => {
-            let mut r = s3_error(StatusCode::RANGE_NOT_SATISFIABLE, "InvalidRange", "The requested range is not satisfiable");
+            let mut r = s3_error(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "InvalidRange",
+                "The requested range is not satisfiable",
+            );
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                 r.headers_mut().insert(header::CONTENT_RANGE, v);
             }
@@ -136,9 +152,15 @@ pub async fn storage(
     let body = file_bytes(app.cfg.seed, &file_id, start, end);
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{:016x}\"", draw(app.cfg.seed, &format!("etag|{file_id}"), 0))) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "\"{:016x}\"",
+        draw(app.cfg.seed, &format!("etag|{file_id}"), 0)
+    )) {
         h.insert(header::ETAG, v);
     }
     if status == StatusCode::PARTIAL_CONTENT

@@ -16,8 +16,8 @@ use crate::model::{CustomQuestion, Event, EventKind, Occurrence, Registrant, rec
 use crate::pages::page_count;
 use crate::store::RegisterError;
 use crate::validate::{
-    COUNTRIES, Fields, NAME_MAX, NAME_MAX_CHINESE, NO_OF_EMPLOYEES, PURCHASING_TIME_FRAME, REGISTRANT_LANGUAGES,
-    ROLE_IN_PURCHASE_PROCESS,
+    COUNTRIES, Fields, NAME_MAX, NAME_MAX_CHINESE, NO_OF_EMPLOYEES, PURCHASING_TIME_FRAME,
+    REGISTRANT_LANGUAGES, ROLE_IN_PURCHASE_PROCESS,
 };
 
 /// Registrant fields of `POST /meetings/{id}/registrants` (and the webinar twin).
@@ -79,18 +79,25 @@ fn not_found(kind: EventKind, raw: &str) -> ApiError {
 fn registration_off(kind: EventKind, id: u64) -> ApiError {
     match kind {
         EventKind::Meeting => ApiError::bad_request(3000, "Cannot register for this meeting."),
-        EventKind::Webinar => {
-            ApiError::bad_request(3000, format!("This webinar does not have registration as required: {id}."))
-        }
+        EventKind::Webinar => ApiError::bad_request(
+            3000,
+            format!("This webinar does not have registration as required: {id}."),
+        ),
     }
 }
 
 fn full(kind: EventKind) -> ApiError {
-    ApiError::bad_request(3043, format!("{} has reached maximum attendee capacity.", noun(kind)))
+    ApiError::bad_request(
+        3043,
+        format!("{} has reached maximum attendee capacity.", noun(kind)),
+    )
 }
 
 fn find(app: &AppState, kind: EventKind, raw: &str) -> Result<Event, ApiError> {
-    raw.parse::<u64>().ok().and_then(|id| app.store.event(kind, id)).ok_or_else(|| not_found(kind, raw))
+    raw.parse::<u64>()
+        .ok()
+        .and_then(|id| app.store.event(kind, id))
+        .ok_or_else(|| not_found(kind, raw))
 }
 
 fn occurrence_json(o: &Occurrence) -> Value {
@@ -104,11 +111,20 @@ fn occurrence_json(o: &Occurrence) -> Value {
 
 fn join_url(e: &Event) -> String {
     let tail = &e.uuid[..e.uuid.len().min(10)];
-    format!("https://zoom.us/{}/{}?pwd={}", if e.kind == EventKind::Meeting { "j" } else { "w" }, e.id, tail)
+    format!(
+        "https://zoom.us/{}/{}?pwd={}",
+        if e.kind == EventKind::Meeting { "j" } else { "w" },
+        e.id,
+        tail
+    )
 }
 
 fn event_json(app: &AppState, e: &Event) -> Value {
-    let host_email = app.store.user_by_id(&e.host_id).map(|u| u.email).unwrap_or_default();
+    let host_email = app
+        .store
+        .user_by_id(&e.host_id)
+        .map(|u| u.email)
+        .unwrap_or_default();
     let mut v = json!({
         "uuid": e.uuid,
         "id": e.id,
@@ -146,11 +162,21 @@ fn event_json(app: &AppState, e: &Event) -> Value {
     });
     if let Some(obj) = v.as_object_mut() {
         if e.is_recurring() {
-            obj.insert("occurrences".into(), e.occurrences.iter().map(occurrence_json).collect());
+            obj.insert(
+                "occurrences".into(),
+                e.occurrences.iter().map(occurrence_json).collect(),
+            );
         }
         if e.registration_enabled() {
-            let kind = if e.kind == EventKind::Meeting { "meeting" } else { "webinar" };
-            obj.insert("registration_url".into(), json!(format!("https://zoom.us/{kind}/register/{}", e.uuid)));
+            let kind = if e.kind == EventKind::Meeting {
+                "meeting"
+            } else {
+                "webinar"
+            };
+            obj.insert(
+                "registration_url".into(),
+                json!(format!("https://zoom.us/{kind}/register/{}", e.uuid)),
+            );
         }
     }
     v
@@ -216,8 +242,12 @@ fn read_registrant(body: &Map<String, Value>) -> Result<(Registrant, Option<bool
     let mut f = Fields::new(body, "", &mut problems);
     f.only(REGISTRANT_FIELDS);
     let email = f.email("email", true).unwrap_or_default();
-    let first = f.name("first_name", NAME_MAX, NAME_MAX_CHINESE, true).unwrap_or_default();
-    let last = f.name("last_name", NAME_MAX, NAME_MAX_CHINESE, false).unwrap_or_default();
+    let first = f
+        .name("first_name", NAME_MAX, NAME_MAX_CHINESE, true)
+        .unwrap_or_default();
+    let last = f
+        .name("last_name", NAME_MAX, NAME_MAX_CHINESE, false)
+        .unwrap_or_default();
     let mut r = Registrant::new(&email, &first, &last);
     for (key, slot) in [
         ("address", &mut r.address),
@@ -239,17 +269,26 @@ fn read_registrant(body: &Map<String, Value>) -> Result<(Registrant, Option<bool
         r.country = country;
     }
     r.no_of_employees = f.one_of("no_of_employees", NO_OF_EMPLOYEES).unwrap_or_default();
-    r.purchasing_time_frame = f.one_of("purchasing_time_frame", PURCHASING_TIME_FRAME).unwrap_or_default();
-    r.role_in_purchase_process = f.one_of("role_in_purchase_process", ROLE_IN_PURCHASE_PROCESS).unwrap_or_default();
+    r.purchasing_time_frame = f
+        .one_of("purchasing_time_frame", PURCHASING_TIME_FRAME)
+        .unwrap_or_default();
+    r.role_in_purchase_process = f
+        .one_of("role_in_purchase_process", ROLE_IN_PURCHASE_PROCESS)
+        .unwrap_or_default();
     r.language = f.one_of("language", REGISTRANT_LANGUAGES).unwrap_or_default();
     if let Some(items) = f.array("custom_questions") {
         for (i, item) in items.iter().enumerate() {
             let title = item.get("title").and_then(Value::as_str);
             let value = item.get("value").and_then(Value::as_str);
-            let only_known = item.as_object().is_some_and(|o| o.keys().all(|k| k == "title" || k == "value"));
+            let only_known = item
+                .as_object()
+                .is_some_and(|o| o.keys().all(|k| k == "title" || k == "value"));
             match (title, value) {
                 (Some(t), Some(v)) if only_known && !t.is_empty() && v.chars().count() <= 128 => {
-                    r.custom_questions.push(CustomQuestion { title: t.to_string(), value: v.to_string() })
+                    r.custom_questions.push(CustomQuestion {
+                        title: t.to_string(),
+                        value: v.to_string(),
+                    })
                 }
                 _ => f.bad(&format!("custom_questions[{i}]"), FIELD_INVALID),
             }
@@ -261,11 +300,18 @@ fn read_registrant(body: &Map<String, Value>) -> Result<(Registrant, Option<bool
 }
 
 /// The occurrences a registration covers (recurring events only).
-fn chosen_occurrences(e: &Event, query: &std::collections::HashMap<String, String>) -> Result<Vec<Occurrence>, ApiError> {
+fn chosen_occurrences(
+    e: &Event,
+    query: &std::collections::HashMap<String, String>,
+) -> Result<Vec<Occurrence>, ApiError> {
     if !e.is_recurring() {
         return Ok(Vec::new());
     }
-    let Some(ids) = query.get("occurrence_ids").map(String::as_str).filter(|s| !s.is_empty()) else {
+    let Some(ids) = query
+        .get("occurrence_ids")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+    else {
         return Ok(e.occurrences.clone());
     };
     let mut out = Vec::new();
@@ -279,10 +325,20 @@ fn chosen_occurrences(e: &Event, query: &std::collections::HashMap<String, Strin
 }
 
 fn initial_status(e: &Event, auto_approve: Option<bool>) -> &'static str {
-    if e.approval_type == 1 && auto_approve != Some(true) { "pending" } else { "approved" }
+    if e.approval_type == 1 && auto_approve != Some(true) {
+        "pending"
+    } else {
+        "approved"
+    }
 }
 
-async fn register(app: AppState, kind: EventKind, raw_id: String, raw_query: Option<String>, body: Bytes) -> ApiResult {
+async fn register(
+    app: AppState,
+    kind: EventKind,
+    raw_id: String,
+    raw_query: Option<String>,
+    body: Bytes,
+) -> ApiResult {
     let body = json_object(&body)?;
     let e = find(&app, kind, &raw_id)?;
     if !e.registration_enabled() {
@@ -356,8 +412,15 @@ async fn batch(app: AppState, kind: EventKind, raw_id: String, body: Bytes) -> A
         _ => {}
     }
     if !e.registration_enabled() {
-        let noun = if kind == EventKind::Meeting { "meeting" } else { "webinar" };
-        return Err(ApiError::bad_request(3000, format!("Registration has not been enabled for this {noun}: {}.", e.id)));
+        let noun = if kind == EventKind::Meeting {
+            "meeting"
+        } else {
+            "webinar"
+        };
+        return Err(ApiError::bad_request(
+            3000,
+            format!("Registration has not been enabled for this {noun}: {}.", e.id),
+        ));
     }
     let mut problems = Problems::default();
     let mut f = Fields::new(&body, "", &mut problems);
@@ -371,9 +434,10 @@ async fn batch(app: AppState, kind: EventKind, raw_id: String, body: Bytes) -> A
     match items {
         None if !f.has("registrants") => f.bad("registrants", FIELD_REQUIRED),
         Some(list) if list.is_empty() => f.bad("registrants", FIELD_REQUIRED),
-        Some(list) if list.len() > MAX_BATCH => {
-            f.bad("registrants", format!("A batch can register at most {MAX_BATCH} registrants."))
-        }
+        Some(list) if list.len() > MAX_BATCH => f.bad(
+            "registrants",
+            format!("A batch can register at most {MAX_BATCH} registrants."),
+        ),
         _ => {}
     }
     let mut batch = Vec::new();
@@ -388,8 +452,12 @@ async fn batch(app: AppState, kind: EventKind, raw_id: String, body: Bytes) -> A
             let mut rf = Fields::new(obj, &prefix, &mut problems);
             rf.only(BATCH_REGISTRANT_FIELDS);
             let email = rf.email("email", true).unwrap_or_default();
-            let first = rf.name("first_name", NAME_MAX, NAME_MAX_CHINESE, true).unwrap_or_default();
-            let last = rf.name("last_name", NAME_MAX, NAME_MAX_CHINESE, false).unwrap_or_default();
+            let first = rf
+                .name("first_name", NAME_MAX, NAME_MAX_CHINESE, true)
+                .unwrap_or_default();
+            let last = rf
+                .name("last_name", NAME_MAX, NAME_MAX_CHINESE, false)
+                .unwrap_or_default();
             let mut r = Registrant::new(&email, &first, &last);
             r.status = status.to_string();
             r.create_time = Utc::now();
@@ -424,14 +492,26 @@ pub async fn batch_webinar(State(app): State<AppState>, Path(id): Path<String>, 
     batch(app, EventKind::Webinar, id, body).await
 }
 
-async fn list_registrants(app: AppState, kind: EventKind, raw_id: String, raw_query: Option<String>) -> ApiResult {
+async fn list_registrants(
+    app: AppState,
+    kind: EventKind,
+    raw_id: String,
+    raw_query: Option<String>,
+) -> ApiResult {
     let e = find(&app, kind, &raw_id)?;
     let q = query_map(raw_query);
-    let status = q.get("status").map(String::as_str).filter(|s| !s.is_empty()).unwrap_or("approved");
+    let status = q
+        .get("status")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("approved");
     if !matches!(status, "approved" | "pending" | "denied") {
         return Err(ApiError::invalid_parameter("status"));
     }
-    let occurrence = q.get("occurrence_id").map(String::as_str).filter(|s| !s.is_empty());
+    let occurrence = q
+        .get("occurrence_id")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty());
     let scope = format!("registrants|{}|{status}|{}", e.id, occurrence.unwrap_or(""));
     let pages = app.store.pages();
     let req = pages.begin(&q, &scope, MAX_PAGE_SIZE)?;
@@ -451,25 +531,47 @@ async fn list_registrants(app: AppState, kind: EventKind, raw_id: String, raw_qu
     ))
 }
 
-pub async fn meeting_registrants(State(app): State<AppState>, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn meeting_registrants(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     list_registrants(app, EventKind::Meeting, id, q).await
 }
 
-pub async fn webinar_registrants(State(app): State<AppState>, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn webinar_registrants(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     list_registrants(app, EventKind::Webinar, id, q).await
 }
 
 // ---- per-user listings and creation ------------------------------------------------------------
 
-async fn list_events(app: AppState, kind: EventKind, user_id: String, raw_query: Option<String>) -> ApiResult {
-    let user = app.store.find_user(&user_id).ok_or_else(|| ApiError::user_not_found(&user_id))?;
+async fn list_events(
+    app: AppState,
+    kind: EventKind,
+    user_id: String,
+    raw_query: Option<String>,
+) -> ApiResult {
+    let user = app
+        .store
+        .find_user(&user_id)
+        .ok_or_else(|| ApiError::user_not_found(&user_id))?;
     let q = query_map(raw_query);
-    let filter = q.get("type").map(String::as_str).filter(|s| !s.is_empty()).unwrap_or("scheduled");
+    let filter = q
+        .get("type")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("scheduled");
     let now = Utc::now();
     let keep: fn(&Event, DateTime<Utc>) -> bool = match (kind, filter) {
         (EventKind::Webinar, _) | (_, "scheduled") => |_, _| true,
         (_, "live") => |_, _| false,
-        (_, "upcoming" | "upcoming_meetings") => |e, now| e.start_time + Duration::minutes(i64::from(e.duration)) >= now,
+        (_, "upcoming" | "upcoming_meetings") => {
+            |e, now| e.start_time + Duration::minutes(i64::from(e.duration)) >= now
+        }
         (_, "previous_meetings") => |e, now| e.start_time < now,
         _ => return Err(ApiError::invalid_parameter("type")),
     };
@@ -479,7 +581,11 @@ async fn list_events(app: AppState, kind: EventKind, user_id: String, raw_query:
     let page = app.store.list_events(kind, &user.id, |e| keep(e, now), &req);
     let token = pages.next(&scope, page.last, page.more, req.page_number);
     let rows: Vec<Value> = page.rows.iter().map(summary_json).collect();
-    let list_key = if kind == EventKind::Meeting { "meetings" } else { "webinars" };
+    let list_key = if kind == EventKind::Meeting {
+        "meetings"
+    } else {
+        "webinars"
+    };
     Ok(json(
         StatusCode::OK,
         json!({
@@ -493,11 +599,19 @@ async fn list_events(app: AppState, kind: EventKind, user_id: String, raw_query:
     ))
 }
 
-pub async fn list_meetings(State(app): State<AppState>, Path(user): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn list_meetings(
+    State(app): State<AppState>,
+    Path(user): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     list_events(app, EventKind::Meeting, user, q).await
 }
 
-pub async fn list_webinars(State(app): State<AppState>, Path(user): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn list_webinars(
+    State(app): State<AppState>,
+    Path(user): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     list_events(app, EventKind::Webinar, user, q).await
 }
 
@@ -506,19 +620,32 @@ fn parse_start(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .ok()
-        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok().map(|n| n.and_utc()))
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+                .ok()
+                .map(|n| n.and_utc())
+        })
 }
 
-pub async fn create_meeting(State(app): State<AppState>, Path(user_id): Path<String>, body: Bytes) -> ApiResult {
+pub async fn create_meeting(
+    State(app): State<AppState>,
+    Path(user_id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let body = json_object(&body)?;
-    let host = app.store.find_user(&user_id).ok_or_else(|| ApiError::user_not_found(&user_id))?;
+    let host = app
+        .store
+        .find_user(&user_id)
+        .ok_or_else(|| ApiError::user_not_found(&user_id))?;
     let mut problems = Problems::default();
     let mut f = Fields::new(&body, "", &mut problems);
     f.only(MEETING_FIELDS);
     let topic = f.string("topic", Some(200)).unwrap_or_default();
     let agenda = f.string("agenda", Some(2000)).unwrap_or_default();
     let password = f.string("password", Some(10)).unwrap_or_default();
-    let timezone = f.string("timezone", None).unwrap_or_else(|| host.timezone.clone());
+    let timezone = f
+        .string("timezone", None)
+        .unwrap_or_else(|| host.timezone.clone());
     let meeting_type = f.integer("type").unwrap_or(2);
     if !matches!(meeting_type, 1 | 2 | 3 | 8) {
         f.bad("type", FIELD_INVALID);
@@ -570,13 +697,21 @@ pub async fn create_meeting(State(app): State<AppState>, Path(user_id): Path<Str
     problems.into_result()?;
     let duration = u32::try_from(duration).unwrap_or(60);
     // Registration exists only for scheduled and fixed-time recurring meetings.
-    let approval_type = if matches!(meeting_type, 2 | 8) { approval_type } else { 2 };
+    let approval_type = if matches!(meeting_type, 2 | 8) {
+        approval_type
+    } else {
+        2
+    };
     let event = Event {
         kind: EventKind::Meeting,
         id: 0,
         uuid: String::new(),
         host_id: host.id.clone(),
-        topic: if topic.is_empty() { "Zoom meeting".to_string() } else { topic },
+        topic: if topic.is_empty() {
+            "Zoom meeting".to_string()
+        } else {
+            topic
+        },
         event_type: u8::try_from(meeting_type).unwrap_or(2),
         start_time: start,
         duration,

@@ -34,33 +34,89 @@ fn api_table() -> Vec<(&'static str, Category, MethodRouter<AppState>)> {
         ("PUT /users/{userId}/password", Medium, put(users::password)),
         ("PUT /users/{userId}/status", Light, put(users::status)),
         ("DELETE /users/{userId}/token", Light, delete(users::revoke_token)),
-        ("POST /users/{userId}/meetings", Medium, post(meetings::create_meeting)),
-        ("GET /users/{userId}/meetings", Medium, get(meetings::list_meetings)),
-        ("GET /users/{userId}/webinars", Medium, get(meetings::list_webinars)),
+        (
+            "POST /users/{userId}/meetings",
+            Medium,
+            post(meetings::create_meeting),
+        ),
+        (
+            "GET /users/{userId}/meetings",
+            Medium,
+            get(meetings::list_meetings),
+        ),
+        (
+            "GET /users/{userId}/webinars",
+            Medium,
+            get(meetings::list_webinars),
+        ),
         ("GET /meetings/{meetingId}", Light, get(meetings::get_meeting)),
         ("GET /webinars/{webinarId}", Light, get(meetings::get_webinar)),
-        ("POST /meetings/{meetingId}/registrants", Light, post(meetings::register_meeting)),
-        ("POST /webinars/{webinarId}/registrants", Light, post(meetings::register_webinar)),
-        ("GET /meetings/{meetingId}/registrants", Medium, get(meetings::meeting_registrants)),
-        ("GET /webinars/{webinarId}/registrants", Medium, get(meetings::webinar_registrants)),
-        ("POST /meetings/{meetingId}/batch_registrants", Heavy, post(meetings::batch_meeting)),
-        ("POST /webinars/{webinarId}/batch_registrants", Heavy, post(meetings::batch_webinar)),
-        ("GET /users/{userId}/recordings", Medium, get(recordings::user_recordings)),
-        ("GET /accounts/{accountId}/recordings", Medium, get(recordings::account_recordings)),
+        (
+            "POST /meetings/{meetingId}/registrants",
+            Light,
+            post(meetings::register_meeting),
+        ),
+        (
+            "POST /webinars/{webinarId}/registrants",
+            Light,
+            post(meetings::register_webinar),
+        ),
+        (
+            "GET /meetings/{meetingId}/registrants",
+            Medium,
+            get(meetings::meeting_registrants),
+        ),
+        (
+            "GET /webinars/{webinarId}/registrants",
+            Medium,
+            get(meetings::webinar_registrants),
+        ),
+        (
+            "POST /meetings/{meetingId}/batch_registrants",
+            Heavy,
+            post(meetings::batch_meeting),
+        ),
+        (
+            "POST /webinars/{webinarId}/batch_registrants",
+            Heavy,
+            post(meetings::batch_webinar),
+        ),
+        (
+            "GET /users/{userId}/recordings",
+            Medium,
+            get(recordings::user_recordings),
+        ),
+        (
+            "GET /accounts/{accountId}/recordings",
+            Medium,
+            get(recordings::account_recordings),
+        ),
     ]
 }
 
 /// The rate-limit category of a `/v2` route, by its `"METHOD /template"` key.
 pub fn category_of(key: &str) -> Option<Category> {
-    api_table().into_iter().find(|(k, _, _)| *k == key).map(|(_, c, _)| c)
+    api_table()
+        .into_iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, c, _)| c)
 }
 
 pub fn router(app: AppState) -> Router {
     let mut router: Router<AppState> = Router::new();
     for (key, category, handler) in api_table() {
         let path = key.split_once(' ').map(|(_, p)| p).unwrap_or(key);
-        let ctx = RouteCtx { app: app.clone(), route: RouteInfo { key, category: Some(category) } };
-        router = router.route(&format!("/v2{path}"), handler.route_layer(from_fn_with_state(ctx, app::v2_pipeline)));
+        let ctx = RouteCtx {
+            app: app.clone(),
+            route: RouteInfo {
+                key,
+                category: Some(category),
+            },
+        };
+        router = router.route(
+            &format!("/v2{path}"),
+            handler.route_layer(from_fn_with_state(ctx, app::v2_pipeline)),
+        );
     }
     let plain: Vec<(&'static str, MethodRouter<AppState>)> = vec![
         ("POST /oauth/token", post(auth::token)),
@@ -69,8 +125,14 @@ pub fn router(app: AppState) -> Router {
     ];
     for (key, handler) in plain {
         let path = key.split_once(' ').map(|(_, p)| p).unwrap_or(key);
-        let ctx = RouteCtx { app: app.clone(), route: RouteInfo { key, category: None } };
-        router = router.route(path, handler.route_layer(from_fn_with_state(ctx, app::plain_pipeline)));
+        let ctx = RouteCtx {
+            app: app.clone(),
+            route: RouteInfo { key, category: None },
+        };
+        router = router.route(
+            path,
+            handler.route_layer(from_fn_with_state(ctx, app::plain_pipeline)),
+        );
     }
     router
         .route("/v2/{*rest}", any(app::v2_unknown))
@@ -88,7 +150,9 @@ async fn stats(State(app): State<AppState>) -> Response {
 pub type ApiResult = Result<Response, ApiError>;
 
 pub fn query_map(raw: Option<String>) -> HashMap<String, String> {
-    form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// The body as a JSON object, or Zoom's 400/300 for anything else (empty, malformed, array).
@@ -136,7 +200,10 @@ mod tests {
         assert_eq!(category_of("POST /users"), Some(Light));
         assert_eq!(category_of("GET /users"), Some(Medium));
         assert_eq!(category_of("PUT /users/{userId}/password"), Some(Medium));
-        assert_eq!(category_of("POST /meetings/{meetingId}/batch_registrants"), Some(Heavy));
+        assert_eq!(
+            category_of("POST /meetings/{meetingId}/batch_registrants"),
+            Some(Heavy)
+        );
         assert_eq!(category_of("GET /accounts/{accountId}/recordings"), Some(Medium));
     }
 }

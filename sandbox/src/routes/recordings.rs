@@ -15,7 +15,11 @@ use crate::errors::ApiError;
 use crate::model::{RecordingFile, RecordingMeeting};
 use crate::pages::page_count;
 
-fn date(q: &std::collections::HashMap<String, String>, name: &str, default: NaiveDate) -> Result<NaiveDate, ApiError> {
+fn date(
+    q: &std::collections::HashMap<String, String>,
+    name: &str,
+    default: NaiveDate,
+) -> Result<NaiveDate, ApiError> {
     match q.get(name).map(String::as_str).filter(|s| !s.is_empty()) {
         None => Ok(default),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| ApiError::invalid_parameter(name)),
@@ -43,7 +47,10 @@ fn file_json(app: &AppState, m: &RecordingMeeting, f: &RecordingFile) -> Value {
     if let (Some(obj), Some(id)) = (v.as_object_mut(), &f.id) {
         obj.insert("id".into(), json!(id));
         obj.insert("file_size".into(), json!(f.file_size));
-        obj.insert("play_url".into(), json!(format!("https://zoom.us/rec/play/{}", f.download_id)));
+        obj.insert(
+            "play_url".into(),
+            json!(format!("https://zoom.us/rec/play/{}", f.download_id)),
+        );
         obj.insert("status".into(), json!("completed"));
         if let Some(t) = &f.recording_type {
             obj.insert("recording_type".into(), json!(t));
@@ -107,9 +114,16 @@ fn list(app: &AppState, host_id: Option<&str>, raw: Option<String>) -> ApiResult
     ))
 }
 
-pub async fn user_recordings(State(app): State<AppState>, Path(user_id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn user_recordings(
+    State(app): State<AppState>,
+    Path(user_id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     let user = app.store.find_user(&user_id).ok_or_else(|| {
-        ApiError::not_found(1001, format!("User {user_id} does not exist, or does not belong to this account."))
+        ApiError::not_found(
+            1001,
+            format!("User {user_id} does not exist, or does not belong to this account."),
+        )
     })?;
     list(&app, Some(&user.id), q)
 }
@@ -120,7 +134,10 @@ pub async fn account_recordings(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     if account_id != "me" && account_id != app.cfg.account_id {
-        return Err(ApiError::not_found(2001, format!("Account does not exist: {account_id}.")));
+        return Err(ApiError::not_found(
+            2001,
+            format!("Account does not exist: {account_id}."),
+        ));
     }
     list(&app, None, q)
 }
@@ -135,8 +152,17 @@ mod tests {
 
     #[test]
     fn ranges_over_a_month_keep_to_and_move_from() {
-        assert_eq!(effective_range(d("2024-01-01"), d("2024-02-01")), (d("2024-01-01"), d("2024-02-01")));
-        assert_eq!(effective_range(d("2017-08-02"), d("2018-04-09")), (d("2018-03-09"), d("2018-04-09")));
-        assert_eq!(effective_range(d("2024-03-05"), d("2024-03-31")), (d("2024-03-05"), d("2024-03-31")));
+        assert_eq!(
+            effective_range(d("2024-01-01"), d("2024-02-01")),
+            (d("2024-01-01"), d("2024-02-01"))
+        );
+        assert_eq!(
+            effective_range(d("2017-08-02"), d("2018-04-09")),
+            (d("2018-03-09"), d("2018-04-09"))
+        );
+        assert_eq!(
+            effective_range(d("2024-03-05"), d("2024-03-31")),
+            (d("2024-03-05"), d("2024-03-31"))
+        );
     }
 }

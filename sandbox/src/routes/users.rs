@@ -9,12 +9,16 @@ use serde_json::{Map, Value, json};
 use super::{ApiResult, flag, json, json_object, no_content, query_map, ts};
 use crate::MAX_USERS_PAGE_SIZE;
 use crate::app::AppState;
-use crate::errors::{ApiError, FIELD_INVALID, FIELD_REQUIRED, MSG_NO_PRIVILEGE, MSG_ON_PREM, Problems, invite_cap_message};
+use crate::errors::{
+    ApiError, FIELD_INVALID, FIELD_REQUIRED, MSG_NO_PRIVILEGE, MSG_ON_PREM, Problems, invite_cap_message,
+};
 use crate::limits::{Category, daily_error};
 use crate::model::{CustomAttribute, User, display_name};
 use crate::pages::page_count;
 use crate::store::{CreateUserError, Transfers};
-use crate::validate::{DISPLAY_NAME_MAX, DISPLAY_NAME_MAX_CHINESE, Fields, NAME_MAX, NAME_MAX_CHINESE, password_problem};
+use crate::validate::{
+    DISPLAY_NAME_MAX, DISPLAY_NAME_MAX_CHINESE, Fields, NAME_MAX, NAME_MAX_CHINESE, password_problem,
+};
 
 const ACTIONS: &[&str] = &["create", "autoCreate", "custCreate", "ssoCreate"];
 
@@ -105,8 +109,12 @@ pub async fn create(State(app): State<AppState>, body: Bytes) -> ApiResult {
         f.only(USER_INFO_FIELDS);
     }
     let email = f.email("email", true);
-    let first_name = f.name("first_name", NAME_MAX, NAME_MAX_CHINESE, false).unwrap_or_default();
-    let last_name = f.name("last_name", NAME_MAX, NAME_MAX_CHINESE, false).unwrap_or_default();
+    let first_name = f
+        .name("first_name", NAME_MAX, NAME_MAX_CHINESE, false)
+        .unwrap_or_default();
+    let last_name = f
+        .name("last_name", NAME_MAX, NAME_MAX_CHINESE, false)
+        .unwrap_or_default();
     let display = f.name("display_name", DISPLAY_NAME_MAX, DISPLAY_NAME_MAX_CHINESE, false);
     let user_type = f.integer("type");
     if info.is_some() && !f.has("type") {
@@ -140,7 +148,8 @@ pub async fn create(State(app): State<AppState>, body: Bytes) -> ApiResult {
     user.verified = u8::from(action != "create");
     user.created_via = action.clone();
     user.created_at = Utc::now();
-    user.pmi = 2_000_000_000 + crate::rng::draw(app.cfg.seed, "pmi", app.store.user_count() as u64) % 7_999_999_999;
+    user.pmi =
+        2_000_000_000 + crate::rng::draw(app.cfg.seed, "pmi", app.store.user_count() as u64) % 7_999_999_999;
     match app.store.create_user(user, password) {
         Ok(user) => {
             let mut response = json(
@@ -164,7 +173,9 @@ pub async fn create(State(app): State<AppState>, body: Bytes) -> ApiResult {
             1005,
             format!("Email \"{email}\" has already been used."),
         )),
-        Err(CreateUserError::InviteCap(cap)) => Err(daily_error(Category::Light, cap, &invite_cap_message(cap))),
+        Err(CreateUserError::InviteCap(cap)) => {
+            Err(daily_error(Category::Light, cap, &invite_cap_message(cap)))
+        }
     }
 }
 
@@ -266,14 +277,25 @@ fn full_json(u: &User, account_id: &str) -> Value {
 
 pub async fn list(State(app): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult {
     let q = query_map(raw);
-    let status = q.get("status").map(String::as_str).filter(|s| !s.is_empty()).unwrap_or("active");
+    let status = q
+        .get("status")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("active");
     if !matches!(status, "active" | "inactive" | "pending") {
         return Err(ApiError::invalid_parameter("status"));
     }
     let role_id = q.get("role_id").map(String::as_str).filter(|s| !s.is_empty());
     let include = q.get("include_fields").map(String::as_str).unwrap_or("");
-    let include: Vec<&str> = include.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    if include.iter().any(|f| !matches!(*f, "custom_attributes" | "host_key")) {
+    let include: Vec<&str> = include
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if include
+        .iter()
+        .any(|f| !matches!(*f, "custom_attributes" | "host_key"))
+    {
         return Err(ApiError::invalid_parameter("include_fields"));
     }
     let scope = format!("users|{status}|{}", role_id.unwrap_or(""));
@@ -281,7 +303,10 @@ pub async fn list(State(app): State<AppState>, RawQuery(raw): RawQuery) -> ApiRe
     let req = pages.begin(&q, &scope, MAX_USERS_PAGE_SIZE)?;
     let page = app.store.list_users(status, role_id, &req);
     let token = pages.next(&scope, page.last, page.more, req.page_number);
-    let (host_key, custom) = (include.contains(&"host_key"), include.contains(&"custom_attributes"));
+    let (host_key, custom) = (
+        include.contains(&"host_key"),
+        include.contains(&"custom_attributes"),
+    );
     let users: Vec<Value> = page.rows.iter().map(|u| list_json(u, host_key, custom)).collect();
     Ok(json(
         StatusCode::OK,
@@ -297,7 +322,10 @@ pub async fn list(State(app): State<AppState>, RawQuery(raw): RawQuery) -> ApiRe
 }
 
 pub async fn get_one(State(app): State<AppState>, Path(user_id): Path<String>) -> ApiResult {
-    let user = app.store.find_user(&user_id).ok_or_else(|| ApiError::user_not_found(&user_id))?;
+    let user = app
+        .store
+        .find_user(&user_id)
+        .ok_or_else(|| ApiError::user_not_found(&user_id))?;
     Ok(json(StatusCode::OK, full_json(&user, &app.cfg.account_id)))
 }
 
@@ -365,7 +393,10 @@ fn read_patch(body: &Map<String, Value>) -> Result<Patch, ApiError> {
         && !url.is_empty()
         && !url.contains("linkedin.com")
     {
-        return Err(ApiError::bad_request(300, "The `linkedin_url` field is illegal. The URL must contain `linkedin.com`."));
+        return Err(ApiError::bad_request(
+            300,
+            "The `linkedin_url` field is illegal. The URL must contain `linkedin.com`.",
+        ));
     }
     patch.use_pmi = f.boolean("use_pmi");
     patch.user_type = f.integer("type");
@@ -381,9 +412,11 @@ fn read_patch(body: &Map<String, Value>) -> Result<Patch, ApiError> {
         for (i, item) in items.iter().enumerate() {
             let key = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
             match (item.is_object(), key("key"), key("name"), key("value")) {
-                (true, Some(k), name, Some(value)) => {
-                    attrs.push(CustomAttribute { key: k, name: name.unwrap_or_default(), value })
-                }
+                (true, Some(k), name, Some(value)) => attrs.push(CustomAttribute {
+                    key: k,
+                    name: name.unwrap_or_default(),
+                    value,
+                }),
                 _ => f.bad(&format!("custom_attributes[{i}]"), FIELD_INVALID),
             }
         }
@@ -403,7 +436,10 @@ fn read_patch(body: &Map<String, Value>) -> Result<Patch, ApiError> {
 
 pub async fn update(State(app): State<AppState>, Path(user_id): Path<String>, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
-    let current = app.store.find_user(&user_id).ok_or_else(|| ApiError::user_not_found(&user_id))?;
+    let current = app
+        .store
+        .find_user(&user_id)
+        .ok_or_else(|| ApiError::user_not_found(&user_id))?;
     let patch = read_patch(&body)?;
     let user_type = match patch.user_type {
         Some(t) => Some(check_type(t, current.created_via == "ssoCreate", "type")?),
@@ -457,9 +493,17 @@ pub async fn update(State(app): State<AppState>, Path(user_id): Path<String>, bo
     }
 }
 
-pub async fn remove(State(app): State<AppState>, Path(user_id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult {
+pub async fn remove(
+    State(app): State<AppState>,
+    Path(user_id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
     let q = query_map(raw);
-    let action = q.get("action").map(String::as_str).filter(|s| !s.is_empty()).unwrap_or("disassociate");
+    let action = q
+        .get("action")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("disassociate");
     if !matches!(action, "disassociate" | "delete") {
         return Err(ApiError::invalid_parameter("action"));
     }
@@ -468,16 +512,32 @@ pub async fn remove(State(app): State<AppState>, Path(user_id): Path<String>, Ra
         webinars: flag(&q, "transfer_webinar", false)?,
         recordings: flag(&q, "transfer_recording", false)?,
     };
-    for other in ["transfer_whiteboard", "transfer_clipfiles", "transfer_notes", "transfer_visitors", "transfer_docs", "encrypted_email"] {
+    for other in [
+        "transfer_whiteboard",
+        "transfer_clipfiles",
+        "transfer_notes",
+        "transfer_visitors",
+        "transfer_docs",
+        "encrypted_email",
+    ] {
         flag(&q, other, false)?;
     }
-    let user = app.store.find_user(&user_id).ok_or_else(|| ApiError::user_not_found(&user_id))?;
+    let user = app
+        .store
+        .find_user(&user_id)
+        .ok_or_else(|| ApiError::user_not_found(&user_id))?;
     if app.store.is_owner(&user_id) {
         return Err(ApiError::bad_request(200, MSG_NO_PRIVILEGE));
     }
-    let transfer_to = q.get("transfer_email").map(String::as_str).filter(|s| !s.is_empty());
+    let transfer_to = q
+        .get("transfer_email")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty());
     if let Some(target) = transfer_to {
-        let target_user = app.store.find_user(target).ok_or_else(|| ApiError::user_not_found(target))?;
+        let target_user = app
+            .store
+            .find_user(target)
+            .ok_or_else(|| ApiError::user_not_found(target))?;
         if target_user.id == user.id {
             return Err(ApiError::bad_request(
                 300,
@@ -499,14 +559,20 @@ pub async fn password(State(app): State<AppState>, Path(user_id): Path<String>, 
     f.only(&["password"]);
     let pw = f.required_string("password", None);
     problems.into_result()?;
-    let user = app.store.find_user(&user_id).ok_or_else(|| ApiError::user_not_found(&user_id))?;
+    let user = app
+        .store
+        .find_user(&user_id)
+        .ok_or_else(|| ApiError::user_not_found(&user_id))?;
     let pw = pw.unwrap_or_default();
     if let Some(problem) = password_problem(&pw) {
         let (code, message) = problem.code_and_message();
         return Err(ApiError::bad_request(code, message));
     }
     if app.store.password_matches(&user.id, &pw) {
-        return Err(ApiError::bad_request(300, "Your new password can not match the old password."));
+        return Err(ApiError::bad_request(
+            300,
+            "Your new password can not match the old password.",
+        ));
     }
     app.store.set_password(&user.id, &pw);
     Ok(no_content())
@@ -523,17 +589,30 @@ pub async fn status(State(app): State<AppState>, Path(user_id): Path<String>, bo
     if !matches!(action.as_str(), "activate" | "deactivate") {
         return Err(ApiError::invalid_parameter("action"));
     }
-    let user = app.store.find_user(&user_id).ok_or_else(|| ApiError::user_not_found(&user_id))?;
+    let user = app
+        .store
+        .find_user(&user_id)
+        .ok_or_else(|| ApiError::user_not_found(&user_id))?;
     if app.store.is_owner(&user.id) {
-        return Err(ApiError::bad_request(200, "Zoom Room and Admin users' status cannot be activated or deactivated."));
+        return Err(ApiError::bad_request(
+            200,
+            "Zoom Room and Admin users' status cannot be activated or deactivated.",
+        ));
     }
     if user.status == "pending" {
         return Err(ApiError::bad_request(
             300,
-            format!("The user {} has not accepted the invitation yet; a pending user cannot be {action}d.", user.email),
+            format!(
+                "The user {} has not accepted the invitation yet; a pending user cannot be {action}d.",
+                user.email
+            ),
         ));
     }
-    let target = if action == "activate" { "active" } else { "inactive" };
+    let target = if action == "activate" {
+        "active"
+    } else {
+        "inactive"
+    };
     app.store.update_user(&user.id, |u| {
         u.status = target.to_string();
         Ok::<(), ApiError>(())

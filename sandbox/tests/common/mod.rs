@@ -63,7 +63,10 @@ pub async fn token(http: &Client, sandbox: &Sandbox) -> String {
     let r = http
         .post(sandbox.oauth_url())
         .basic_auth(&cfg.client_id, Some(&cfg.client_secret))
-        .form(&[("grant_type", "account_credentials"), ("account_id", cfg.account_id.as_str())])
+        .form(&[
+            ("grant_type", "account_credentials"),
+            ("account_id", cfg.account_id.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -81,7 +84,9 @@ pub async fn api(cfg: SandboxConfig) -> Api {
 
 impl Api {
     pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.sandbox.base_url())).bearer_auth(&self.token)
+        self.http
+            .request(method, format!("{}{path}", self.sandbox.base_url()))
+            .bearer_auth(&self.token)
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -112,7 +117,11 @@ impl Api {
 pub async fn read(r: Response) -> (StatusCode, Value) {
     let status = r.status();
     let bytes = r.bytes().await.unwrap();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
     (status, body)
 }
 
@@ -130,7 +139,9 @@ pub fn assert_validation(got: &(StatusCode, Value), field: &str, message: &str) 
     assert_error(got, 400, 300, "Validation Failed.");
     let errors = got.1["errors"].as_array().expect("errors array");
     assert!(
-        errors.iter().any(|e| e["field"] == field && e["message"] == message),
+        errors
+            .iter()
+            .any(|e| e["field"] == field && e["message"] == message),
         "expected {field}: {message} in {errors:?}"
     );
 }
