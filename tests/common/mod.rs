@@ -22,6 +22,25 @@ pub fn config() -> SandboxConfig {
     }
 }
 
+/// A sandbox that never throttles, for tests that are not about rate limits.
+pub fn unlimited() -> SandboxConfig {
+    let limits = Limits {
+        light: 0,
+        medium: 0,
+        heavy: 0,
+        ..Limits::default()
+    };
+    SandboxConfig { limits, ..config() }
+}
+
+/// Client flags to go with [`unlimited`]: no pacing on zoombulk's side either.
+pub const FAST: [&str; 2] = ["--qps", "light=1000,medium=1000,heavy=1000"];
+
+/// `FAST` followed by `args`, ready for [`zoombulk`].
+pub fn fast<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    FAST.iter().copied().chain(args.iter().copied()).collect()
+}
+
 pub async fn start(config: SandboxConfig) -> Sandbox {
     Sandbox::start(config).await.expect("sandbox starts")
 }
