@@ -84,6 +84,9 @@ const BATCH: &str = "POST /meetings/{meetingId}/batch_registrants";
 const SINGLE: &str = "POST /meetings/{meetingId}/registrants";
 const LOOKUP: &str = "GET /meetings/{meetingId}";
 
+/// The command under test.
+const CMD: [&str; 2] = ["registrants", "import"];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn names_only_rows_go_thirty_to_a_batch_call_and_no_batch_sends_each_alone() {
     let sandbox = start(unlimited()).await;
@@ -94,13 +97,7 @@ async fn names_only_rows_go_thirty_to_a_batch_call_and_no_batch_sends_each_alone
     let dir = tempdir();
     let input = write(dir.path(), "attendees.csv", people(90, "example.com"));
     let id = batched.to_string();
-    let out = zoombulk(
-        &sandbox,
-        &fast(&["registrants", "import", input.to_str().unwrap(), "--meeting", &id]),
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let rows = read_results(&dir.path().join("attendees.results.csv"));
+    let rows = results_of(&sandbox, &CMD, &input, &["--meeting", &id], 0).await;
     assert_eq!(rows.len(), 90);
     assert_registered(&rows, &sandbox, batched);
     assert!(
@@ -112,24 +109,10 @@ async fn names_only_rows_go_thirty_to_a_batch_call_and_no_batch_sends_each_alone
     assert_eq!(stats.requests_to(SINGLE), 0);
     assert_eq!(stats.requests_to(LOOKUP), 1, "the meeting is looked up once");
 
-    let out_path = dir.path().join("single.csv");
+    let input = write(dir.path(), "one-by-one.csv", people(90, "example.com"));
     let id = single.to_string();
-    let out = zoombulk(
-        &sandbox,
-        &fast(&[
-            "--out",
-            out_path.to_str().unwrap(),
-            "registrants",
-            "import",
-            input.to_str().unwrap(),
-            "--meeting",
-            &id,
-            "--no-batch",
-        ]),
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_registered(&read_results(&out_path), &sandbox, single);
+    let rows = results_of(&sandbox, &CMD, &input, &["--meeting", &id, "--no-batch"], 0).await;
+    assert_registered(&rows, &sandbox, single);
     let stats = sandbox.stats();
     assert_eq!(stats.requests_to(SINGLE), 90, "--no-batch: one call per row");
     assert_eq!(stats.requests_to(BATCH), 3, "no more batch calls");
@@ -149,20 +132,8 @@ async fn registering_again_returns_the_same_registrant_ids() {
         dee@example.com,Dee,Dee,gb\n";
     let input = write(dir.path(), "again.csv", text);
     let mut ids = Vec::new();
-    for round in ["first.csv", "second.csv"] {
-        let out_path = dir.path().join(round);
-        let args = [
-            "--out",
-            out_path.to_str().unwrap(),
-            "registrants",
-            "import",
-            input.to_str().unwrap(),
-            "--meeting",
-            &meeting,
-        ];
-        let out = zoombulk(&sandbox, &fast(&args)).await;
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let rows = read_results(&out_path);
+    for _ in 0..2 {
+        let rows = results_of(&sandbox, &CMD, &input, &["--meeting", &meeting], 0).await;
         assert_eq!(statuses(&rows), ["registered"; 4]);
         ids.push(
             rows.iter()
@@ -199,13 +170,7 @@ async fn per_row_targets_batch_where_zoom_allows_and_go_singly_elsewhere() {
         text.push_str(&format!("m{i}@example.com,M{i},L,,{spaced}\n"));
     }
     let input = write(dir.path(), "mixed.csv", text);
-    let out = zoombulk(
-        &sandbox,
-        &fast(&["registrants", "import", input.to_str().unwrap()]),
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let rows = read_results(&dir.path().join("mixed.results.csv"));
+    let rows = results_of(&sandbox, &CMD, &input, &[], 0).await;
     assert_registered(&rows[..5], &sandbox, webinar);
     assert_registered(&rows[5..], &sandbox, recurring);
     let stats = sandbox.stats();
@@ -242,8 +207,7 @@ async fn per_row_targets_batch_where_zoom_allows_and_go_singly_elsewhere() {
         "--occurrence-ids",
         &occurrence,
     ];
-    let out = zoombulk(&sandbox, &fast(&args)).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_fast(&sandbox, &args, 0, "").await;
     let occ = &roster(&sandbox, recurring)["occ@example.com"];
     assert_eq!(occ.occurrence_ids, [occurrence]);
 }
@@ -264,18 +228,8 @@ async fn zoom_errors_3000_3001_and_300_are_explained_on_their_rows() {
          e@example.com,E,{open},de-DE\n"
     );
     let input = write(dir.path(), "errors.csv", text);
-    let out = zoombulk(
-        &sandbox,
-        &fast(&["registrants", "import", input.to_str().unwrap()]),
-    )
-    .await;
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "failed rows mean exit 3: {}",
-        stderr(&out)
-    );
-    let rows = read_results(&dir.path().join("errors.results.csv"));
+    // Failed rows mean exit 3.
+    let (out, rows) = run_file(&sandbox, &CMD, &input, &[], 3).await;
     assert_eq!(
         statuses(&rows),
         ["failed", "failed", "failed", "failed", "registered"]
@@ -343,7 +297,7 @@ async fn bad_rows_and_in_file_duplicates_are_invalid_and_good_ones_arrive_in_zoo
     let input = write(dir.path(), "signups.csv", text);
     let id = meeting.to_string();
 
-    // validate and --dry-run: the same verdicts, and nothing sent.
+    // `validate` and --dry-run: the same verdicts, and nothing sent.
     let out = zoombulk(
         &sandbox,
         &[
@@ -382,13 +336,7 @@ async fn bad_rows_and_in_file_duplicates_are_invalid_and_good_ones_arrive_in_zoo
         "validate and --dry-run send nothing"
     );
 
-    let out = zoombulk(
-        &sandbox,
-        &fast(&["registrants", "import", input.to_str().unwrap(), "--meeting", &id]),
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let rows = read_results(&dir.path().join("signups.results.csv"));
+    let rows = results_of(&sandbox, &CMD, &input, &["--meeting", &id], 3).await;
     let codes: Vec<&str> = rows.iter().map(|r| r["error_code"].as_str()).collect();
     assert_eq!(
         codes,

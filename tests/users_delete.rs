@@ -20,6 +20,9 @@ fn add_users(sandbox: &Sandbox, emails: &[&str]) -> Vec<User> {
 
 const DELETE: &str = "DELETE /users/{userId}";
 
+/// The command under test.
+const CMD: [&str; 2] = ["users", "delete"];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_without_yes_or_a_terminal_is_refused_before_any_request() {
     let sandbox = start(unlimited()).await;
@@ -70,16 +73,7 @@ async fn disassociate_needs_no_confirmation_and_takes_ids_or_emails() {
         users[0].id
     );
     let input = write(dir.path(), "leavers.csv", text);
-    let args = [
-        "users",
-        "delete",
-        input.to_str().unwrap(),
-        "--action",
-        "disassociate",
-    ];
-    let out = zoombulk(&sandbox, &fast(&args)).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let rows = read_results(&dir.path().join("leavers.results.csv"));
+    let rows = results_of(&sandbox, &CMD, &input, &["--action", "disassociate"], 0).await;
     assert_eq!(statuses(&rows), ["deleted", "deleted"]);
     assert!(
         rows.iter()
@@ -117,26 +111,23 @@ async fn delete_with_yes_hands_meetings_to_the_transfer_user() {
         "go.csv",
         "email\nhost@example.com\nBOSS@example.com\n",
     );
-    let args = [
-        "users",
-        "delete",
-        input.to_str().unwrap(),
-        "--action",
-        "delete",
-        "--yes",
-        "--transfer-email",
-        "boss@example.com",
-        "--transfer-meetings",
-        "--transfer-recordings",
-    ];
-    let out = zoombulk(&sandbox, &fast(&args)).await;
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "the transfer target's own row is invalid: {}",
-        stderr(&out)
-    );
-    let rows = read_results(&dir.path().join("go.results.csv"));
+    // The transfer target's own row is invalid.
+    let rows = results_of(
+        &sandbox,
+        &CMD,
+        &input,
+        &[
+            "--action",
+            "delete",
+            "--yes",
+            "--transfer-email",
+            "boss@example.com",
+            "--transfer-meetings",
+            "--transfer-recordings",
+        ],
+        3,
+    )
+    .await;
     assert_eq!(statuses(&rows), ["deleted", "invalid"]);
     assert!(
         rows[1]["error_message"].contains("--transfer-email"),
@@ -162,16 +153,7 @@ async fn unknown_users_are_failed_or_skipped_with_missing_ok() {
         owner.email
     );
     let input = write(dir.path(), "mixed.csv", text);
-    let args = [
-        "users",
-        "delete",
-        input.to_str().unwrap(),
-        "--action",
-        "disassociate",
-    ];
-    let out = zoombulk(&sandbox, &fast(&args)).await;
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let rows = read_results(&dir.path().join("mixed.results.csv"));
+    let rows = results_of(&sandbox, &CMD, &input, &["--action", "disassociate"], 3).await;
     assert_eq!(statuses(&rows), ["failed", "deleted", "failed", "invalid"]);
     assert_eq!(
         (rows[0]["http_status"].as_str(), rows[0]["error_code"].as_str()),
@@ -194,22 +176,15 @@ async fn unknown_users_are_failed_or_skipped_with_missing_ok() {
         "gone.csv",
         "email\nghost@example.com\nhere@example.com\n",
     );
-    let args = [
-        "users",
-        "delete",
-        gone.to_str().unwrap(),
-        "--action",
-        "disassociate",
-        "--missing-ok",
-    ];
-    let out = zoombulk(&sandbox, &fast(&args)).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "skipped rows are done: {}",
-        stderr(&out)
-    );
-    let rows = read_results(&dir.path().join("gone.results.csv"));
+    // Skipped rows are done.
+    let rows = results_of(
+        &sandbox,
+        &CMD,
+        &gone,
+        &["--action", "disassociate", "--missing-ok"],
+        0,
+    )
+    .await;
     assert_eq!(statuses(&rows), ["skipped", "skipped"]);
     assert!(rows[0]["error_message"].contains("--missing-ok"));
 }

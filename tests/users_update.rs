@@ -16,6 +16,9 @@ const PATCH: &str = "PATCH /users/{userId}";
 const PASSWORD: &str = "PUT /users/{userId}/password";
 const STATUS: &str = "PUT /users/{userId}/status";
 
+/// The command under test.
+const CMD: [&str; 2] = ["users", "update"];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn each_column_goes_to_its_endpoint_and_empty_cells_are_left_alone() {
     let sandbox = start(unlimited()).await;
@@ -28,9 +31,7 @@ async fn each_column_goes_to_its_endpoint_and_empty_cells_are_left_alone() {
         grace@example.com,,Navy,,,\n\
         alan@example.com,,,,,Inactive\n";
     let input = write(dir.path(), "changes.csv", text);
-    let out = zoombulk(&sandbox, &fast(&["users", "update", input.to_str().unwrap()])).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let rows = read_results(&dir.path().join("changes.results.csv"));
+    let (out, rows) = run_file(&sandbox, &CMD, &input, &[], 0).await;
     assert_eq!(statuses(&rows), ["updated", "updated", "updated"]);
     let attempts: Vec<&str> = rows.iter().map(|r| r["attempts"].as_str()).collect();
     assert_eq!(attempts, ["3", "1", "1"], "one request per step");
@@ -77,14 +78,8 @@ async fn a_row_whose_later_step_fails_says_which_steps_went_through() {
         ghost@example.com,Nobody,Zx9-kettle-Q,inactive\n\
         fine@example.com,Chef,,\n";
     let input = write(dir.path(), "partial.csv", text);
-    let out = zoombulk(&sandbox, &fast(&["users", "update", input.to_str().unwrap()])).await;
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "failed rows mean exit 3: {}",
-        stderr(&out)
-    );
-    let rows = read_results(&dir.path().join("partial.results.csv"));
+    // Failed rows mean exit 3.
+    let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
     assert_eq!(statuses(&rows), ["failed", "failed", "updated"]);
 
     // Zoom refuses the status of a pending user (400/300) after the rest went through.
@@ -128,12 +123,13 @@ async fn a_row_whose_later_step_fails_says_which_steps_went_through() {
     );
 
     // A re-run redoes the failed rows: the password already set is no failure.
-    let out = zoombulk(
+    run_fast(
         &sandbox,
-        &fast(&["--resume", "users", "update", input.to_str().unwrap()]),
+        &["--resume", "users", "update", input.to_str().unwrap()],
+        3,
+        "",
     )
     .await;
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let rows = read_results(&dir.path().join("partial.results.csv"));
     assert_eq!(statuses(&rows), ["failed", "failed", "updated"]);
     assert!(rows[0]["error_message"].starts_with("profile updated; password set; status failed"));
@@ -157,14 +153,8 @@ async fn rows_keyed_by_id_and_clear_empty_clears_text_fields_only() {
     let text = format!("id,email,dept,job_title,pmi\n{},,,,\n", kim.id);
     let input = write(dir.path(), "clear.csv", text);
 
-    let out = zoombulk(&sandbox, &fast(&["users", "update", input.to_str().unwrap()])).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "nothing to change is not an error: {}",
-        stderr(&out)
-    );
-    let rows = read_results(&dir.path().join("clear.results.csv"));
+    // Nothing to change is not an error.
+    let rows = results_of(&sandbox, &CMD, &input, &[], 0).await;
     assert_eq!(statuses(&rows), ["skipped"]);
     assert!(
         rows[0]["error_message"].contains("--clear-empty"),
@@ -174,8 +164,7 @@ async fn rows_keyed_by_id_and_clear_empty_clears_text_fields_only() {
     assert_eq!(sandbox.stats().requests_to(PATCH), 0);
 
     let args = ["users", "update", input.to_str().unwrap(), "--clear-empty"];
-    let out = zoombulk(&sandbox, &fast(&args)).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    run_fast(&sandbox, &args, 0, "").await;
     assert_eq!(
         statuses(&read_results(&dir.path().join("clear.results.csv"))),
         ["updated"]
@@ -217,9 +206,7 @@ async fn bad_values_are_invalid_before_any_request_and_never_echo_passwords() {
     );
     assert_eq!(sandbox.stats().total_requests, 0);
 
-    let out = zoombulk(&sandbox, &fast(&["users", "update", input.to_str().unwrap()])).await;
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let rows = read_results(&dir.path().join("bad.results.csv"));
+    let (out, rows) = run_file(&sandbox, &CMD, &input, &[], 3).await;
     let codes: Vec<&str> = rows.iter().map(|r| r["error_code"].as_str()).collect();
     assert_eq!(
         codes,

@@ -580,9 +580,8 @@ impl Job for RegistrantsImport {
     ) -> Result<Vec<Outcome>, Fatal> {
         // The pipeline hands over several rows only under a batch key whose limit
         // allowed it: same event, names only.
-        if let (true, Some((_, first))) = (rows.len() > 1, rows.first()) {
-            let event = first.event;
-            return self.register_batch(client, &rows, event).await;
+        if let [(_, first), _, ..] = rows.as_slice() {
+            return self.register_batch(client, &rows, first.event).await;
         }
         let mut outcomes = Vec::with_capacity(rows.len());
         for (record, row) in &rows {

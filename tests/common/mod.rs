@@ -41,6 +41,52 @@ pub fn fast<'a>(args: &[&'a str]) -> Vec<&'a str> {
     FAST.iter().copied().chain(args.iter().copied()).collect()
 }
 
+/// Runs zoombulk against `sandbox` with [`FAST`] and `args`, and checks its exit
+/// status (`why` and stderr are shown when it differs).
+pub async fn run_fast(sandbox: &Sandbox, args: &[&str], exit: i32, why: &str) -> Output {
+    let out = zoombulk(sandbox, &fast(args)).await;
+    assert_eq!(
+        out.status.code(),
+        Some(exit),
+        "{why} zoombulk {args:?}: {}",
+        stderr(&out)
+    );
+    out
+}
+
+/// Runs `command` (e.g. `["users", "delete"]`) on `input` with `flags` through
+/// [`run_fast`], and reads the results it wrote beside the input.
+pub async fn run_file(
+    sandbox: &Sandbox,
+    command: &[&str],
+    input: &Path,
+    flags: &[&str],
+    exit: i32,
+) -> (Output, Vec<HashMap<String, String>>) {
+    let file = input.to_str().expect("a UTF-8 temp path");
+    let args: Vec<&str> = command
+        .iter()
+        .copied()
+        .chain([file])
+        .chain(flags.iter().copied())
+        .collect();
+    let out = run_fast(sandbox, &args, exit, "").await;
+    let stem = input.file_stem().expect("a file name").to_string_lossy();
+    let rows = read_results(&input.with_file_name(format!("{stem}.results.csv")));
+    (out, rows)
+}
+
+/// [`run_file`]'s results rows alone.
+pub async fn results_of(
+    sandbox: &Sandbox,
+    command: &[&str],
+    input: &Path,
+    flags: &[&str],
+    exit: i32,
+) -> Vec<HashMap<String, String>> {
+    run_file(sandbox, command, input, flags, exit).await.1
+}
+
 pub async fn start(config: SandboxConfig) -> Sandbox {
     Sandbox::start(config).await.expect("sandbox starts")
 }
