@@ -477,3 +477,47 @@ async fn the_readme_command_imports_the_sample_into_the_embedded_sandbox() {
     );
     assert!(stderr(&o).contains("built-in Zoom sandbox"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jsonl_results_go_to_stdout_in_input_order() {
+    let sandbox = start(config()).await;
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "j.csv",
+        "email,password\nj1@example.com,\nbad,\nj2@example.com,\n",
+    );
+    let o = zoombulk(
+        &sandbox,
+        &[
+            "--format",
+            "jsonl",
+            "--out",
+            "-",
+            "users",
+            "import",
+            input.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["row"], 1);
+    assert_eq!(rows[0]["status"], "created");
+    assert_eq!(
+        rows[0]["zoom_id"],
+        sandbox
+            .store()
+            .user_by_email("j1@example.com")
+            .unwrap()
+            .id
+            .as_str()
+    );
+    assert_eq!(rows[1]["status"], "invalid");
+    assert_eq!(rows[1]["http_status"], serde_json::Value::Null);
+    assert_eq!(rows[2]["email"], "j2@example.com");
+}
