@@ -282,3 +282,51 @@ async fn secrets_never_appear_in_any_output_even_at_debug_level() {
         stderr(&o)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_sigint_abandons_requests_in_flight_and_records_them_failed() {
+    let mut cfg = config();
+    cfg.limits.light = 50;
+    cfg.latency = Duration::from_secs(5);
+    let sandbox = start(cfg).await;
+    let dir = tempdir();
+    let input = write(dir.path(), "a.csv", rows_file(20, "a"));
+    let out = dir.path().join("a.results.csv");
+    let mut args = import_args(&sandbox, "50", &input);
+    args.extend(["--concurrency".into(), "4".into()]);
+    let child = spawn(&args);
+    // Requests are in flight once the sandbox has created users: it answers each only after 5 s.
+    for _ in 0..200 {
+        if sandbox.store().user_count() > 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let o = tokio::time::timeout(Duration::from_secs(4), child.wait_with_output())
+        .await
+        .expect("exits before the in-flight requests would have finished")
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let results = read_results(&out);
+    assert!(!results.is_empty(), "the abandoned rows are written");
+    for row in &results {
+        assert_eq!(row["status"], "failed");
+        assert_eq!(row["error_code"], "E_ABORTED");
+        assert!(row["error_message"].contains("may or may not"), "{row:?}");
+    }
+}

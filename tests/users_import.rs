@@ -436,3 +436,88 @@ async fn validate_and_dry_run_send_nothing() {
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(sandbox.store().user_count(), 1, "--strict sent nothing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_command_imports_the_sample_into_the_embedded_sandbox() {
+    let dir = tempdir();
+    let out = dir.path().join("users.results.csv");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/users.csv");
+    let args: Vec<String> = [
+        "--sandbox",
+        "--qps",
+        "light=500",
+        "users",
+        "import",
+        sample,
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let o = run(&args).await;
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "the sample has rows Zoom's rules reject: {}",
+        stderr(&o)
+    );
+    let rows = read_results(&out);
+    assert_eq!(rows.len(), 200);
+    let invalid: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["status"] == "invalid")
+        .map(|r| r["error_code"].as_str())
+        .collect();
+    assert_eq!(invalid.len(), 6, "{invalid:?}");
+    assert!(
+        rows.iter()
+            .filter(|r| r["status"] != "invalid")
+            .all(|r| r["status"] == "created" && !r["zoom_id"].is_empty())
+    );
+    assert!(stderr(&o).contains("built-in Zoom sandbox"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jsonl_results_go_to_stdout_in_input_order() {
+    let sandbox = start(config()).await;
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "j.csv",
+        "email,password\nj1@example.com,\nbad,\nj2@example.com,\n",
+    );
+    let o = zoombulk(
+        &sandbox,
+        &[
+            "--format",
+            "jsonl",
+            "--out",
+            "-",
+            "users",
+            "import",
+            input.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["row"], 1);
+    assert_eq!(rows[0]["status"], "created");
+    assert_eq!(
+        rows[0]["zoom_id"],
+        sandbox
+            .store()
+            .user_by_email("j1@example.com")
+            .unwrap()
+            .id
+            .as_str()
+    );
+    assert_eq!(rows[1]["status"], "invalid");
+    assert_eq!(rows[1]["http_status"], serde_json::Value::Null);
+    assert_eq!(rows[2]["email"], "j2@example.com");
+}

@@ -110,33 +110,29 @@ pub async fn fetch(client: &Client, target: &Target) -> Result<(Fetched, u64), S
             client.invalidate_token(token.generation).await;
             continue;
         }
-        let (mut file, resumed) = match status {
-            StatusCode::PARTIAL_CONTENT if have > 0 => (
-                tokio::fs::OpenOptions::new()
-                    .append(true)
-                    .open(&part)
-                    .await
-                    .map_err(|e| format!("{}: {e}", part.display()))?,
-                true,
-            ),
-            StatusCode::RANGE_NOT_SATISFIABLE if target.size == Some(have) => (
-                tokio::fs::OpenOptions::new()
-                    .append(true)
-                    .open(&part)
-                    .await
-                    .map_err(|e| format!("{}: {e}", part.display()))?,
-                true,
-            ),
-            s if s.is_success() => (
-                tokio::fs::File::create(&part)
-                    .await
-                    .map_err(|e| format!("{}: {e}", part.display()))?,
-                false,
-            ),
+        let resumed = match status {
+            StatusCode::PARTIAL_CONTENT if have > 0 => true,
+            // The part file is already whole: nothing more to fetch.
+            StatusCode::RANGE_NOT_SATISFIABLE if target.size == Some(have) => true,
+            s if s.is_success() => false,
             s => return Err(format!("download answered HTTP {}", s.as_u16())),
         };
-        let mut body = response.bytes_stream();
-        while let Some(chunk) = body.next().await {
+        let mut options = tokio::fs::OpenOptions::new();
+        if resumed {
+            options.append(true)
+        } else {
+            options.write(true).create(true).truncate(true)
+        };
+        let mut file = options
+            .open(&part)
+            .await
+            .map_err(|e| format!("{}: {e}", part.display()))?;
+        // A 416 carries an error text, not file bytes.
+        let mut body = (status != StatusCode::RANGE_NOT_SATISFIABLE).then(|| response.bytes_stream());
+        while let Some(chunk) = match body.as_mut() {
+            Some(b) => b.next().await,
+            None => None,
+        } {
             let chunk =
                 chunk.map_err(|e| format!("download broke off: {}; run again to resume", describe(&e)))?;
             file.write_all(&chunk)

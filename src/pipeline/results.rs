@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use csv::StringRecord;
 
+use crate::pipeline::cells::needs_guard;
 use crate::pipeline::columns::normalize_header;
 use crate::pipeline::input::InputError;
 use crate::pipeline::outcome::{Outcome, Status};
@@ -51,11 +52,6 @@ pub struct ResultsOptions {
     pub raw_cells: bool,
     /// Record indexes of password columns: written as `***` when not empty.
     pub secret_columns: Vec<usize>,
-}
-
-/// Cells starting with one of these bytes are formulas to a spreadsheet.
-fn needs_guard(cell: &[u8]) -> bool {
-    matches!(cell.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
 }
 
 /// The outcome column names in use.

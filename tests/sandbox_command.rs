@@ -1,0 +1,76 @@
+//! `zoombulk sandbox`: serves on 127.0.0.1, prints where and with which credentials.
+
+mod common;
+
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sandbox_command_prints_urls_and_credentials_that_work() {
+    let args: Vec<String> = [
+        "sandbox",
+        "--port",
+        "0",
+        "--client-secret",
+        "let-me-in",
+        "--seed-users",
+        "3",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut child = common::command(&args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut printed = String::new();
+    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("stats:") {
+            break;
+        }
+    }
+    let field = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("{name} printed: {printed}"))
+    };
+    let (base, oauth) = (field("base URL:"), field("OAuth URL:"));
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/v2"),
+        "{printed}"
+    );
+    assert_eq!(field("account id:"), "sandbox");
+    assert_eq!(field("client secret:"), "let-me-in");
+
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(&oauth)
+        .basic_auth("sandbox", Some("let-me-in"))
+        .form(&[("grant_type", "account_credentials"), ("account_id", "sandbox")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = token["access_token"]
+        .as_str()
+        .expect("a token for the printed credentials");
+    let users: serde_json::Value = http
+        .get(format!("{base}/users"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users["total_records"], 4, "owner + 3 seeded: {users}");
+    child.start_kill().unwrap();
+}
