@@ -97,6 +97,8 @@ pub fn render(
     out
 }
 
+const MIN_SECS_FOR_RATE: f64 = 2.0;
+
 /// Achieved requests per second against the limit, per category that saw traffic.
 pub fn rate_lines(client: &Client, elapsed: Duration) -> Vec<String> {
     let secs = elapsed.as_secs_f64().max(1e-3);
@@ -109,10 +111,15 @@ pub fn rate_lines(client: &Client, elapsed: Duration) -> Vec<String> {
             let accepted = sent.saturating_sub(throttled);
             (sent > 0).then(|| {
                 let rate = accepted as f64 / secs;
+                let limit = l.configured();
+                // A run shorter than the limiter's first few seconds says nothing about the rate.
+                let share = if secs >= MIN_SECS_FOR_RATE {
+                    format!(" ({:.0}%)", 100.0 * rate / limit)
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{c}: {accepted} requests, {rate:.1}/s of a {:.0}/s limit ({:.0}%), {throttled} more answered 429",
-                    l.configured(),
-                    100.0 * rate / l.configured(),
+                    "{c}: {accepted} requests, {rate:.1}/s of a {limit:.0}/s limit{share}, {throttled} more answered 429"
                 )
             })
         })
