@@ -108,30 +108,29 @@ pub trait Job: Send + Sync + 'static {
 }
 
 /// A duplicate key, hashed as it is fed: no allocation per row, 8 bytes a key.
-pub struct DuplicateKey(std::hash::DefaultHasher);
+pub struct DuplicateKey(foldhash::quality::FoldHasher<'static>);
+
+/// A fixed seed: both passes over the file must agree on every hash.
+static KEY_SEED: foldhash::quality::FixedState =
+    foldhash::quality::FixedState::with_seed(0x5eed_2b01_c0ff_ee00);
 
 impl DuplicateKey {
     pub fn new() -> DuplicateKey {
-        DuplicateKey(std::hash::DefaultHasher::new())
+        DuplicateKey(std::hash::BuildHasher::build_hasher(&KEY_SEED))
     }
 
-    /// A part compared case-insensitively (emails).
+    /// A part compared case-insensitively (emails), written in one piece so the
+    /// hash depends only on the lower-cased text.
     pub fn folded(&mut self, part: &str) -> &mut Self {
         use std::hash::Hasher;
-        if part.is_ascii() {
-            // The common case, lower-cased through a stack buffer.
-            let mut buf = [0u8; 64];
-            for chunk in part.as_bytes().chunks(buf.len()) {
-                let lower = &mut buf[..chunk.len()];
-                lower.copy_from_slice(chunk);
+        let mut buf = [0u8; 256];
+        match buf.get_mut(..part.len()).filter(|_| part.is_ascii()) {
+            Some(lower) => {
+                lower.copy_from_slice(part.as_bytes());
                 lower.make_ascii_lowercase();
                 self.0.write(lower);
             }
-        } else {
-            let mut utf8 = [0u8; 4];
-            for c in part.chars().flat_map(char::to_lowercase) {
-                self.0.write(c.encode_utf8(&mut utf8).as_bytes());
-            }
+            None => self.0.write(part.to_lowercase().as_bytes()),
         }
         self.0.write_u8(0xff);
         self
@@ -430,4 +429,30 @@ pub fn validate_command<J: Job>(
     let input = open_input::<J>(file)?;
     let job = bind(&input).map_err(RunError)?;
     validate_only(&job, &input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DuplicateKey;
+
+    fn folded(s: &str) -> u64 {
+        DuplicateKey::new().folded(s).finish()
+    }
+
+    #[test]
+    fn duplicate_keys_ignore_case_and_tell_different_keys_apart() {
+        assert_eq!(folded("Ada@Example.com"), folded("ada@example.COM"));
+        assert_ne!(folded("ada@example.com"), folded("adb@example.com"));
+        let long = "x".repeat(300);
+        assert_eq!(
+            folded(&long.to_uppercase()),
+            folded(&long),
+            "past the stack buffer too"
+        );
+        assert_eq!(folded("ÉLODIE@example.com"), folded("élodie@example.com"));
+        // Parts are delimited: ("ab", "c") is not ("a", "bc").
+        let a = DuplicateKey::new().folded("ab").folded("c").finish();
+        let b = DuplicateKey::new().folded("a").folded("bc").finish();
+        assert_ne!(a, b);
+    }
 }
