@@ -9,8 +9,8 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use zoombulk_sandbox::Sandbox;
 
+use crate::app::RunError;
 use crate::cli::GlobalArgs;
-use crate::pipeline::RunError;
 use crate::zoom::auth::{Credentials, Secret};
 use crate::zoom::{Client, ClientConfig, Plan, RateTable};
 
@@ -216,15 +216,15 @@ impl Settings {
         } else {
             self.client_config()?
         };
-        Client::new(config).map_err(RunError)
+        Client::new(config).map_err(RunError::new)
     }
 
     fn client_config(&self) -> Result<ClientConfig, RunError> {
         let p = &self.profile;
         let base_url = p.base_url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.into());
         let oauth_url = p.oauth_url.clone().unwrap_or_else(|| DEFAULT_OAUTH_URL.into());
-        check_url_scheme(&base_url).map_err(RunError)?;
-        check_url_scheme(&oauth_url).map_err(RunError)?;
+        check_url_scheme(&base_url).map_err(RunError::new)?;
+        check_url_scheme(&oauth_url).map_err(RunError::new)?;
         let credentials = match (&p.account_id, &p.client_id, &p.client_secret, &p.token) {
             (Some(account_id), Some(client_id), Some(secret), _) => Credentials::ServerToServer {
                 oauth_url,
@@ -283,7 +283,7 @@ mod tests {
         std::fs::write(&path, "client_id = \"a\"\n[profile.eu]\nclient_id = \"b\"\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = load_profile(&path, None, true).unwrap_err();
-        assert!(err.0.contains("chmod 600"), "{err}");
+        assert!(err.message.contains("chmod 600"), "{err}");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(
             load_profile(&path, None, true).unwrap().client_id.as_deref(),
@@ -299,7 +299,7 @@ mod tests {
         assert!(
             load_profile(&path, Some("us"), true)
                 .unwrap_err()
-                .0
+                .message
                 .contains("profile.us")
         );
     }

@@ -4,6 +4,7 @@
 //! (input, preflight, fan-out, results) driving a `jobs` operation or an
 //! `exports` stream, both talking to Zoom through the one `zoom::Client`.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod exports;

@@ -4,10 +4,10 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+use zoombulk::app::{Context, Exit, RunError};
 use zoombulk::cli::{Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateKind};
 use zoombulk::config::Settings;
-use zoombulk::jobs::{Context, registrants_import, users_delete, users_import, users_update};
-use zoombulk::pipeline::{Exit, RunError};
+use zoombulk::jobs::{registrants_import, users_delete, users_import, users_update};
 use zoombulk::{exports, sandbox};
 
 fn main() -> ExitCode {
@@ -25,7 +25,7 @@ fn main() -> ExitCode {
 
 fn fatal(e: &RunError) -> ExitCode {
     eprintln!("zoombulk: error: {e}");
-    ExitCode::from(Exit::Fatal as u8)
+    ExitCode::from(e.exit() as u8)
 }
 
 async fn run(cli: Cli) -> Result<Exit, RunError> {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use zoombulk_sandbox::{Limits, Sandbox, SandboxConfig};
 
+use crate::app::{Exit, RunError};
 use crate::cli::GlobalArgs;
-use crate::pipeline::{Exit, RunError};
 use crate::zoom::{Plan, RateTable};
 
 /// Account id, client id and client secret the sandbox accepts by default.

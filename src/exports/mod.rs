@@ -15,11 +15,12 @@ use std::time::Instant;
 use chrono::Utc;
 use serde_json::Value;
 
-use crate::jobs::Context;
+use crate::app::Context;
+use crate::app::{Exit, RunError};
 use crate::pipeline::cells::spreadsheet_safe;
 use crate::pipeline::progress::Progress;
 use crate::pipeline::results::Format;
-use crate::pipeline::{Exit, RunError, summary};
+use crate::pipeline::summary;
 use crate::zoom::{ApiError, Client};
 
 /// Rows of one export, written as CSV (with the injection guard) or JSONL.

@@ -18,8 +18,8 @@ use serde_json::Value;
 use super::dates::{month_windows, parse_date};
 use super::download::{self, Target};
 use super::{ExportError, Report, Table, run_export, text};
-use crate::jobs::Context;
-use crate::pipeline::{Exit, RunError};
+use crate::app::Context;
+use crate::app::{Exit, RunError};
 use crate::zoom::users::{USERS_PAGE_SIZE, user_path};
 use crate::zoom::{ApiError, Call, Category, Client};
 

@@ -4,8 +4,8 @@ use futures::TryStreamExt;
 use serde_json::Value;
 
 use super::{ExportError, Report, Table, cells, run_export};
-use crate::jobs::Context;
-use crate::pipeline::{Exit, RunError};
+use crate::app::Context;
+use crate::app::{Exit, RunError};
 use crate::zoom::{Call, Category};
 
 /// Export the registrants of a meeting or webinar (GET …/registrants, Medium).

@@ -3,8 +3,8 @@
 use futures::TryStreamExt;
 
 use super::{ExportError, Report, Table, cells, run_export};
-use crate::jobs::Context;
-use crate::pipeline::{Exit, RunError};
+use crate::app::Context;
+use crate::app::{Exit, RunError};
 use crate::zoom::users::USERS_PAGE_SIZE;
 use crate::zoom::{Call, Category};
 

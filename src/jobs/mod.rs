@@ -12,11 +12,11 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, Utc};
 use csv::StringRecord;
 
-use crate::config::Settings;
+use crate::app::{Context, Exit, RunError};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
-use crate::pipeline::{Exit, RunError, RunOptions, open_input, run_job, validate_only};
+use crate::pipeline::{open_input, run_job, validate_only};
 use crate::validate::{E_MISSING, FieldError};
 use crate::zoom::{ApiError, Client, Sent};
 
@@ -404,12 +404,6 @@ impl Steps {
     }
 }
 
-/// What every command gets from the command line: how to connect, how to run.
-pub struct Context {
-    pub settings: Settings,
-    pub run: RunOptions,
-}
-
 /// Runs a bulk write: read the file, bind the job to its columns, run the pipeline.
 pub async fn run_command<J: Job>(
     file: &Path,
@@ -417,7 +411,7 @@ pub async fn run_command<J: Job>(
     bind: impl FnOnce(&InputFile) -> Result<J, String>,
 ) -> Result<Exit, RunError> {
     let input = open_input::<J>(file)?;
-    let job = bind(&input).map_err(RunError)?;
+    let job = bind(&input).map_err(RunError::new)?;
     run_job(job, input, &ctx.run, async || ctx.settings.connect().await).await
 }
 
@@ -427,7 +421,7 @@ pub fn validate_command<J: Job>(
     bind: impl FnOnce(&InputFile) -> Result<J, String>,
 ) -> Result<Exit, RunError> {
     let input = open_input::<J>(file)?;
-    let job = bind(&input).map_err(RunError)?;
+    let job = bind(&input).map_err(RunError::new)?;
     validate_only(&job, &input)
 }
 

@@ -19,10 +19,10 @@ use super::{
     Context, DuplicateKey, EMAIL_ALIASES, FIRST_NAME_ALIASES, Fatal, Job, LAST_NAME_ALIASES, cell,
     outcome_for_error, run_command, validate_command,
 };
+use crate::app::{Exit, RunError};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
-use crate::pipeline::{Exit, RunError};
 use crate::validate::{self, E_MISSING, E_VALUE, FieldError, quoted};
 use crate::zoom::registrants::{Event, EventKind, MAX_BATCH_REGISTRANTS};
 use crate::zoom::{ApiError, Client};

@@ -14,10 +14,10 @@ use super::{
     Context, DuplicateKey, EMAIL_ALIASES, Fatal, Job, USER_ID_ALIASES, UserKey, outcome_for_error,
     run_command, validate_command,
 };
+use crate::app::{Exit, RunError};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
-use crate::pipeline::{Exit, RunError};
 use crate::validate::{self, E_VALUE, FieldError};
 use crate::zoom::Client;
 

@@ -13,10 +13,10 @@ use super::{
     Context, DISPLAY_NAME_ALIASES, DuplicateKey, EMAIL_ALIASES, FIRST_NAME_ALIASES, Fatal, Job,
     LAST_NAME_ALIASES, USER_TYPE_ALIASES, cell, outcome_for_error, run_command, validate_command,
 };
+use crate::app::{Exit, RunError};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
-use crate::pipeline::{Exit, RunError};
 use crate::validate::{self, CreateAction, FieldError, UserType};
 use crate::zoom::Client;
 

@@ -17,10 +17,10 @@ use super::{
     LAST_NAME_ALIASES, Steps, USER_ID_ALIASES, USER_TYPE_ALIASES, UserKey, cell, run_command,
     validate_command,
 };
+use crate::app::{Exit, RunError};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
-use crate::pipeline::{Exit, RunError};
 use crate::validate::{self, E_VALUE, FieldError, quoted};
 use crate::zoom::{ApiError, Client, Sent};
 

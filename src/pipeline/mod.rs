@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::app::{Exit, RunError};
 use crate::jobs::Job;
 use crate::zoom::{Category, Client};
 use fanout::{Ending, Fanout};
@@ -29,32 +30,6 @@ use progress::{Progress, ProgressMode};
 use results::{Format, ResultsOptions, ResultsWriter};
 use resume::Prior;
 use summary::Tally;
-
-/// How a command ended, for the exit status (SPEC: Exit status).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// Every row done.
-    Ok = 0,
-    /// A fatal error (credentials, unreadable input, unwritable output).
-    Fatal = 1,
-    /// Refused to start as asked (an unconfirmed irreversible run); nothing was sent.
-    Usage = 2,
-    /// Finished, but some rows are `invalid`, `failed` or `deferred`.
-    RowsNeedAttention = 3,
-    /// Ctrl-C or SIGTERM.
-    Interrupted = 130,
-}
-
-/// A fatal error with the message the user sees.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct RunError(pub String);
-
-impl RunError {
-    pub fn new(message: impl Into<String>) -> RunError {
-        RunError(message.into())
-    }
-}
 
 /// The options every bulk write shares.
 #[derive(Debug, Clone)]
