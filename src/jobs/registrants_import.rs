@@ -573,21 +573,29 @@ impl Job for RegistrantsImport {
         true
     }
 
-    async fn run(
+    async fn run_row(
+        &self,
+        client: &Client,
+        record: &StringRecord,
+        row: RegistrantRow,
+    ) -> Result<Outcome, Fatal> {
+        self.register_one(client, record, &row).await
+    }
+
+    /// The engine hands over several rows only under a batch key whose limit
+    /// allowed it: same event, names only.
+    async fn run_batch(
         &self,
         client: &Client,
         rows: Vec<(&StringRecord, RegistrantRow)>,
     ) -> Result<Vec<Outcome>, Fatal> {
-        // The pipeline hands over several rows only under a batch key whose limit
-        // allowed it: same event, names only.
-        if let [(_, first), _, ..] = rows.as_slice() {
-            return self.register_batch(client, &rows, first.event).await;
+        match rows.first() {
+            Some((_, first)) => {
+                let event = first.event;
+                self.register_batch(client, &rows, event).await
+            }
+            None => Ok(Vec::new()),
         }
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for (record, row) in &rows {
-            outcomes.push(self.register_one(client, record, row).await?);
-        }
-        Ok(outcomes)
     }
 }
 

@@ -242,11 +242,7 @@ impl Job for UsersDelete {
         }
     }
 
-    async fn run(&self, client: &Client, rows: Vec<(&StringRecord, ())>) -> Result<Vec<Outcome>, Fatal> {
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for (record, ()) in rows {
-            outcomes.push(self.delete(client, self.key.of(record)).await?);
-        }
-        Ok(outcomes)
+    async fn run_row(&self, client: &Client, record: &StringRecord, _row: ()) -> Result<Outcome, Fatal> {
+        self.delete(client, self.key.of(record)).await
     }
 }

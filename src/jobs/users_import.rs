@@ -170,13 +170,9 @@ impl Job for UsersImport {
         self.password.into_iter().collect()
     }
 
-    async fn run(&self, client: &Client, rows: Vec<(&StringRecord, UserRow)>) -> Result<Vec<Outcome>, Fatal> {
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for (record, row) in rows {
-            let info = self.user_info(record, &row);
-            outcomes.push(create(client, row.action, cell(record, self.email), info).await?);
-        }
-        Ok(outcomes)
+    async fn run_row(&self, client: &Client, record: &StringRecord, row: UserRow) -> Result<Outcome, Fatal> {
+        let info = self.user_info(record, &row);
+        create(client, row.action, cell(record, self.email), info).await
     }
 }
 

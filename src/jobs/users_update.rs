@@ -431,16 +431,13 @@ impl Job for UsersUpdate {
         self.key.column()
     }
 
-    async fn run(
+    async fn run_row(
         &self,
         client: &Client,
-        rows: Vec<(&StringRecord, UpdateRow)>,
-    ) -> Result<Vec<Outcome>, Fatal> {
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for (record, row) in rows {
-            outcomes.push(self.update(client, record, &row).await?);
-        }
-        Ok(outcomes)
+        record: &StringRecord,
+        row: UpdateRow,
+    ) -> Result<Outcome, Fatal> {
+        self.update(client, record, &row).await
     }
 }
 

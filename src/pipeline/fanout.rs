@@ -9,13 +9,13 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::input::{InputError, InputFile};
+use super::job::{Fatal, Job};
 use super::outcome::{Outcome, Status};
 use super::preflight::Preflight;
 use super::progress::Progress;
 use super::results::ResultsWriter;
 use super::resume::Prior;
 use super::summary::Tally;
-use crate::jobs::{Fatal, Job};
 use crate::zoom::Client;
 
 /// How the fan-out ended.
@@ -182,8 +182,14 @@ impl<J: Job> Fanout<'_, J> {
             .unzip();
         let expected = keys.len();
         Box::pin(async move {
-            let paired = keys.iter().map(|(_, record)| record).zip(rows).collect();
-            let result = self.job.run(self.client, paired).await.map(|mut outcomes| {
+            let mut paired: Vec<_> = keys.iter().map(|(_, record)| record).zip(rows).collect();
+            let result = if paired.len() == 1 {
+                let (record, row) = paired.remove(0);
+                self.job.run_row(self.client, record, row).await.map(|o| vec![o])
+            } else {
+                self.job.run_batch(self.client, paired).await
+            };
+            let result = result.map(|mut outcomes| {
                 // A job that returns too few outcomes must not lose rows.
                 while outcomes.len() < expected {
                     outcomes.push(Outcome {

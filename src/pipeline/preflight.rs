@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use csv::StringRecord;
 
 use super::input::{InputError, InputFile, RowPos};
+use super::job::{DuplicateKey, Job};
 use super::outcome::Outcome;
-use crate::jobs::{DuplicateKey, Job};
 use crate::validate::{E_DUPLICATE, FieldError};
 
 /// An invalid row, as reported by `validate` and `--strict`.

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::job::reset_text;
 use super::outcome::{Outcome, Status};
-use crate::jobs::reset_text;
 use crate::zoom::{Category, Client};
 
 #[derive(Debug, Default, Clone)]
