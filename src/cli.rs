@@ -140,6 +140,9 @@ pub struct GlobalArgs {
     /// Continue an interrupted run from its results file.
     #[arg(long, global = true)]
     pub resume: bool,
+    /// Replace the results file of an earlier run instead of refusing.
+    #[arg(long, global = true, conflicts_with = "resume")]
+    pub force: bool,
     /// Validate and show what would be sent and how long it would take; send nothing.
     #[arg(long, global = true)]
     pub dry_run: bool,
@@ -185,6 +188,7 @@ impl GlobalArgs {
             strict: self.strict,
             dry_run: self.dry_run,
             resume: self.resume,
+            force: self.force,
             concurrency: match self.concurrency {
                 Concurrency::Auto => None,
                 Concurrency::Fixed(n) => Some(n),

@@ -133,7 +133,7 @@ async fn registering_again_returns_the_same_registrant_ids() {
     let input = write(dir.path(), "again.csv", text);
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let rows = results_of(&sandbox, &CMD, &input, &["--meeting", &meeting], 0).await;
+        let rows = results_of(&sandbox, &CMD, &input, &["--meeting", &meeting, "--force"], 0).await;
         assert_eq!(statuses(&rows), ["registered"; 4]);
         ids.push(
             rows.iter()

@@ -163,7 +163,13 @@ async fn rows_keyed_by_id_and_clear_empty_clears_text_fields_only() {
     );
     assert_eq!(sandbox.stats().requests_to(PATCH), 0);
 
-    let args = ["users", "update", input.to_str().unwrap(), "--clear-empty"];
+    let args = [
+        "users",
+        "update",
+        input.to_str().unwrap(),
+        "--clear-empty",
+        "--force",
+    ];
     run_fast(&sandbox, &args, 0, "").await;
     assert_eq!(
         statuses(&read_results(&dir.path().join("clear.results.csv"))),

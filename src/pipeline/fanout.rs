@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::input::{InputError, InputFile};
 use super::job::{Fatal, Job};
+use super::journal::Journal;
 use super::outcome::{Outcome, Status};
 use super::preflight::Preflight;
 use super::progress::Progress;
@@ -36,6 +37,8 @@ pub enum FanoutError {
     Output(#[from] std::io::Error),
     #[error(transparent)]
     Resume(#[from] super::resume::ResumeError),
+    #[error("could not write the journal beside the results file: {0}")]
+    Journal(std::io::Error),
 }
 
 pub struct Fanout<'a, J: Job> {
@@ -49,6 +52,8 @@ pub struct Fanout<'a, J: Job> {
     pub batch_limits: &'a HashMap<String, usize>,
     /// Cancelled by the first Ctrl-C: stop dispatching.
     pub stop: CancellationToken,
+    /// The record index whose cell the journal keeps with each row (the key `--resume` compares).
+    pub key_column: Option<usize>,
 }
 
 type Batch<R> = Vec<(u64, StringRecord, R)>;
@@ -62,6 +67,7 @@ impl<J: Job> Fanout<'_, J> {
         tally: &mut Tally,
         progress: &Progress,
         mut prior: Option<&mut Prior>,
+        mut journal: Option<&mut Journal>,
     ) -> Result<Ending, FanoutError> {
         let max_batch = self.job.max_batch().max(1);
         let concurrency = self.concurrency.max(1);
@@ -89,7 +95,7 @@ impl<J: Job> Fanout<'_, J> {
                 };
                 next_to_read = pos.row + 1;
                 if let Some(prior) = prior.as_deref_mut() {
-                    if let Some(done) = prior.done_outcome(pos.row, &record)? {
+                    if let Some(done) = prior.done_outcome(pos.row)? {
                         finished.insert(pos.row, (record.clone(), done));
                         continue;
                     }
@@ -157,7 +163,14 @@ impl<J: Job> Fanout<'_, J> {
                 Some((rows, result)) = in_flight.next() => match result {
                     Ok(outcomes) => {
                         for ((row, record), outcome) in rows.into_iter().zip(outcomes) {
+                            if let Some(journal) = journal.as_deref_mut() {
+                                let entry = super::resume::entry(row, &record, self.key_column, &outcome);
+                                journal.append(&entry).map_err(FanoutError::Journal)?;
+                            }
                             finished.insert(row, (record, outcome));
+                        }
+                        if let Some(journal) = journal.as_deref_mut() {
+                            journal.sync().map_err(FanoutError::Journal)?;
                         }
                     }
                     Err(e) => {
@@ -167,7 +180,24 @@ impl<J: Job> Fanout<'_, J> {
                 _ = self.stop.cancelled(), if !self.stop.is_cancelled() => {}
             }
         }
-        // After a stop, rows read but not sent are not written: their results come with --resume.
+        // Rows that finished behind one that never will (a fatal error in flight).
+        for (row, (record, outcome)) in std::mem::take(&mut finished) {
+            writer.write_row(row, &record, &outcome)?;
+            tally.add(&outcome);
+            progress.row_done(&outcome);
+        }
+        // After a stop, rows not reached keep what earlier runs knew of them, so
+        // the results file alone holds every known outcome.
+        if !eof {
+            if let Some(prior) = prior {
+                while let Some(pos) = records.read(&mut record)? {
+                    if let Some(outcome) = prior.any_outcome(pos.row)? {
+                        writer.write_row(pos.row, &record, &outcome)?;
+                    }
+                }
+                writer.flush()?;
+            }
+        }
         Ok(match fatal {
             Some(f) => Ending::Fatal(f),
             None if self.stop.is_cancelled() && !eof => Ending::Interrupted,

@@ -6,6 +6,7 @@ pub mod columns;
 pub mod fanout;
 pub mod input;
 pub mod job;
+pub mod journal;
 pub mod outcome;
 pub mod preflight;
 pub mod progress;
@@ -26,10 +27,11 @@ use crate::zoom::{Category, Client};
 use fanout::{Ending, Fanout};
 use input::InputFile;
 use job::Job;
+use journal::Journal;
 use preflight::Preflight;
 use progress::{Progress, ProgressMode};
 use results::{Format, ResultsOptions, ResultsWriter};
-use resume::Prior;
+use resume::{FoldSpec, Prior, RunFiles};
 use summary::Tally;
 
 /// The options every bulk write shares.
@@ -41,6 +43,8 @@ pub struct RunOptions {
     pub strict: bool,
     pub dry_run: bool,
     pub resume: bool,
+    /// Replace the results of an earlier run instead of refusing.
+    pub force: bool,
     /// `None` = auto: enough to reach the rate limit.
     pub concurrency: Option<usize>,
     pub progress: ProgressMode,
@@ -168,6 +172,23 @@ where
         eprintln!("zoombulk: {reason}");
         return Ok(Exit::Usage);
     }
+    let out_path = results_path(&input.path, opts.out.as_deref(), opts.format);
+    let to_stdout = out_path.as_os_str() == "-";
+    let key_column = job.key_column().or_else(|| {
+        J::columns()
+            .iter()
+            .find(|c| c.required)
+            .and_then(|c| input.column(c.name))
+    });
+    let files = (!to_stdout).then(|| RunFiles::new(&out_path));
+    if let Some(files) = &files {
+        check_results_path(files, &input.path, opts)?;
+    } else if opts.resume {
+        return Err(RunError::usage(
+            "--resume needs a results file: give --out PATH, not -",
+        ));
+    }
+
     let client = connect().await?;
     client
         .check_credentials()
@@ -176,54 +197,51 @@ where
     let concurrency = opts.concurrency.unwrap_or_else(|| auto_concurrency(&client));
     let batch_limits = batch_limits(&job, &client, &pre, concurrency).await?;
 
-    let out_path = results_path(&input.path, opts.out.as_deref(), opts.format);
-    let to_stdout = out_path.as_os_str() == "-";
-    let mut prior = match (opts.resume, to_stdout) {
-        (false, _) => None,
-        (true, true) => {
-            return Err(RunError::new(
-                "--resume needs a results file: give --out PATH, not -",
-            ));
-        }
-        (true, false) if opts.format == Format::Jsonl => {
-            return Err(RunError::new("--resume reads CSV results; run with --format csv"));
-        }
-        (true, false) => Prior::open(
-            &out_path,
-            &input.headers,
-            job.key_column().or_else(|| {
-                J::columns()
-                    .iter()
-                    .find(|c| c.required)
-                    .and_then(|c| input.column(c.name))
-            }),
-        )
-        .map_err(|e| RunError::new(e.to_string()))?,
-    };
-    // A resumed run writes beside the old results and replaces them at the end, so
-    // a crash during it leaves the previous results intact.
-    let write_path = if prior.is_some() {
-        temp_beside(&out_path)
-    } else {
-        out_path.clone()
-    };
-    let sink: Box<dyn Write + Send> = if to_stdout {
-        Box::new(std::io::stdout())
-    } else {
-        let file = File::create(&write_path).map_err(|e| {
-            RunError::new(format!(
-                "{}: cannot write the results file: {e}",
-                write_path.display()
-            ))
-        })?;
-        Box::new(BufWriter::with_capacity(64 * 1024, file))
-    };
     let options = ResultsOptions {
         format: opts.format,
         join_url: J::has_join_url(),
         raw_cells: opts.raw_cells,
         secret_columns: job.secret_columns(),
     };
+    let mut prior = match &files {
+        Some(files) if opts.resume => {
+            let spec = FoldSpec {
+                input: &input,
+                key_column,
+                format: opts.format,
+                options: options.clone(),
+            };
+            Prior::fold(files, &spec).map_err(|e| RunError::new(e.to_string()))?
+        }
+        Some(files) => {
+            files
+                .clear_leftovers()
+                .map_err(|e| RunError::new(format!("{}: {e}", out_path.display())))?;
+            None
+        }
+        None => None,
+    };
+    let sink: Box<dyn Write + Send> = if to_stdout {
+        Box::new(std::io::stdout())
+    } else {
+        let file = File::create(&out_path).map_err(|e| {
+            RunError::new(format!(
+                "{}: cannot write the results file: {e}",
+                out_path.display()
+            ))
+        })?;
+        Box::new(BufWriter::with_capacity(64 * 1024, file))
+    };
+    let mut journal = match &files {
+        Some(files) => Some(Journal::create(&files.journal).map_err(|e| {
+            RunError::new(format!(
+                "{}: cannot write the journal: {e}",
+                files.journal.display()
+            ))
+        })?),
+        None => None,
+    };
+    let write_path = out_path.clone();
     let mut writer = ResultsWriter::new(sink, &input.headers, options)
         .map_err(|e| RunError::new(format!("{}: {e}", write_path.display())))?;
 
@@ -240,9 +258,16 @@ where
         concurrency,
         batch_limits: &batch_limits,
         stop: stop.clone(),
+        key_column,
     };
     let ending = fanout
-        .run(&mut writer, &mut tally, &progress, prior.as_mut())
+        .run(
+            &mut writer,
+            &mut tally,
+            &progress,
+            prior.as_mut(),
+            journal.as_mut(),
+        )
         .await;
     signals.abort();
     progress.finish();
@@ -250,13 +275,12 @@ where
     drop(writer);
     let ending = ending.map_err(|e| RunError::new(e.to_string()))?;
     flushed.map_err(|e| RunError::new(format!("{}: {e}", write_path.display())))?;
-    if write_path != out_path {
-        std::fs::rename(&write_path, &out_path).map_err(|e| {
-            RunError::new(format!(
-                "{}: cannot replace the results file: {e}",
-                out_path.display()
-            ))
-        })?;
+    // The results file holds every known outcome now: the journal and the fold can go.
+    if let (Some(files), Some(journal)) = (&files, journal) {
+        files
+            .finish()
+            .and_then(|()| journal.remove())
+            .map_err(|e| RunError::new(format!("{}: {e}", out_path.display())))?;
     }
     let shown = if to_stdout {
         "stdout".to_string()
@@ -283,6 +307,49 @@ where
     })
 }
 
+/// Refuses a results path that would destroy something: the input itself (by
+/// device and inode, so `./in.csv`, links and symlinks count), or the results of
+/// an earlier run without `--resume` or `--force`. Nothing is open for writing yet.
+fn check_results_path(files: &RunFiles, input: &Path, opts: &RunOptions) -> Result<(), RunError> {
+    let out = &files.results;
+    if same_file(out, input) {
+        return Err(RunError::usage(format!(
+            "{}: the results would overwrite the input file {}; choose another --out",
+            out.display(),
+            input.display()
+        )));
+    }
+    if opts.resume || !files.any_exist() {
+        return Ok(());
+    }
+    if opts.force {
+        return Ok(());
+    }
+    Err(RunError::usage(format!(
+        "{}: results of an earlier run are there. Continue that run with --resume, \
+         replace them with --force, or choose another --out.",
+        out.display()
+    )))
+}
+
+/// Whether `a` and `b` name the same file (device and inode).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        a.canonicalize()
+            .ok()
+            .is_some_and(|x| b.canonicalize().ok() == Some(x))
+    }
+}
+
 /// Each batch key's rows-per-request, asked of the job once per key for the whole
 /// run (a few keys at a time: each may cost a lookup).
 async fn batch_limits<J: Job>(
@@ -302,14 +369,6 @@ async fn batch_limits<J: Job>(
         .try_collect()
         .await
         .map_err(|fatal| RunError::new(fatal.to_string()))
-}
-
-fn temp_beside(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.resume-{}", std::process::id()))
 }
 
 /// First Ctrl-C/SIGTERM: stop dispatching, let requests in flight finish.

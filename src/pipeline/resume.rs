@@ -1,17 +1,33 @@
-//! `--resume`: the previous results file, walked beside the input (both are in
-//! row order), so done rows are kept without holding the file in memory.
+//! `--resume`. What an earlier run left can be in three places: the results file
+//! (rows written in input order), the journal (rows that finished out of order,
+//! see `journal`), and, when a resumed run was itself killed, the folded results
+//! of the run before it. Resuming first folds them into one file, in input order,
+//! newest first (journal, then results, then the older fold), checking each row's
+//! key against the input; the run then walks that file beside the input (both in
+//! row order, so memory does not grow with the file) and keeps the done rows.
+//!
+//! Every step replaces files by rename, so a crash at any moment leaves a state
+//! the next `--resume` folds the same way.
 
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use csv::StringRecord;
+use serde_json::Value;
 
-use super::outcome::Outcome;
-use super::results::{PreviousRow, ResultsReader};
+use super::input::{InputError, InputFile};
+use super::journal::{self, Entry, hidden_beside, journal_path};
+use super::outcome::{Outcome, Status};
+use super::results::{Format, PreviousRow, ResultsOptions, ResultsReader, ResultsWriter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResumeError {
     #[error(transparent)]
-    Unreadable(#[from] super::input::InputError),
+    Unreadable(#[from] InputError),
+    #[error("{path}: {err}")]
+    Io { path: PathBuf, err: io::Error },
     #[error(
         "{path}: the previous results were written for a different input (its columns are {found:?}, \
          the input's are {expected:?}). Resume with the same input file, or choose another --out."
@@ -33,66 +49,341 @@ pub enum ResumeError {
     },
 }
 
-pub struct Prior {
-    reader: ResultsReader,
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ResumeError + '_ {
+    move |err| ResumeError::Io {
+        path: path.to_path_buf(),
+        err,
+    }
+}
+
+/// The files of one results path.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    /// The results file the user sees.
+    pub results: PathBuf,
+    /// Rows that finished out of order.
+    pub journal: PathBuf,
+    /// The folded results of the earlier runs, read while a resumed run writes
+    /// a new results file.
+    pub folded: PathBuf,
+    /// Where a fold is written before it is renamed to `folded`.
+    pub folding: PathBuf,
+}
+
+impl RunFiles {
+    pub fn new(results: &Path) -> RunFiles {
+        RunFiles {
+            results: results.to_path_buf(),
+            journal: journal_path(results),
+            folded: hidden_beside(results, "previous"),
+            folding: hidden_beside(results, "folding"),
+        }
+    }
+
+    /// Whether an earlier run left anything here.
+    pub fn any_exist(&self) -> bool {
+        [&self.results, &self.journal, &self.folded]
+            .iter()
+            .any(|p| p.symlink_metadata().is_ok())
+    }
+
+    /// Removes what an earlier run left (`--force`), except the results file,
+    /// which the new run truncates.
+    pub fn clear_leftovers(&self) -> io::Result<()> {
+        for p in [&self.journal, &self.folded, &self.folding] {
+            journal::remove_if_present(p)?;
+        }
+        Ok(())
+    }
+
+    /// The run ended in order and the results file holds every known outcome.
+    pub fn finish(&self) -> io::Result<()> {
+        for p in [&self.folded, &self.folding] {
+            journal::remove_if_present(p)?;
+        }
+        Ok(())
+    }
+}
+
+/// An earlier results file in either format, read row by row.
+enum PreviousReader {
+    Csv(Box<ResultsReader>),
+    Jsonl(JsonlResults),
+}
+
+impl PreviousReader {
+    /// `None` when there is no such file.
+    fn open(
+        path: &Path,
+        key_header: Option<&str>,
+        headers: &StringRecord,
+    ) -> Result<Option<PreviousReader>, ResumeError> {
+        let mut file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_error(path)(e)),
+        };
+        let mut first = [0u8; 1];
+        let n = file.read(&mut first).map_err(io_error(path))?;
+        if n == 1 && first[0] == b'{' {
+            return Ok(Some(PreviousReader::Jsonl(JsonlResults::open(path, key_header)?)));
+        }
+        let reader = ResultsReader::open(path, key_header)?;
+        // A file whose header line was never finished reads as no rows.
+        if !reader.input_headers().is_empty() && reader.input_headers() != headers {
+            return Err(ResumeError::OtherInput {
+                path: path.to_path_buf(),
+                found: reader.input_headers().iter().map(str::to_string).collect(),
+                expected: headers.iter().map(str::to_string).collect(),
+            });
+        }
+        Ok(Some(PreviousReader::Csv(Box::new(reader))))
+    }
+
+    fn read(&mut self) -> Result<Option<PreviousRow>, ResumeError> {
+        match self {
+            PreviousReader::Csv(r) => Ok(r.read()?),
+            PreviousReader::Jsonl(r) => r.read(),
+        }
+    }
+}
+
+/// A row-ordered source, read up to a row on demand.
+struct Walk {
+    reader: Option<PreviousReader>,
     next: Option<PreviousRow>,
-    /// The key column (input record index and header), compared row by row.
-    key_column: Option<(usize, String)>,
+    last_row: u64,
+}
+
+impl Walk {
+    fn open(path: &Path, key_header: Option<&str>, headers: &StringRecord) -> Result<Walk, ResumeError> {
+        let mut reader = PreviousReader::open(path, key_header, headers)?;
+        let next = match reader.as_mut() {
+            Some(r) => r.read()?,
+            None => None,
+        };
+        Ok(Walk {
+            reader,
+            next,
+            last_row: 0,
+        })
+    }
+
+    /// The row `row`, if the file has it; rows before it are passed over.
+    fn at(&mut self, row: u64) -> Result<Option<PreviousRow>, ResumeError> {
+        while self.next.as_ref().is_some_and(|p| p.row < row) {
+            self.advance()?;
+        }
+        if self.next.as_ref().is_some_and(|p| p.row == row) {
+            let found = self.next.take();
+            self.advance()?;
+            return Ok(found);
+        }
+        Ok(None)
+    }
+
+    fn advance(&mut self) -> Result<(), ResumeError> {
+        if let Some(p) = &self.next {
+            self.last_row = self.last_row.max(p.row);
+        }
+        self.next = match self.reader.as_mut() {
+            Some(r) => r.read()?,
+            None => None,
+        };
+        Ok(())
+    }
+
+    /// The last row of the file (reads it to the end).
+    fn last_row(path: &Path, headers: &StringRecord) -> Result<u64, ResumeError> {
+        let mut walk = Walk::open(path, None, headers)?;
+        while walk.next.is_some() {
+            walk.advance()?;
+        }
+        Ok(walk.last_row)
+    }
+}
+
+/// The previous run's outcomes, walked beside the input.
+pub struct Prior {
+    walk: Walk,
     /// Done rows carried over from the previous results.
     pub kept: u64,
 }
 
+/// What the fold needs to know about this run's input and results.
+pub struct FoldSpec<'a> {
+    pub input: &'a InputFile,
+    /// The key column (record index); its cell is compared row by row.
+    pub key_column: Option<usize>,
+    pub format: Format,
+    pub options: ResultsOptions,
+}
+
 impl Prior {
-    /// Opens the previous results; `None` when there is no such file (a first run).
-    pub fn open(
-        path: &Path,
-        input_headers: &StringRecord,
-        key_column: Option<usize>,
-    ) -> Result<Option<Prior>, ResumeError> {
-        if !path.exists() {
+    /// Folds whatever earlier runs left at `files` into `files.folded` and opens
+    /// it; `None` when nothing was left (a first run).
+    pub fn fold(files: &RunFiles, spec: &FoldSpec<'_>) -> Result<Option<Prior>, ResumeError> {
+        if !files.any_exist() {
             return Ok(None);
         }
-        let key_column = key_column.and_then(|i| input_headers.get(i).map(|h| (i, h.to_string())));
-        let reader = ResultsReader::open(path, key_column.as_ref().map(|(_, h)| h.as_str()))?;
-        if reader.input_headers() != input_headers {
-            return Err(ResumeError::OtherInput {
-                path: path.to_path_buf(),
-                found: reader.input_headers().iter().map(str::to_string).collect(),
-                expected: input_headers.iter().map(str::to_string).collect(),
-            });
+        let headers = &spec.input.headers;
+        let key = spec
+            .key_column
+            .and_then(|i| headers.get(i).map(|h| (i, h.to_string())));
+        let key_header = key.as_ref().map(|(_, h)| h.as_str());
+        // Journal rows up to the results file's last row are in it already.
+        let written = Walk::last_row(&files.results, headers)?;
+        let mut newest = journal::load(&files.journal, written).map_err(io_error(&files.journal))?;
+        let mut results = Walk::open(&files.results, key_header, headers)?;
+        let mut older = Walk::open(&files.folded, key_header, headers)?;
+
+        let out = File::create(&files.folding).map_err(io_error(&files.folding))?;
+        let sink = BufWriter::with_capacity(64 * 1024, out);
+        let mut writer =
+            ResultsWriter::new(sink, headers, spec.options.clone()).map_err(io_error(&files.folding))?;
+        let mut records = spec.input.records()?;
+        let mut record = StringRecord::new();
+        while let Some(pos) = records.read(&mut record)? {
+            let row = pos.row;
+            let from_results = results.at(row)?;
+            let from_older = older.at(row)?;
+            let found = match newest.remove(&row) {
+                Some(entry) => entry.outcome().map(|o| (entry.key.clone(), o)),
+                None => from_results.or(from_older).map(|p| (p.key, p.outcome)),
+            };
+            let Some((was, outcome)) = found else { continue };
+            if let (Some((index, column)), Some(was)) = (&key, &was) {
+                let now = record.get(*index).unwrap_or_default().trim();
+                if now != was.trim() {
+                    if outcome.status == Status::Invalid {
+                        // Fixing an invalid row's key is the point of resuming: check it again.
+                        continue;
+                    }
+                    return Err(ResumeError::Changed {
+                        row,
+                        column: column.clone(),
+                        was: was.clone(),
+                        now: now.to_string(),
+                    });
+                }
+            }
+            writer
+                .write_row(row, &record, &outcome)
+                .map_err(io_error(&files.folding))?;
         }
-        let mut prior = Prior {
-            reader,
-            next: None,
-            key_column,
-            kept: 0,
-        };
-        prior.next = prior.reader.read()?;
-        Ok(Some(prior))
+        writer
+            .into_inner()
+            .and_then(|mut w| {
+                use std::io::Write;
+                w.flush()?;
+                w.into_inner().map_err(|e| e.into_error())?.sync_all()
+            })
+            .map_err(io_error(&files.folding))?;
+        std::fs::rename(&files.folding, &files.folded).map_err(io_error(&files.folded))?;
+        // The fold holds everything now; what it came from can go.
+        journal::remove_if_present(&files.journal).map_err(io_error(&files.journal))?;
+        let walk = Walk::open(&files.folded, key_header, headers)?;
+        Ok(Some(Prior { walk, kept: 0 }))
     }
 
     /// The previous outcome of `row` when it is done (kept as it was); `None` when
     /// the row must run (absent, `failed`, `deferred`, `invalid`).
-    pub fn done_outcome(&mut self, row: u64, record: &StringRecord) -> Result<Option<Outcome>, ResumeError> {
-        while self.next.as_ref().is_some_and(|p| p.row < row) {
-            self.next = self.reader.read()?;
-        }
-        let Some(prior) = self.next.as_ref().filter(|p| p.row == row) else {
-            return Ok(None);
-        };
-        if let (Some((index, column)), Some(was)) = (&self.key_column, &prior.key) {
-            let now = record.get(*index).unwrap_or_default().trim();
-            if now != was.trim() {
-                return Err(ResumeError::Changed {
-                    row,
-                    column: column.clone(),
-                    was: was.clone(),
-                    now: now.to_string(),
-                });
-            }
-        }
-        let outcome = Some(prior.outcome.clone()).filter(|o| o.status.is_done());
+    pub fn done_outcome(&mut self, row: u64) -> Result<Option<Outcome>, ResumeError> {
+        let outcome = self
+            .walk
+            .at(row)?
+            .map(|p| p.outcome)
+            .filter(|o| o.status.is_done());
         self.kept += u64::from(outcome.is_some());
         Ok(outcome)
     }
+
+    /// Any previous outcome of `row`: after an interrupted run, rows it did not
+    /// reach keep what earlier runs knew of them.
+    pub fn any_outcome(&mut self, row: u64) -> Result<Option<Outcome>, ResumeError> {
+        Ok(self.walk.at(row)?.map(|p| p.outcome))
+    }
+}
+
+/// Results written as JSONL, read back (`--format jsonl --resume`).
+struct JsonlResults {
+    path: PathBuf,
+    lines: std::iter::Peekable<std::io::Lines<BufReader<File>>>,
+    key_header: Option<String>,
+    line: u64,
+}
+
+impl JsonlResults {
+    fn open(path: &Path, key_header: Option<&str>) -> Result<JsonlResults, ResumeError> {
+        let file = File::open(path).map_err(io_error(path))?;
+        Ok(JsonlResults {
+            path: path.to_path_buf(),
+            lines: BufReader::new(file).lines().peekable(),
+            key_header: key_header.map(str::to_string),
+            line: 0,
+        })
+    }
+
+    fn read(&mut self) -> Result<Option<PreviousRow>, ResumeError> {
+        let Some(line) = self.lines.next() else {
+            return Ok(None);
+        };
+        let line = line.map_err(io_error(&self.path))?;
+        self.line += 1;
+        let at_end = self.lines.peek().is_none();
+        let damaged = |what: &str| {
+            InputError::new(
+                &self.path,
+                what.to_string(),
+                "The results file was edited or damaged; restore it, or run without --resume.",
+            )
+            .at_line(self.line)
+        };
+        let object = match serde_json::from_str::<serde_json::Map<String, Value>>(&line) {
+            Ok(o) => o,
+            // A last line cut short by a crash.
+            Err(_) if at_end => return Ok(None),
+            Err(e) => return Err(damaged(&format!("not a JSON object ({e})")).into()),
+        };
+        let text = |k: &str| match object.get(k) {
+            Some(Value::String(s)) if !s.is_empty() => Some(super::results::unguard(s).to_string()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let number = |k: &str| text(k).and_then(|s| s.parse::<u64>().ok());
+        let row = number("row").ok_or_else(|| damaged("no row number"))?;
+        let status = text("status")
+            .and_then(|s| Status::parse(&s))
+            .ok_or_else(|| damaged("no status"))?;
+        let finished_at = text("finished_at")
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+        let key = self
+            .key_header
+            .as_deref()
+            .and_then(|k| text(k).or_else(|| text(&format!("input.{k}"))));
+        Ok(Some(PreviousRow {
+            row,
+            line: self.line,
+            key,
+            outcome: Outcome {
+                status,
+                zoom_id: text("zoom_id"),
+                join_url: text("join_url"),
+                http_status: number("http_status").and_then(|n| u16::try_from(n).ok()),
+                error_code: text("error_code"),
+                error_message: text("error_message"),
+                attempts: number("attempts")
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+                finished_at,
+            },
+        }))
+    }
+}
+
+/// A journal entry for `row`, with the key cell of `record` at `key_column`.
+pub fn entry(row: u64, record: &StringRecord, key_column: Option<usize>, outcome: &Outcome) -> Entry {
+    let key = key_column.and_then(|i| record.get(i)).map(str::trim);
+    Entry::new(row, key, outcome)
 }
