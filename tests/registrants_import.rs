@@ -116,7 +116,11 @@ async fn names_only_rows_go_thirty_to_a_batch_call_and_no_batch_sends_each_alone
     let stats = sandbox.stats();
     assert_eq!(stats.requests_to(SINGLE), 90, "--no-batch: one call per row");
     assert_eq!(stats.requests_to(BATCH), 3, "no more batch calls");
-    assert_eq!(stats.requests_to(LOOKUP), 1, "--no-batch needs no lookup");
+    assert_eq!(
+        stats.requests_to(LOOKUP),
+        2,
+        "--no-batch still looks the meeting up once (a missing one sends nothing)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -234,10 +238,15 @@ async fn zoom_errors_3000_3001_and_300_are_explained_on_their_rows() {
         statuses(&rows),
         ["failed", "failed", "failed", "failed", "registered"]
     );
+    // Found out by one lookup per meeting: those rows are not sent (no HTTP status).
     for row in &rows[..2] {
         assert_eq!(
-            (row["http_status"].as_str(), row["error_code"].as_str()),
-            ("400", "3000")
+            (
+                row["http_status"].as_str(),
+                row["error_code"].as_str(),
+                row["attempts"].as_str()
+            ),
+            ("", "3000", "0")
         );
         let message = &row["error_message"];
         assert!(
@@ -247,7 +256,7 @@ async fn zoom_errors_3000_3001_and_300_are_explained_on_their_rows() {
     }
     assert_eq!(
         (rows[2]["http_status"].as_str(), rows[2]["error_code"].as_str()),
-        ("404", "3001")
+        ("", "3001")
     );
     let message = &rows[2]["error_message"];
     assert!(
@@ -415,4 +424,41 @@ async fn a_file_without_any_meeting_is_a_fatal_error_naming_the_ways_to_give_one
     .await;
     assert_eq!(out.status.code(), Some(2), "one or the other: {}", stderr(&out));
     assert_eq!(sandbox.stats().total_requests, 0);
+}
+
+/// A target that fails every registration is found out once, before sending:
+/// an unknown meeting, and a meeting with registration off, send no POST at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_doomed_meeting_is_looked_up_once_and_its_rows_not_sent() {
+    let sandbox = start(unlimited()).await;
+    let closed = add_event(&sandbox, EventKind::Meeting, 2, 2).to_string();
+    let dir = tempdir();
+    let mut text = String::from("email,first_name,country\n");
+    for i in 0..40 {
+        // Half names-only (batchable), half with a country (single endpoint).
+        let country = if i % 2 == 0 { "" } else { "GB" };
+        text.push_str(&format!("p{i}@example.com,P{i},{country}\n"));
+    }
+    let input = write(dir.path(), "doomed.csv", &text);
+    for (meeting, code) in [("81234567890", "3001"), (closed.as_str(), "3000")] {
+        let rows = results_of(&sandbox, &CMD, &input, &["--meeting", meeting, "--force"], 3).await;
+        assert_eq!(rows.len(), 40);
+        for row in &rows {
+            assert_eq!(row["status"], "failed", "{row:?}");
+            assert_eq!(row["error_code"], code, "{row:?}");
+            assert_eq!(row["attempts"], "0", "{row:?}");
+            assert!(row["error_message"].contains("Not sent"), "{row:?}");
+        }
+    }
+    let stats = sandbox.stats();
+    assert_eq!(
+        stats.requests_to(BATCH) + stats.requests_to(SINGLE),
+        0,
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.requests_to("GET /meetings/{meetingId}"),
+        2,
+        "one lookup per run"
+    );
 }

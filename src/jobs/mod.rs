@@ -16,7 +16,9 @@ use crate::pipeline::{open_input, run_job, validate_only};
 use crate::validate::{E_MISSING, FieldError};
 
 /// The engine's interface, as every job file uses it.
-pub use crate::pipeline::job::{DuplicateKey, Fatal, Job, Steps, cell, outcome_for_error, reset_text};
+pub use crate::pipeline::job::{
+    DuplicateKey, Fatal, Job, KeyPlan, Steps, cell, outcome_for_error, reset_text,
+};
 
 /// Header texts spreadsheets and HR exports use for `email`.
 pub const EMAIL_ALIASES: &[&str] = &[

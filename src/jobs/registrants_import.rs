@@ -22,6 +22,7 @@ use super::{
 use crate::app::{Exit, RunError};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
+use crate::pipeline::job::KeyPlan;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, E_MISSING, E_VALUE, FieldError, quoted};
 use crate::zoom::registrants::{Event, EventKind, MAX_BATCH_REGISTRANTS};
@@ -515,41 +516,71 @@ impl Job for RegistrantsImport {
         true
     }
 
+    /// Every row has its event as key, so each event is looked up once.
     fn batch_key(&self, _record: &StringRecord, row: &RegistrantRow) -> Option<String> {
-        (self.batch && row.names_only).then(|| batch_key(row.event))
+        Some(batch_key(row.event))
+    }
+
+    fn joins_batch(&self, row: &RegistrantRow) -> bool {
+        self.batch && row.names_only
     }
 
     fn max_batch(&self) -> usize {
         if self.batch { MAX_BATCH_REGISTRANTS } else { 1 }
     }
 
-    /// Batches only where Zoom takes them; anything else (another type, registration
-    /// off, a failed lookup) sends the rows one by one, where each gets Zoom's answer.
-    async fn batch_limit(&self, client: &Client, key: &str) -> Result<usize, Fatal> {
+    /// Looks the event up once: an event that does not exist or takes no
+    /// registrations dooms its rows (said once, nothing sent); batches only where
+    /// Zoom takes them, else one request per registrant.
+    async fn plan_key(&self, client: &Client, key: &str) -> Result<KeyPlan, Fatal> {
         let Some(event) = event_of_key(key) else {
-            return Ok(1);
+            return Ok(KeyPlan::Send { per_request: 1 });
         };
-        let why_not = match client.get_event(event).await {
-            Ok(found) => found.value.batch_refusal(event.kind),
+        let found = match client.get_event(event).await {
+            Ok(found) => found.value,
             Err(ApiError::Auth { message }) => return Err(Fatal(message)),
-            Err(err) => Some(format!("looking it up failed: {err}")),
+            Err(err) if err.status() == Some(404) || err.is_code(400, 4711) => {
+                let mut outcome = registration_failed(&err, event)?;
+                outcome.error_message = Some(format!(
+                    "{} Not sent: looking up {event} before registering showed every registration would fail.",
+                    outcome.error_message.unwrap_or_default()
+                ));
+                return Ok(KeyPlan::Doomed(outcome));
+            }
+            Err(err) => {
+                tracing::info!("{event}: one request per registrant (looking it up failed: {err})");
+                return Ok(KeyPlan::Send { per_request: 1 });
+            }
         };
-        match why_not {
-            None => {
+        if !found.takes_registrations() {
+            return Ok(KeyPlan::Doomed(Outcome {
+                error_code: Some("3000".into()),
+                error_message: Some(format!(
+                    "Registration is not enabled for {event}, so Zoom refuses every registrant (400/3000). \
+                     Not sent: turn registration on, then re-run with --resume."
+                )),
+                ..Outcome::new(Status::Failed)
+            }));
+        }
+        match found.batch_refusal(event.kind) {
+            None if self.batch => {
                 tracing::info!(
                     "{event}: batch registration, up to {MAX_BATCH_REGISTRANTS} registrants a request"
                 );
-                Ok(MAX_BATCH_REGISTRANTS)
+                Ok(KeyPlan::Send {
+                    per_request: MAX_BATCH_REGISTRANTS,
+                })
             }
+            None => Ok(KeyPlan::Send { per_request: 1 }),
             Some(why) => {
                 tracing::info!("{event}: one request per registrant ({why})");
-                Ok(1)
+                Ok(KeyPlan::Send { per_request: 1 })
             }
         }
     }
 
-    fn request_counts(&self, record: &StringRecord, row: &RegistrantRow) -> [u32; 3] {
-        if self.batch_key(record, row).is_some() {
+    fn request_counts(&self, _record: &StringRecord, row: &RegistrantRow) -> [u32; 3] {
+        if self.joins_batch(row) {
             [0, 0, 1]
         } else {
             [1, 0, 0]

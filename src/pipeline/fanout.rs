@@ -9,7 +9,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::input::{InputError, InputFile};
-use super::job::{Fatal, Job};
+use super::job::{Fatal, Job, KeyPlan, dooms_the_run};
 use super::journal::Journal;
 use super::outcome::{Outcome, Status};
 use super::preflight::Preflight;
@@ -49,7 +49,7 @@ pub struct Fanout<'a, J: Job> {
     pub concurrency: usize,
     /// Rows per request for each batch key ([`Job::batch_limit`]); a key not here
     /// sends its rows one by one.
-    pub batch_limits: &'a HashMap<String, usize>,
+    pub batch_limits: &'a HashMap<String, KeyPlan>,
     /// Cancelled by the first Ctrl-C: stop dispatching.
     pub stop: CancellationToken,
     /// The record index whose cell the journal keeps with each row (the key `--resume` compares).
@@ -83,6 +83,8 @@ impl<J: Job> Fanout<'_, J> {
         let (mut next_to_read, mut next_to_write) = (1u64, 1u64);
         let mut eof = false;
         let mut fatal: Option<Fatal> = None;
+        // Set by an answer that every later request would get too (a missing scope).
+        let mut run_doomed: Option<Outcome> = None;
 
         loop {
             let stopping = self.stop.is_cancelled() || fatal.is_some();
@@ -105,18 +107,23 @@ impl<J: Job> Fanout<'_, J> {
                         finished.insert(pos.row, (record.clone(), invalid));
                     }
                     Ok(row) => {
-                        let (key, limit) = if max_batch > 1 {
-                            self.job
-                                .batch_key(&record, &row)
-                                .map(|k| {
-                                    let limit = self.batch_limits.get(&k).copied().unwrap_or(1);
-                                    (k, limit.min(max_batch))
-                                })
-                                .filter(|(_, limit)| *limit > 1)
-                                .unzip()
-                        } else {
-                            (None, None)
-                        };
+                        let plan = self.job.batch_key(&record, &row).map(|k| {
+                            let plan = self.batch_limits.get(&k);
+                            (k, plan)
+                        });
+                        let doomed = run_doomed.clone().or_else(|| match &plan {
+                            Some((_, Some(KeyPlan::Doomed(outcome)))) => Some(outcome.clone()),
+                            _ => None,
+                        });
+                        if let Some(outcome) = doomed {
+                            finished.insert(pos.row, (record.clone(), not_sent(outcome)));
+                            continue;
+                        }
+                        let (key, limit) = plan
+                            .filter(|_| max_batch > 1 && self.job.joins_batch(&row))
+                            .map(|(k, plan)| (k, plan.map_or(1, KeyPlan::per_request).min(max_batch)))
+                            .filter(|(_, limit)| *limit > 1)
+                            .unzip();
                         if !batch.is_empty() && (key.is_none() || key != batch_key) {
                             in_flight.push(self.dispatch(std::mem::take(&mut batch)));
                         }
@@ -163,6 +170,9 @@ impl<J: Job> Fanout<'_, J> {
                 Some((rows, result)) = in_flight.next() => match result {
                     Ok(outcomes) => {
                         for ((row, record), outcome) in rows.into_iter().zip(outcomes) {
+                            if run_doomed.is_none() && dooms_the_run(&outcome) {
+                                run_doomed = Some(outcome.clone());
+                            }
                             if let Some(journal) = journal.as_deref_mut() {
                                 let entry = super::resume::entry(row, &record, self.key_column, &outcome);
                                 journal.append(&entry).map_err(FanoutError::Journal)?;
@@ -232,5 +242,24 @@ impl<J: Job> Fanout<'_, J> {
             });
             (keys, result)
         })
+    }
+}
+
+/// The outcome of a row that was not sent because its target or the run is
+/// known to fail: the same error, no request, 0 attempts.
+fn not_sent(template: Outcome) -> Outcome {
+    let message = template.error_message.unwrap_or_default();
+    Outcome {
+        http_status: None,
+        attempts: 0,
+        zoom_id: None,
+        join_url: None,
+        error_message: Some(if message.contains("Not sent") {
+            message
+        } else {
+            format!("{message} Not sent: an earlier answer showed every such request fails.")
+        }),
+        finished_at: chrono::Utc::now(),
+        ..template
     }
 }

@@ -40,10 +40,16 @@ pub trait Job: Send + Sync + 'static {
     /// `key`; rows with equal keys are duplicates. Returns false when the row has none.
     fn duplicate_key(&self, record: &StringRecord, row: &Self::Row, key: &mut DuplicateKey) -> bool;
 
-    /// Consecutive rows with the same batch key may be sent in one request, up to
-    /// the key's [`Job::batch_limit`].
+    /// Rows with the same key go to the same target (a meeting): the target is
+    /// checked once ([`Job::plan_key`]), and consecutive rows that
+    /// [`Job::joins_batch`] may be sent in one request.
     fn batch_key(&self, _record: &StringRecord, _row: &Self::Row) -> Option<String> {
         None
+    }
+
+    /// Whether the row may share a request with others of its key.
+    fn joins_batch(&self, _row: &Self::Row) -> bool {
+        true
     }
 
     /// The most rows one request can ever carry (it sizes the re-order window).
@@ -51,12 +57,15 @@ pub trait Job: Send + Sync + 'static {
         1
     }
 
-    /// How many rows of `key` one request may carry in this run. Asked once per
-    /// distinct key, after connecting and before the first row goes out, because
-    /// whether a batch endpoint applies can depend on Zoom's data (registrants: the
-    /// meeting's type and registration settings). 1 sends those rows one by one.
-    fn batch_limit(&self, _client: &Client, _key: &str) -> impl Future<Output = Result<usize, Fatal>> + Send {
-        std::future::ready(Ok(self.max_batch()))
+    /// What to do with the rows of `key` in this run. Asked once per distinct key,
+    /// after connecting and before the first row goes out, because it can depend
+    /// on Zoom's data (registrants: whether the meeting exists, takes
+    /// registrations, and takes batches). A target that dooms its rows is said
+    /// here once, not found out by one failing request per row.
+    fn plan_key(&self, _client: &Client, _key: &str) -> impl Future<Output = Result<KeyPlan, Fatal>> + Send {
+        std::future::ready(Ok(KeyPlan::Send {
+            per_request: self.max_batch(),
+        }))
     }
 
     /// Requests the row will need per category (indexed by `Category as usize`), for
@@ -115,6 +124,30 @@ pub trait Job: Send + Sync + 'static {
             Ok(outcomes)
         }
     }
+}
+
+/// The engine's plan for the rows of one key ([`Job::plan_key`]).
+#[derive(Debug, Clone)]
+pub enum KeyPlan {
+    /// Send them, up to this many rows a request.
+    Send { per_request: usize },
+    /// Send none: every row of the key gets this outcome (0 attempts).
+    Doomed(Outcome),
+}
+
+impl KeyPlan {
+    pub fn per_request(&self) -> usize {
+        match self {
+            KeyPlan::Send { per_request } => *per_request,
+            KeyPlan::Doomed(_) => 1,
+        }
+    }
+}
+
+/// Zoom errors that will be the same for every later request of the run: a
+/// missing OAuth scope (400/4711). After the first, rows are not sent.
+pub fn dooms_the_run(outcome: &Outcome) -> bool {
+    outcome.error_code.as_deref() == Some("4711")
 }
 
 /// A duplicate key, hashed as it is fed: no allocation per row, 8 bytes a key.

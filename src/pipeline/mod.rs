@@ -350,21 +350,17 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Each batch key's rows-per-request, asked of the job once per key for the whole
-/// run (a few keys at a time: each may cost a lookup).
+/// Each batch key's plan, asked of the job once per key for the whole run (a few
+/// keys at a time: each may cost a lookup).
 async fn batch_limits<J: Job>(
     job: &J,
     client: &Client,
     pre: &Preflight,
     concurrency: usize,
-) -> Result<HashMap<String, usize>, RunError> {
+) -> Result<HashMap<String, job::KeyPlan>, RunError> {
     use futures::{StreamExt, TryStreamExt};
     futures::stream::iter(pre.rows_by_batch_key.keys())
-        .map(|key| async move {
-            job.batch_limit(client, key)
-                .await
-                .map(|limit| (key.clone(), limit))
-        })
+        .map(|key| async move { job.plan_key(client, key).await.map(|limit| (key.clone(), limit)) })
         .buffer_unordered(concurrency.max(1))
         .try_collect()
         .await

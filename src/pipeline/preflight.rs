@@ -82,17 +82,14 @@ impl Preflight {
                         });
                     }
                     // A batch request is counted with the first row of every `max_batch`.
-                    let batch_key = if max_batch > 1 {
-                        job.batch_key(&record, &row)
-                    } else {
-                        None
-                    };
+                    let batch_key = job.batch_key(&record, &row);
+                    let joins = job.joins_batch(&row);
                     let first_of_batch = match batch_key {
                         None => true,
                         Some(key) => {
                             let n = pre.rows_by_batch_key.entry(key).or_default();
                             *n += 1;
-                            (*n - 1) % max_batch == 0
+                            !joins || (*n - 1) % max_batch == 0
                         }
                     };
                     if first_of_batch {

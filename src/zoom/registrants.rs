@@ -75,6 +75,12 @@ pub struct EventSettings {
 }
 
 impl EventInfo {
+    /// Registration is on when the event has an approval type of 0 or 1
+    /// (2 means no registration).
+    pub fn takes_registrations(&self) -> bool {
+        matches!(self.settings.as_ref().and_then(|s| s.approval_type), Some(0 | 1))
+    }
+
     /// Why the batch endpoint would refuse `kind`'s event, or `None` when it takes it:
     /// only scheduled meetings (type 2) and webinars (type 5) with registration on.
     pub fn batch_refusal(&self, kind: EventKind) -> Option<String> {
