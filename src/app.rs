@@ -3,7 +3,7 @@
 //! (SPEC: Exit status). `main` only parses, runs and maps.
 
 use crate::config::Settings;
-use crate::pipeline::RunOptions;
+use crate::pipeline::{EngineError, RunEnd, RunOptions};
 
 /// How a command ended, for the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +66,35 @@ impl RunError {
 impl From<String> for RunError {
     fn from(message: String) -> RunError {
         RunError::new(message)
+    }
+}
+
+impl From<RunEnd> for Exit {
+    fn from(end: RunEnd) -> Exit {
+        match end {
+            RunEnd::Done => Exit::Ok,
+            RunEnd::RowsNeedAttention => Exit::RowsNeedAttention,
+            RunEnd::Refused => Exit::Usage,
+            RunEnd::Interrupted => Exit::Interrupted,
+        }
+    }
+}
+
+impl From<EngineError> for RunError {
+    fn from(e: EngineError) -> RunError {
+        match e {
+            EngineError::Usage(m) => RunError::usage(m),
+            EngineError::Fatal(m) => RunError::new(m),
+        }
+    }
+}
+
+impl From<RunError> for EngineError {
+    fn from(e: RunError) -> EngineError {
+        match e.kind {
+            ErrorKind::Usage => EngineError::Usage(e.message),
+            ErrorKind::Fatal => EngineError::Fatal(e.message),
+        }
     }
 }
 

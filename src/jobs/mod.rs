@@ -135,7 +135,8 @@ pub async fn run_command<J: Job>(
 ) -> Result<Exit, RunError> {
     let input = open_input::<J>(file)?;
     let job = bind(&input).map_err(RunError::new)?;
-    run_job(job, input, &ctx.run, async || ctx.settings.connect().await).await
+    let end = run_job(job, input, &ctx.run, async || ctx.settings.connect().await).await?;
+    Ok(end.into())
 }
 
 /// `zoombulk validate KIND FILE …`: the same binding, checked offline.
@@ -145,5 +146,5 @@ pub fn validate_command<J: Job>(
 ) -> Result<Exit, RunError> {
     let input = open_input::<J>(file)?;
     let job = bind(&input).map_err(RunError::new)?;
-    validate_only(&job, &input)
+    Ok(validate_only(&job, &input)?.into())
 }

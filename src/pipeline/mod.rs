@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{Exit, RunError};
 use crate::zoom::{Category, Client};
 use fanout::{Ending, Fanout};
 use input::InputFile;
@@ -33,6 +32,39 @@ use progress::{Progress, ProgressMode};
 use results::{Format, ResultsOptions, ResultsWriter};
 use resume::{FoldSpec, Prior, RunFiles};
 use summary::Tally;
+
+/// How a run ended; the app maps it to an exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Every row done.
+    Done,
+    /// Finished, but some rows are `invalid`, `failed` or `deferred`.
+    RowsNeedAttention,
+    /// Refused to start as asked (an unconfirmed irreversible run); nothing was sent.
+    Refused,
+    /// Stopped by Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+/// An error that ends a run, with the message the user sees.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The command line or its combination with the files is wrong.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Fatal(String),
+}
+
+impl EngineError {
+    pub fn fatal(message: impl Into<String>) -> EngineError {
+        EngineError::Fatal(message.into())
+    }
+
+    pub fn usage(message: impl Into<String>) -> EngineError {
+        EngineError::Usage(message.into())
+    }
+}
 
 /// The options every bulk write shares.
 #[derive(Debug, Clone)]
@@ -80,8 +112,8 @@ pub fn auto_concurrency(client: &Client) -> usize {
 }
 
 /// Reads the header and maps columns; a missing required column stops here.
-pub fn open_input<J: Job>(path: &Path) -> Result<InputFile, RunError> {
-    let input = InputFile::open(path, J::columns()).map_err(|e| RunError::new(e.to_string()))?;
+pub fn open_input<J: Job>(path: &Path) -> Result<InputFile, EngineError> {
+    let input = InputFile::open(path, J::columns()).map_err(|e| EngineError::fatal(e.to_string()))?;
     let unknown = input.unknown_columns();
     if !unknown.is_empty() {
         tracing::warn!(
@@ -94,8 +126,8 @@ pub fn open_input<J: Job>(path: &Path) -> Result<InputFile, RunError> {
 }
 
 /// `zoombulk validate KIND FILE`: the preflight alone, no network.
-pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<Exit, RunError> {
-    let pre = Preflight::run(job, input).map_err(|e| RunError::new(e.to_string()))?;
+pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<RunEnd, EngineError> {
+    let pre = Preflight::run(job, input).map_err(|e| EngineError::fatal(e.to_string()))?;
     let mut stdout = std::io::stdout().lock();
     for p in &pre.problems {
         let _ = writeln!(
@@ -117,9 +149,9 @@ pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<Exit, RunErro
     }
     eprintln!("{}", describe_preflight(&pre));
     Ok(if pre.invalid > 0 {
-        Exit::RowsNeedAttention
+        RunEnd::RowsNeedAttention
     } else {
-        Exit::Ok
+        RunEnd::Done
     })
 }
 
@@ -142,16 +174,17 @@ fn describe_preflight(pre: &Preflight) -> String {
 }
 
 /// Runs a bulk write end to end. `connect` is called only when requests will be sent.
-pub async fn run_job<J: Job, C>(
+pub async fn run_job<J: Job, C, E>(
     job: J,
     input: InputFile,
     opts: &RunOptions,
     connect: C,
-) -> Result<Exit, RunError>
+) -> Result<RunEnd, EngineError>
 where
-    C: AsyncFnOnce() -> Result<Client, RunError>,
+    C: AsyncFnOnce() -> Result<Client, E>,
+    E: Into<EngineError>,
 {
-    let pre = Preflight::run(&job, &input).map_err(|e| RunError::new(e.to_string()))?;
+    let pre = Preflight::run(&job, &input).map_err(|e| EngineError::fatal(e.to_string()))?;
     if opts.dry_run {
         return Ok(dry_run(&job, &input, &pre, opts));
     }
@@ -166,11 +199,11 @@ where
         eprintln!(
             "--strict: nothing was sent; fix the rows above (or drop --strict to send the valid rows)."
         );
-        return Ok(Exit::RowsNeedAttention);
+        return Ok(RunEnd::RowsNeedAttention);
     }
     if let Err(reason) = job.confirm(pre.rows - pre.invalid) {
         eprintln!("zoombulk: {reason}");
-        return Ok(Exit::Usage);
+        return Ok(RunEnd::Refused);
     }
     let out_path = results_path(&input.path, opts.out.as_deref(), opts.format);
     let to_stdout = out_path.as_os_str() == "-";
@@ -184,16 +217,16 @@ where
     if let Some(files) = &files {
         check_results_path(files, &input.path, opts)?;
     } else if opts.resume {
-        return Err(RunError::usage(
+        return Err(EngineError::usage(
             "--resume needs a results file: give --out PATH, not -",
         ));
     }
 
-    let client = connect().await?;
+    let client = connect().await.map_err(Into::into)?;
     client
         .check_credentials()
         .await
-        .map_err(|e| RunError::new(e.to_string()))?;
+        .map_err(|e| EngineError::fatal(e.to_string()))?;
     let concurrency = opts.concurrency.unwrap_or_else(|| auto_concurrency(&client));
     let batch_limits = batch_limits(&job, &client, &pre, concurrency).await?;
 
@@ -211,12 +244,12 @@ where
                 format: opts.format,
                 options: options.clone(),
             };
-            Prior::fold(files, &spec).map_err(|e| RunError::new(e.to_string()))?
+            Prior::fold(files, &spec).map_err(|e| EngineError::fatal(e.to_string()))?
         }
         Some(files) => {
             files
                 .clear_leftovers()
-                .map_err(|e| RunError::new(format!("{}: {e}", out_path.display())))?;
+                .map_err(|e| EngineError::fatal(format!("{}: {e}", out_path.display())))?;
             None
         }
         None => None,
@@ -225,7 +258,7 @@ where
         Box::new(std::io::stdout())
     } else {
         let file = File::create(&out_path).map_err(|e| {
-            RunError::new(format!(
+            EngineError::fatal(format!(
                 "{}: cannot write the results file: {e}",
                 out_path.display()
             ))
@@ -234,7 +267,7 @@ where
     };
     let mut journal = match &files {
         Some(files) => Some(Journal::create(&files.journal).map_err(|e| {
-            RunError::new(format!(
+            EngineError::fatal(format!(
                 "{}: cannot write the journal: {e}",
                 files.journal.display()
             ))
@@ -243,7 +276,7 @@ where
     };
     let write_path = out_path.clone();
     let mut writer = ResultsWriter::new(sink, &input.headers, options)
-        .map_err(|e| RunError::new(format!("{}: {e}", write_path.display())))?;
+        .map_err(|e| EngineError::fatal(format!("{}: {e}", write_path.display())))?;
 
     let stop = CancellationToken::new();
     let signals = tokio::spawn(watch_signals(stop.clone(), client.clone()));
@@ -273,14 +306,14 @@ where
     progress.finish();
     let flushed = writer.flush();
     drop(writer);
-    let ending = ending.map_err(|e| RunError::new(e.to_string()))?;
-    flushed.map_err(|e| RunError::new(format!("{}: {e}", write_path.display())))?;
+    let ending = ending.map_err(|e| EngineError::fatal(e.to_string()))?;
+    flushed.map_err(|e| EngineError::fatal(format!("{}: {e}", write_path.display())))?;
     // The results file holds every known outcome now: the journal and the fold can go.
     if let (Some(files), Some(journal)) = (&files, journal) {
         files
             .finish()
             .and_then(|()| journal.remove())
-            .map_err(|e| RunError::new(format!("{}: {e}", out_path.display())))?;
+            .map_err(|e| EngineError::fatal(format!("{}: {e}", out_path.display())))?;
     }
     let shown = if to_stdout {
         "stdout".to_string()
@@ -297,23 +330,23 @@ where
         }
     }
     Ok(match ending {
-        Ending::Fatal(f) => return Err(RunError::new(format!("{f} (results so far are in {shown})"))),
+        Ending::Fatal(f) => return Err(EngineError::fatal(format!("{f} (results so far are in {shown})"))),
         Ending::Interrupted => {
             eprintln!("interrupted: rows not reached have no result yet; re-run with --resume to finish");
-            Exit::Interrupted
+            RunEnd::Interrupted
         }
-        Ending::Complete if tally.not_done() > 0 => Exit::RowsNeedAttention,
-        Ending::Complete => Exit::Ok,
+        Ending::Complete if tally.not_done() > 0 => RunEnd::RowsNeedAttention,
+        Ending::Complete => RunEnd::Done,
     })
 }
 
 /// Refuses a results path that would destroy something: the input itself (by
 /// device and inode, so `./in.csv`, links and symlinks count), or the results of
 /// an earlier run without `--resume` or `--force`. Nothing is open for writing yet.
-fn check_results_path(files: &RunFiles, input: &Path, opts: &RunOptions) -> Result<(), RunError> {
+fn check_results_path(files: &RunFiles, input: &Path, opts: &RunOptions) -> Result<(), EngineError> {
     let out = &files.results;
     if same_file(out, input) {
-        return Err(RunError::usage(format!(
+        return Err(EngineError::usage(format!(
             "{}: the results would overwrite the input file {}; choose another --out",
             out.display(),
             input.display()
@@ -325,7 +358,7 @@ fn check_results_path(files: &RunFiles, input: &Path, opts: &RunOptions) -> Resu
     if opts.force {
         return Ok(());
     }
-    Err(RunError::usage(format!(
+    Err(EngineError::usage(format!(
         "{}: results of an earlier run are there. Continue that run with --resume, \
          replace them with --force, or choose another --out.",
         out.display()
@@ -357,14 +390,14 @@ async fn batch_limits<J: Job>(
     client: &Client,
     pre: &Preflight,
     concurrency: usize,
-) -> Result<HashMap<String, job::KeyPlan>, RunError> {
+) -> Result<HashMap<String, job::KeyPlan>, EngineError> {
     use futures::{StreamExt, TryStreamExt};
     futures::stream::iter(pre.rows_by_batch_key.keys())
         .map(|key| async move { job.plan_key(client, key).await.map(|limit| (key.clone(), limit)) })
         .buffer_unordered(concurrency.max(1))
         .try_collect()
         .await
-        .map_err(|fatal| RunError::new(fatal.to_string()))
+        .map_err(|fatal| EngineError::fatal(fatal.to_string()))
 }
 
 /// First Ctrl-C/SIGTERM: stop dispatching, let requests in flight finish.
@@ -401,7 +434,7 @@ async fn wait_for_signal() {
     }
 }
 
-fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOptions) -> Exit {
+fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOptions) -> RunEnd {
     use csv::StringRecord;
     eprintln!(
         "dry run of {} on {}: nothing is sent",
@@ -441,9 +474,9 @@ fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOption
         estimate(&pre.planned, &opts.rates).as_secs_f64().ceil()
     );
     if pre.invalid > 0 {
-        Exit::RowsNeedAttention
+        RunEnd::RowsNeedAttention
     } else {
-        Exit::Ok
+        RunEnd::Done
     }
 }
 
