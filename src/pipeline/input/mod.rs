@@ -1,0 +1,433 @@
+//! Reading the user's CSV (SPEC: Input CSV).
+//!
+//! UTF-8 with or without BOM; `,` `;` or tab delimited, sniffed from the header
+//! line; CRLF, LF (or old-Mac CR) line ends; RFC 4180 quotes. Headers are mapped
+//! to a job's [`ColumnSpec`]s once, in [`InputFile::open`]; [`InputFile::records`]
+//! then streams the data rows as many times as the pipeline needs (preflight,
+//! then run), reusing one record: no allocation per row.
+//!
+//! Malformed input is an [`InputError`] naming the line, the column and its
+//! header: invalid UTF-8, a wrong number of fields, and an unterminated quote
+//! (which the csv crate would silently read to the end of the file). Blank lines
+//! and rows whose cells are all empty (spreadsheets leave `,,,,` lines) are
+//! skipped and not counted as rows.
+//!
+//! Line numbers are physical lines (1-based; `\n`, `\r\n` and a lone `\r` each
+//! end a line) where a record's first character is. The csv crate's own
+//! positions drift on CRLF files and after blank lines, so a `LineCounter`
+//! under the csv reader supplies the line breaks the csv crate does not count,
+//! and each record's byte offset is turned into its exact line.
+
+mod error;
+mod headers;
+mod positions;
+mod sniff;
+#[cfg(test)]
+mod tests;
+
+pub use error::InputError;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use csv::{ByteRecord, StringRecord};
+
+use error::{shown_header, utf8_error};
+use headers::{missing_columns, strip_prefix_folded};
+use positions::{LineCounter, count_breaks, find_unclosed_quote};
+use sniff::{delimiter_name, is_blank, sniff_delimiter};
+
+use crate::pipeline::columns::{ColumnSpec, normalize_header};
+
+/// Read buffer of the CSV reader: large, so a million-row file is a few hundred reads.
+const READ_BUFFER: usize = 1 << 20;
+/// The delimiter is sniffed from at most this much of the header line.
+const SNIFF_MAX: usize = 16 << 20;
+/// Headers listed in a "missing column" error before "… and N more".
+const HEADERS_SHOWN: usize = 20;
+/// Longest header text quoted in a message.
+const HEADER_SHOWN_CHARS: usize = 60;
+
+/// Where a data record is in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RowPos {
+    /// 1-based data row (the header and skipped blank lines are not rows).
+    pub row: u64,
+    /// 1-based physical line where the record starts.
+    pub line: u64,
+}
+
+/// The reading machinery shared by the header read and the data passes.
+struct Source {
+    path: PathBuf,
+    rdr: csv::Reader<LineCounter<File>>,
+    delimiter: u8,
+    /// Size of the file, when it is a regular file: a record ending there may
+    /// have been cut short by an unterminated quote.
+    file_len: Option<u64>,
+}
+
+impl Source {
+    fn open(path: &Path, delimiter: u8) -> Result<Source, InputError> {
+        let file = File::open(path).map_err(|e| InputError::io(path, "open the file", &e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| InputError::io(path, "read the file", &e))?;
+        let rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .buffer_capacity(READ_BUFFER)
+            .from_reader(LineCounter::new(file, path));
+        Ok(Source {
+            path: path.to_path_buf(),
+            rdr,
+            delimiter,
+            file_len: meta.is_file().then_some(meta.len()),
+        })
+    }
+
+    /// Byte offset and (csv-counted) line of the next record, or of the blank
+    /// lines before it.
+    fn next_start(&mut self) -> (u64, u64) {
+        let pos = self.rdr.position();
+        let start = (pos.byte(), pos.line());
+        self.rdr.get_mut().anchor = start.0;
+        start
+    }
+
+    /// The start line of the record just read, which began at `start`.
+    /// Fails when the record runs to the end of the file inside a quoted field.
+    fn finish(&mut self, start: (u64, u64), headers: Option<&StringRecord>) -> Result<u64, InputError> {
+        let (line, content) = self
+            .rdr
+            .get_mut()
+            .line_at(start.0, start.1)
+            .map_err(|e| InputError::io(&self.path, "read the file", &e))?;
+        if self.file_len == Some(self.rdr.position().byte()) {
+            let open = find_unclosed_quote(&self.path, content, self.delimiter)
+                .map_err(|e| InputError::io(&self.path, "read the file", &e))?;
+            if let Some(open) = open {
+                return Err(InputError::new(
+                    &self.path,
+                    "a quoted value starts here but its closing quote (\") is missing, so everything after it to the end of the file would be read as this one value",
+                    "Add the closing quote, and write a quote inside a quoted value as two quotes (\"\").",
+                )
+                .at_line(line + open.lines_before)
+                .at_column(open.field + 1, headers.and_then(|h| h.get(open.field))));
+            }
+        }
+        Ok(line)
+    }
+
+    /// Next record with its start line, blank ones skipped; `None` at the end.
+    fn read_raw(
+        &mut self,
+        rec: &mut ByteRecord,
+        headers: Option<&StringRecord>,
+    ) -> Result<Option<u64>, InputError> {
+        loop {
+            let start = self.next_start();
+            match self.rdr.read_byte_record(rec) {
+                Ok(false) => return Ok(None),
+                Ok(true) => {}
+                Err(e) => return Err(self.csv_error(&e)),
+            }
+            let line = self.finish(start, headers)?;
+            if !is_blank(rec.as_slice()) {
+                return Ok(Some(line));
+            }
+        }
+    }
+
+    fn csv_error(&self, e: &csv::Error) -> InputError {
+        match e.kind() {
+            csv::ErrorKind::Io(io) => InputError::io(&self.path, "read the file", io),
+            _ => InputError::new(
+                &self.path,
+                format!("cannot read the file as CSV: {e}"),
+                "Check the file's format.",
+            ),
+        }
+    }
+}
+
+/// An opened input file: its format and how its headers map to a job's columns.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: PathBuf,
+    /// `,`, `;` or `\t`.
+    pub delimiter: u8,
+    /// The header record as written in the file (BOM stripped).
+    pub headers: StringRecord,
+    header_line: u64,
+    /// Canonical column name -> record index.
+    columns: Vec<(&'static str, usize)>,
+    /// (spec prefix, header text after the prefix, record index).
+    prefixed: Vec<(&'static str, String, usize)>,
+    unknown: Vec<usize>,
+}
+
+impl InputFile {
+    /// Reads the header line only, and maps each header to `specs` (by the
+    /// canonical name or an alias, compared with [`normalize_header`]). Fails on
+    /// an empty or unreadable file, a header that is not UTF-8, two headers for
+    /// one column, or a missing required column.
+    pub fn open(path: &Path, specs: &[ColumnSpec]) -> Result<InputFile, InputError> {
+        let file = File::open(path).map_err(|e| InputError::io(path, "open the file", &e))?;
+        let delimiter = sniff_delimiter(file).map_err(|e| InputError::io(path, "read the file", &e))?;
+        let mut src = Source::open(path, delimiter)?;
+        let mut raw = ByteRecord::new();
+        let Some(header_line) = src.read_raw(&mut raw, None)? else {
+            return Err(InputError::new(
+                path,
+                "the file is empty: it has no header line",
+                "The first line must name the columns, e.g. email,first_name,last_name.",
+            ));
+        };
+        let headers = StringRecord::from_byte_record(raw).map_err(|e| {
+            let (field, valid_up_to) = (e.utf8_error().field(), e.utf8_error().valid_up_to());
+            utf8_error(path, &e.into_byte_record(), field, valid_up_to, header_line, None)
+        })?;
+
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut prefixes = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            if spec.prefix {
+                prefixes.push((normalize_header(spec.name), i));
+                continue;
+            }
+            for n in std::iter::once(spec.name).chain(spec.aliases.iter().copied()) {
+                by_name.entry(normalize_header(n)).or_insert(i);
+            }
+        }
+        let mut found: Vec<Option<usize>> = vec![None; specs.len()];
+        let mut prefixed = Vec::new();
+        let mut unknown = Vec::new();
+        for (index, header) in headers.iter().enumerate() {
+            let norm = normalize_header(header);
+            if let Some(&spec) = by_name.get(&norm).filter(|_| !norm.is_empty()) {
+                if let Some(first) = found[spec] {
+                    return Err(InputError::new(
+                        path,
+                        format!(
+                            "columns {} ({}) and {} ({}) both mean {}",
+                            first + 1,
+                            shown_header(&headers[first]),
+                            index + 1,
+                            shown_header(header),
+                            specs[spec].name
+                        ),
+                        "Remove or rename one of them.",
+                    )
+                    .at_line(header_line)
+                    .at_column(index + 1, Some(header)));
+                }
+                found[spec] = Some(index);
+            } else if let Some(&(_, spec)) = prefixes
+                .iter()
+                .find(|(p, _)| norm.len() > p.len() && norm.starts_with(p.as_str()))
+            {
+                let rest = strip_prefix_folded(header, specs[spec].name)
+                    .unwrap_or(header)
+                    .trim();
+                prefixed.push((specs[spec].name, rest.to_string(), index));
+            } else {
+                unknown.push(index);
+            }
+        }
+
+        let missing: Vec<&ColumnSpec> = specs
+            .iter()
+            .zip(&found)
+            .filter(|(s, f)| s.required && f.is_none())
+            .map(|(s, _)| s)
+            .collect();
+        if !missing.is_empty() {
+            return Err(missing_columns(path, header_line, &headers, &missing));
+        }
+        let columns = specs
+            .iter()
+            .zip(&found)
+            .filter_map(|(s, f)| f.map(|i| (s.name, i)))
+            .collect();
+        Ok(InputFile {
+            path: path.to_path_buf(),
+            delimiter,
+            headers,
+            header_line,
+            columns,
+            prefixed,
+            unknown,
+        })
+    }
+
+    /// Record index of a canonical column, when the file has it.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().find(|(n, _)| *n == name).map(|&(_, i)| i)
+    }
+
+    /// Columns of a prefix family (`custom:`): the header text after the prefix
+    /// (original case, trimmed) and the record index, in file order.
+    pub fn prefixed(&self, prefix: &str) -> Vec<(String, usize)> {
+        self.prefixed
+            .iter()
+            .filter(|(p, _, _)| *p == prefix)
+            .map(|(_, rest, i)| (rest.clone(), *i))
+            .collect()
+    }
+
+    /// Headers no spec claims; they are carried through to the results.
+    pub fn unknown_columns(&self) -> Vec<&str> {
+        self.unknown.iter().map(|&i| &self.headers[i]).collect()
+    }
+
+    /// Number of columns (fields every row must have).
+    pub fn width(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// The line the header is on (1 unless blank lines come first).
+    pub fn header_line(&self) -> u64 {
+        self.header_line
+    }
+
+    /// A fresh pass over the data rows, from the first.
+    pub fn records(&self) -> Result<Records, InputError> {
+        let mut src = Source::open(&self.path, self.delimiter)?;
+        let mut raw = ByteRecord::new();
+        let same = match src.read_raw(&mut raw, Some(&self.headers))? {
+            Some(_) => raw.iter().eq(self.headers.iter().map(str::as_bytes)),
+            None => false,
+        };
+        if !same {
+            return Err(InputError::new(
+                &self.path,
+                "the header line changed since the file was opened",
+                "Do not edit the file while zoombulk reads it; run the command again.",
+            )
+            .at_line(self.header_line));
+        }
+        Ok(Records {
+            src,
+            headers: self.headers.clone(),
+            width: self.headers.len(),
+            row: 0,
+        })
+    }
+}
+
+/// One pass over the data rows of an [`InputFile`].
+pub struct Records {
+    src: Source,
+    headers: StringRecord,
+    width: usize,
+    row: u64,
+}
+
+impl Records {
+    /// Reads the next data row into `rec` (reused: no allocation per row once
+    /// its buffers have grown). `Ok(None)` at the end of the file. After an
+    /// error the pass may go on with the next record; the failed record still
+    /// counts as a row, so row numbers stay the same between passes.
+    pub fn read(&mut self, rec: &mut StringRecord) -> Result<Option<RowPos>, InputError> {
+        loop {
+            let start = self.src.next_start();
+            let line = match self.src.rdr.read_record(rec) {
+                Ok(false) => return Ok(None),
+                Ok(true) => self.src.finish(start, Some(&self.headers))?,
+                Err(e) => return Err(self.read_error(&e, start)),
+            };
+            let bytes = rec.as_byte_record().as_slice();
+            if is_blank(bytes) {
+                continue;
+            }
+            self.row += 1;
+            if rec.len() != self.width {
+                return Err(self.field_count_error(rec.len(), line, count_breaks(bytes, false)));
+            }
+            return Ok(Some(RowPos { row: self.row, line }));
+        }
+    }
+
+    /// Data rows returned (or failed) so far.
+    pub fn rows_read(&self) -> u64 {
+        self.row
+    }
+
+    fn field_count_error(&self, found: usize, line: u64, breaks: u64) -> InputError {
+        let expected = self.width;
+        let delim = delimiter_name(self.src.delimiter);
+        let fix = if breaks > 0 {
+            format!(
+                "A quoted value in this row spans {} lines: check for a missing or extra quote (\"), and write a quote inside a value as \"\".",
+                breaks + 1
+            )
+        } else if found < expected {
+            format!(
+                "Add the missing {delim} separators so the row has one field per column, or delete the row."
+            )
+        } else {
+            format!(
+                "Put quotes around values that contain {delim} (e.g. \"Smith, Jr.\"), or remove the extra separators."
+            )
+        };
+        let column = found.min(expected) + 1;
+        InputError::new(
+            &self.src.path,
+            format!(
+                "expected {expected} field{} (one per header column), found {found}",
+                if expected == 1 { "" } else { "s" }
+            ),
+            fix,
+        )
+        .at_line(line)
+        .at_column(column, self.headers.get(column - 1))
+        .for_row(self.row)
+    }
+
+    fn read_error(&mut self, e: &csv::Error, start: (u64, u64)) -> InputError {
+        let csv::ErrorKind::Utf8 { err, .. } = e.kind() else {
+            return self.src.csv_error(e);
+        };
+        self.row += 1;
+        let row = self.row;
+        let line = match self.src.finish(start, Some(&self.headers)) {
+            Ok(line) => line,
+            Err(unterminated) => return unterminated.for_row(row),
+        };
+        // The csv crate wipes the record on a UTF-8 error: read its bytes again.
+        let raw = (|| -> io::Result<ByteRecord> {
+            let mut file = File::open(&self.src.path)?;
+            file.seek(SeekFrom::Start(start.0))?;
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(self.src.delimiter)
+                .from_reader(file);
+            let mut raw = ByteRecord::new();
+            rdr.read_byte_record(&mut raw).map_err(io::Error::other)?;
+            Ok(raw)
+        })();
+        match raw {
+            Ok(raw) => utf8_error(
+                &self.src.path,
+                &raw,
+                err.field(),
+                err.valid_up_to(),
+                line,
+                Some(&self.headers),
+            ),
+            Err(_) => InputError::new(
+                &self.src.path,
+                "the text is not valid UTF-8",
+                "Save the file as UTF-8 (in Excel: Save As > \"CSV UTF-8 (Comma delimited)\") and run again.",
+            )
+            .at_line(line)
+            .at_column(err.field() + 1, self.headers.get(err.field())),
+        }
+        .for_row(row)
+    }
+}
