@@ -521,3 +521,44 @@ async fn jsonl_results_go_to_stdout_in_input_order() {
     assert_eq!(rows[1]["http_status"], serde_json::Value::Null);
     assert_eq!(rows[2]["email"], "j2@example.com");
 }
+
+/// `--dry-run` knows the daily invite cap: rows past it would be deferred, and
+/// the time estimate covers only the rows that go out today.
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_counts_the_daily_invite_cap() {
+    let sandbox = start(config()).await;
+    let dir = tempdir();
+    let mut text = String::from("email,action\n");
+    for i in 0..60 {
+        text.push_str(&format!("cap{i}@example.com,create\n"));
+    }
+    for i in 0..5 {
+        text.push_str(&format!("auto{i}@example.com,custCreate\n"));
+    }
+    let input = write(dir.path(), "cap-plan.csv", text);
+    let out = zoombulk(
+        &sandbox,
+        &[
+            "--plan",
+            "free",
+            "--dry-run",
+            "users",
+            "import",
+            input.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("60 rows count against Zoom's daily quota of 50"),
+        "{err}"
+    );
+    assert!(err.contains("10 would be deferred"), "{err}");
+    // 55 creates today at Free's 4 light requests/s.
+    assert!(
+        err.contains("estimated run time at the plan's rate limit: 14 s"),
+        "{err}"
+    );
+    assert_eq!(sandbox.stats().total_requests, 0);
+}

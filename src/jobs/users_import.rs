@@ -16,6 +16,7 @@ use super::{
 use crate::app::{Exit, RunError};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
+use crate::pipeline::job::DailyCap;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, CreateAction, FieldError, UserType};
 use crate::zoom::Client;
@@ -156,6 +157,10 @@ impl Job for UsersImport {
 
     fn request_counts(&self, _record: &StringRecord, _row: &UserRow) -> [u32; 3] {
         [1, 0, 0]
+    }
+
+    fn daily_cap(&self, row: &UserRow) -> Option<DailyCap> {
+        (row.action == CreateAction::Create).then_some(DailyCap::UserInvites)
     }
 
     fn describe(&self, record: &StringRecord, row: &UserRow) -> String {

@@ -74,6 +74,12 @@ pub trait Job: Send + Sync + 'static {
     /// per [`Job::max_batch`] rows of that key.
     fn request_counts(&self, record: &StringRecord, row: &Self::Row) -> [u32; 3];
 
+    /// The daily quota the row's request counts against, if any (FACTS:
+    /// per-endpoint caps), so `--dry-run` can say what today's quota allows.
+    fn daily_cap(&self, _row: &Self::Row) -> Option<DailyCap> {
+        None
+    }
+
     /// The requests in words (no secrets), for `--dry-run`'s preview of the first rows.
     fn describe(&self, record: &StringRecord, row: &Self::Row) -> String;
 
@@ -122,6 +128,28 @@ pub trait Job: Send + Sync + 'static {
                 outcomes.push(self.run_row(client, record, row).await?);
             }
             Ok(outcomes)
+        }
+    }
+}
+
+/// A daily quota of Zoom's on top of the rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DailyCap {
+    /// `POST /users` with `action=create`, per account.
+    UserInvites,
+}
+
+impl DailyCap {
+    /// Requests a day on the plan of `rates`.
+    pub fn per_day(self, rates: &crate::zoom::RateTable) -> u64 {
+        match self {
+            DailyCap::UserInvites => u64::from(rates.daily_user_invites),
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            DailyCap::UserInvites => "user invites (POST /users action=create)",
         }
     }
 }

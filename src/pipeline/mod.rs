@@ -469,9 +469,41 @@ fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOption
             eprintln!("  {n} {category} requests at {}/s", opts.rates.get(category));
         }
     }
+    // Rows past a daily quota would be deferred: they take no time today.
+    let mut sent_today = pre.planned;
+    let mut deferred = 0u64;
+    for (cap, (rows, requests)) in &pre.capped {
+        let per_day = cap.per_day(&opts.rates);
+        let over = rows.saturating_sub(per_day);
+        eprintln!(
+            "  {rows} rows count against Zoom's daily quota of {per_day} {} on this plan{}",
+            cap.describe(),
+            if over > 0 {
+                format!(
+                    ": at most {per_day} go out today (fewer if some were used already); {over} would be \
+                     deferred until 00:00 UTC (finish them with --resume)"
+                )
+            } else {
+                String::new()
+            }
+        );
+        if over > 0 {
+            deferred += over;
+            for (sent, &n) in sent_today.iter_mut().zip(requests) {
+                // The deferred rows' share of these requests.
+                let share = u128::from(n) * u128::from(over) / u128::from((*rows).max(1));
+                *sent = sent.saturating_sub(u64::try_from(share).unwrap_or(u64::MAX));
+            }
+        }
+    }
     eprintln!(
-        "  estimated run time at the plan's rate limit: {:.0} s",
-        estimate(&pre.planned, &opts.rates).as_secs_f64().ceil()
+        "  estimated run time at the plan's rate limit: {:.0} s{}",
+        estimate(&sent_today, &opts.rates).as_secs_f64().ceil(),
+        if deferred > 0 {
+            format!(" for the rows that go out today ({deferred} deferred)")
+        } else {
+            String::new()
+        }
     );
     if pre.invalid > 0 {
         RunEnd::RowsNeedAttention

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use csv::StringRecord;
 
 use super::input::{InputError, InputFile, RowPos};
-use super::job::{DuplicateKey, Job};
+use super::job::{DailyCap, DuplicateKey, Job};
 use super::outcome::Outcome;
 use crate::validate::{E_DUPLICATE, FieldError};
 
@@ -28,6 +28,8 @@ pub struct Preflight {
     /// Requests the valid rows need, per category (for `--dry-run`'s estimate;
     /// in-file duplicates included).
     pub planned: [u64; 3],
+    /// Valid rows per daily quota, with the requests they need.
+    pub capped: BTreeMap<DailyCap, (u64, [u64; 3])>,
     /// Valid rows per batch key: the keys whose batch limit the run asks the job for.
     pub rows_by_batch_key: BTreeMap<String, u64>,
     /// Every valid row's duplicate-key hash with its row, sorted: the first entry
@@ -64,6 +66,7 @@ impl Preflight {
             invalid_by_code: BTreeMap::new(),
             problems: Vec::new(),
             planned: [0; 3],
+            capped: BTreeMap::new(),
             rows_by_batch_key: BTreeMap::new(),
             keys: Vec::new(),
         };
@@ -96,6 +99,13 @@ impl Preflight {
                         let counts = job.request_counts(&record, &row);
                         for (total, n) in pre.planned.iter_mut().zip(counts) {
                             *total += u64::from(n);
+                        }
+                        if let Some(cap) = job.daily_cap(&row) {
+                            let (rows, requests) = pre.capped.entry(cap).or_default();
+                            *rows += 1;
+                            for (total, n) in requests.iter_mut().zip(counts) {
+                                *total += u64::from(n);
+                            }
                         }
                     }
                 }
