@@ -233,3 +233,42 @@ async fn validate_checks_the_rows_and_transfer_flags_need_their_email() {
     assert!(stderr(&out).contains("--transfer-email"));
     assert_eq!(sandbox.stats().total_requests, 0);
 }
+
+/// A --transfer-email user Zoom does not have would fail every delete: it is
+/// looked up once, and no row is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_transfer_user_is_found_once_and_nothing_is_sent() {
+    let sandbox = start(unlimited()).await;
+    add_users(&sandbox, &["a@example.com", "b@example.com", "c@example.com"]);
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "t.csv",
+        "email\na@example.com\nb@example.com\nc@example.com\n",
+    );
+    let rows = results_of(
+        &sandbox,
+        &CMD,
+        &input,
+        &[
+            "--action",
+            "disassociate",
+            "--transfer-email",
+            "nobody@example.com",
+            "--transfer-meetings",
+        ],
+        3,
+    )
+    .await;
+    assert_eq!(statuses(&rows), ["failed"; 3]);
+    for row in &rows {
+        assert_eq!(
+            (row["error_code"].as_str(), row["attempts"].as_str()),
+            ("1001", "0")
+        );
+        assert!(row["error_message"].contains("nobody@example.com"), "{row:?}");
+    }
+    assert_eq!(sandbox.stats().requests_to(DELETE), 0);
+    assert_eq!(sandbox.stats().requests_to("GET /users/{userId}"), 1);
+    assert!(sandbox.store().user_by_email("a@example.com").is_some());
+}

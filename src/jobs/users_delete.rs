@@ -17,9 +17,10 @@ use super::{
 use crate::app::{Exit, RunError};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
+use crate::pipeline::job::KeyPlan;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, E_VALUE, FieldError};
-use crate::zoom::Client;
+use crate::zoom::{ApiError, Client};
 
 /// Remove users listed in a CSV: one DELETE /users/{userId} per row (Light).
 ///
@@ -169,6 +170,30 @@ impl Job for UsersDelete {
 
     fn columns() -> &'static [ColumnSpec] {
         COLUMNS
+    }
+
+    /// With --transfer-email every row shares one target, looked up once.
+    fn batch_key(&self, _record: &StringRecord, _row: &()) -> Option<String> {
+        self.transfer_email.clone()
+    }
+
+    /// A transfer user Zoom does not have dooms every row: said once, nothing sent.
+    async fn plan_key(&self, client: &Client, target: &str) -> Result<KeyPlan, Fatal> {
+        match client.get_user(target).await {
+            Err(err) if err.status() == Some(404) => {
+                let outcome = outcome_for_error(&err)?;
+                Ok(KeyPlan::Doomed(Outcome {
+                    error_message: Some(format!(
+                        "The --transfer-email user {target} is not in the account (Zoom: {}). Not sent: \
+                         nobody was removed; give a user of this account and re-run with --resume.",
+                        outcome.error_message.as_deref().unwrap_or_default()
+                    )),
+                    ..outcome
+                }))
+            }
+            Err(ApiError::Auth { message }) => Err(Fatal(message)),
+            _ => Ok(KeyPlan::Send { per_request: 1 }),
+        }
     }
 
     fn parse(&self, record: &StringRecord) -> Result<(), FieldError> {
