@@ -29,11 +29,23 @@ pub fn required_scope(route: &str) -> Option<&'static str> {
     } else if path.ends_with("/recordings") {
         "recording:read:admin"
     } else if path.starts_with("/webinars") || path.ends_with("/webinars") {
-        if write { "webinar:write:admin" } else { "webinar:read:admin" }
+        if write {
+            "webinar:write:admin"
+        } else {
+            "webinar:read:admin"
+        }
     } else if path.starts_with("/meetings") || path.ends_with("/meetings") {
-        if write { "meeting:write:admin" } else { "meeting:read:admin" }
+        if write {
+            "meeting:write:admin"
+        } else {
+            "meeting:read:admin"
+        }
     } else if path.starts_with("/users") {
-        if write { "user:write:admin" } else { "user:read:admin" }
+        if write {
+            "user:write:admin"
+        } else {
+            "user:read:admin"
+        }
     } else {
         return None;
     };
