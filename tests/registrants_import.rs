@@ -377,7 +377,7 @@ async fn bad_rows_and_in_file_duplicates_are_invalid_and_good_ones_arrive_in_zoo
 
     let ok = &roster(&sandbox, meeting)["ok@example.com"];
     assert_eq!(ok.country, "US");
-    assert_eq!(ok.no_of_employees, "501-1,000");
+    assert_eq!(ok.no_of_employees, "500-1,000", "the POST spelling is sent");
     assert_eq!(ok.role_in_purchase_process, "Decision Maker");
     assert_eq!(ok.custom_questions.len(), 1);
     assert_eq!(
