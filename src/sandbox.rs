@@ -148,6 +148,12 @@ pub async fn serve(args: &Args, global: &GlobalArgs) -> Result<Exit, RunError> {
         "  limits/s:      light {} medium {} heavy {}; daily invites {}",
         config.limits.light, config.limits.medium, config.limits.heavy, config.limits.daily_user_invites
     );
+    if !config.deny_scopes.is_empty() {
+        println!(
+            "  denied scopes: {} (answered 400/4711)",
+            config.deny_scopes.join(" ")
+        );
+    }
     println!(
         "  try: zoombulk --base-url {} --oauth-url {} --account-id {} --client-id {} --client-secret {} users import samples/users.csv",
         sandbox.base_url(),
