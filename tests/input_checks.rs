@@ -259,3 +259,49 @@ async fn registrant_language_and_employee_ranges_are_checked_and_sent_as_zoom_sp
     // An empty language is left out (Zoom's enum has no "", and the sandbox refuses it).
     assert_eq!(get("none@example.com").language, "");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn users_update_refuses_control_characters_in_profile_cells_and_user_ids() {
+    let sandbox = start(SandboxConfig {
+        seed_users: 3,
+        ..unlimited()
+    })
+    .await;
+    let users = sandbox.store().users();
+    let target = users
+        .iter()
+        .find(|u| u.status == "active" && u.role_id != "0")
+        .expect("a seeded member");
+    let dir = tempdir();
+    let text = format!(
+        "user_id,email,dept,job_title\n\
+         {id},,\"Sales\nEMEA\",\n\
+         ,{email},,\"Head\0of\"\n\
+         \"ab\tc\",,Sales,\n\
+         {id},,Sales,Lead\n",
+        id = target.id,
+        email = target.email
+    );
+    let input = write(dir.path(), "update.csv", text);
+    let rows = results_of(&sandbox, &["users", "update"], &input, &[], 3).await;
+    assert_eq!(statuses(&rows), ["invalid", "invalid", "invalid", "updated"]);
+    for (i, starts) in [
+        (0, "dept contains a line break"),
+        (1, "job_title contains a NUL byte"),
+        (2, "user_id contains a tab"),
+    ] {
+        assert_eq!(rows[i]["error_code"], "E_CONTROL");
+        assert!(
+            rows[i]["error_message"].starts_with(starts),
+            "{}",
+            rows[i]["error_message"]
+        );
+    }
+    let after = sandbox.store().user_by_id(&target.id).expect("still there");
+    assert_eq!((after.dept.as_str(), after.job_title.as_str()), ("Sales", "Lead"));
+    assert_eq!(
+        sandbox.stats().requests["PATCH /users/{userId}"]["204"],
+        1,
+        "only the clean row was sent"
+    );
+}
