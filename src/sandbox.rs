@@ -42,14 +42,16 @@ pub struct Args {
     /// Share of API requests whose connection is dropped.
     #[arg(long, default_value_t = 0.0)]
     pub drop_rate: f64,
-    /// Share of POST /users that create the user but answer 502.
+    /// Share of POST /users that create the user but answer 502 (or drop the
+    /// connection with --lost-drop).
     #[arg(long, default_value_t = 0.0)]
     pub lost_rate: f64,
     /// Share of registrations (single and batch), PATCH /users and DELETE /users that
     /// are applied but answer 502 (or drop the connection with --lost-drop).
     #[arg(long, default_value_t = 0.0)]
     pub lost_write_rate: f64,
-    /// Lost answers of --lost-write-rate close the connection instead of answering 502.
+    /// Lost answers (--lost-rate, --lost-write-rate) close the connection instead of
+    /// answering 502.
     #[arg(long)]
     pub lost_drop: bool,
     /// Registrants one meeting or webinar takes (Zoom: 4,999).

@@ -95,23 +95,15 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
                 }
                 Fate::Serve => {
                     let mut response = next.run(req).await;
-                    if is_user_create
-                        && response.status() == StatusCode::CREATED
-                        && app.faults.lose_response()
-                    {
-                        app.recorder.response_lost();
-                        response = fault_response(StatusCode::BAD_GATEWAY);
-                    } else if is_lossy_write && response.status().is_success() && app.faults.lose_write() {
+                    let lost = if is_user_create {
+                        response.status() == StatusCode::CREATED && app.faults.lose_response()
+                    } else {
+                        is_lossy_write && response.status().is_success() && app.faults.lose_write()
+                    };
+                    if lost {
                         // Applied, but the client never learns it.
                         app.recorder.response_lost();
-                        response = match app.cfg.lost_answer {
-                            LostAnswer::BadGateway => fault_response(StatusCode::BAD_GATEWAY),
-                            LostAnswer::Drop => {
-                                let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
-                                r.extensions_mut().insert(DropConnection);
-                                r
-                            }
-                        };
+                        response = lost_answer(app.cfg.lost_answer);
                     } else {
                         limits::add_headers(response.headers_mut(), category, limit, remaining);
                     }
@@ -131,6 +123,18 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
     };
     app.recorder.record(ctx.route.key, status, Some(category));
     outcome
+}
+
+/// What the client gets instead of the answer to a write that was applied.
+fn lost_answer(how: LostAnswer) -> Response {
+    match how {
+        LostAnswer::BadGateway => fault_response(StatusCode::BAD_GATEWAY),
+        LostAnswer::Drop => {
+            let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            r.extensions_mut().insert(DropConnection);
+            r
+        }
+    }
 }
 
 /// Routes outside `/v2`: only counted.

@@ -95,13 +95,14 @@ pub struct SandboxConfig {
     pub fault_rate: f64,
     /// Share of `/v2` requests whose connection closes with no response, without side effects.
     pub drop_rate: f64,
-    /// Share of successful `POST /users` whose user is created but whose client gets a 502.
+    /// Share of successful `POST /users` whose user is created but whose answer is lost:
+    /// the client gets [`SandboxConfig::lost_answer`] (a 502 by default).
     pub lost_response_rate: f64,
     /// Share of successful registrations (`POST …/registrants`, `POST …/batch_registrants`),
     /// `PATCH /users/{userId}` and `DELETE /users/{userId}` whose change is applied but
     /// whose answer is lost: the client gets [`SandboxConfig::lost_answer`] instead.
     pub lost_write_rate: f64,
-    /// What a lost answer of [`SandboxConfig::lost_write_rate`] looks like to the client.
+    /// What a lost answer (of either rate above) looks like to the client.
     pub lost_answer: LostAnswer,
     /// Registrants one meeting or webinar takes (Zoom: [`MAX_REGISTRANTS`]); lower it
     /// to reach the cap in a test with a few rows.

@@ -198,6 +198,23 @@ async fn lost_write_answers_can_drop_the_connection() {
 }
 
 #[tokio::test]
+async fn lost_user_creations_can_drop_the_connection_too() {
+    let mut cfg = bare();
+    cfg.lost_response_rate = 1.0;
+    cfg.lost_answer = LostAnswer::Drop;
+    let a = api(cfg).await;
+    let err = a
+        .req(Method::POST, "/users")
+        .json(&user_body("custCreate", "dropped@example.com"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.status().is_none(), "no HTTP answer: {err:?}");
+    assert!(a.sandbox.store().user_by_email("dropped@example.com").is_some());
+    assert_eq!(a.sandbox.stats().responses_lost, 1);
+}
+
+#[tokio::test]
 async fn a_denied_scope_answers_4711_on_the_endpoints_that_need_it() {
     let mut cfg = seeded();
     cfg.deny_scopes = vec!["meeting:write:admin".to_string()];
