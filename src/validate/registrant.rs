@@ -132,8 +132,12 @@ pub fn no_of_employees(value: &str) -> Result<&'static str, FieldError> {
     one_of("no_of_employees", value, &NO_OF_EMPLOYEES)
 }
 
-/// Reads a registrant's `language`: one of [`REGISTRANT_LANGUAGES`] in any case, with
-/// `_` read as `-` (`de_de`); returns Zoom's exact spelling.
+/// Standard tags (BCP 47) for the two languages Zoom's enum spells otherwise, with the
+/// value sent for each.
+const LANGUAGE_TAGS: [(&str, &str); 2] = [("ja-JP", "jp-JP"), ("ko-KR", "ko-KO")];
+
+/// Reads a registrant's `language`: one of [`REGISTRANT_LANGUAGES`] (or `ja-JP`,
+/// `ko-KR`) in any case, with `_` read as `-` (`de_de`); returns Zoom's exact spelling.
 pub fn language(value: &str) -> Result<&'static str, FieldError> {
     let v = value.trim();
     let same = |a: &str| {
@@ -144,6 +148,9 @@ pub fn language(value: &str) -> Result<&'static str, FieldError> {
     };
     if let Some(found) = REGISTRANT_LANGUAGES.iter().find(|a| same(a)) {
         return Ok(found);
+    }
+    if let Some((_, sent)) = LANGUAGE_TAGS.iter().find(|(tag, _)| same(tag)) {
+        return Ok(sent);
     }
     Err(FieldError::new(
         E_VALUE,
@@ -234,7 +241,9 @@ mod tests {
         assert_eq!(language("tr-tr"), Ok("Tr-TR"));
         assert_eq!(language(" de_DE "), Ok("de-DE"));
         assert_eq!(language("JP-jp"), Ok("jp-JP"));
-        for bad in ["", "en", "English", "ja-JP", "en-GB", "ko-KR", "de-DE-x"] {
+        assert_eq!(language("ja-JP"), Ok("jp-JP"));
+        assert_eq!(language("ko_kr"), Ok("ko-KO"));
+        for bad in ["", "en", "English", "ja", "en-GB", "pt-BR", "de-DE-x"] {
             let e = language(bad).unwrap_err();
             assert_eq!(e.code, E_VALUE);
             assert!(e.message.starts_with("language "), "{}", e.message);
