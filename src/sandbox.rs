@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use zoombulk_sandbox::{Limits, Sandbox, SandboxConfig};
+use zoombulk_sandbox::{Limits, LostAnswer, Sandbox, SandboxConfig};
 
 use crate::app::{Exit, RunError};
 use crate::cli::GlobalArgs;
@@ -42,9 +42,25 @@ pub struct Args {
     /// Share of API requests whose connection is dropped.
     #[arg(long, default_value_t = 0.0)]
     pub drop_rate: f64,
-    /// Share of POST /users that create the user but answer 502.
+    /// Share of POST /users that create the user but answer 502 (or drop the
+    /// connection with --lost-drop).
     #[arg(long, default_value_t = 0.0)]
     pub lost_rate: f64,
+    /// Share of registrations (single and batch), PATCH /users and DELETE /users that
+    /// are applied but answer 502 (or drop the connection with --lost-drop).
+    #[arg(long, default_value_t = 0.0)]
+    pub lost_write_rate: f64,
+    /// Lost answers (--lost-rate, --lost-write-rate) close the connection instead of
+    /// answering 502.
+    #[arg(long)]
+    pub lost_drop: bool,
+    /// Registrants one meeting or webinar takes (Zoom: 4,999).
+    #[arg(long, default_value_t = zoombulk_sandbox::MAX_REGISTRANTS)]
+    pub registrant_cap: usize,
+    /// A scope the app lacks (e.g. meeting:write:admin): endpoints that need it answer
+    /// 400/4711. Repeat for several.
+    #[arg(long = "deny-scope", value_name = "SCOPE")]
+    pub deny_scopes: Vec<String>,
     /// Seed for faults and seeded data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -107,6 +123,14 @@ pub async fn serve(args: &Args, global: &GlobalArgs) -> Result<Exit, RunError> {
         fault_rate: args.fault_rate,
         drop_rate: args.drop_rate,
         lost_response_rate: args.lost_rate,
+        lost_write_rate: args.lost_write_rate,
+        lost_answer: if args.lost_drop {
+            LostAnswer::Drop
+        } else {
+            LostAnswer::BadGateway
+        },
+        registrant_cap: args.registrant_cap,
+        deny_scopes: args.deny_scopes.clone(),
         seed: args.seed,
         seed_users: args.seed_users,
         seed_meetings: args.seed_meetings,
@@ -126,6 +150,12 @@ pub async fn serve(args: &Args, global: &GlobalArgs) -> Result<Exit, RunError> {
         "  limits/s:      light {} medium {} heavy {}; daily invites {}",
         config.limits.light, config.limits.medium, config.limits.heavy, config.limits.daily_user_invites
     );
+    if !config.deny_scopes.is_empty() {
+        println!(
+            "  denied scopes: {} (answered 400/4711)",
+            config.deny_scopes.join(" ")
+        );
+    }
     println!(
         "  try: zoombulk --base-url {} --oauth-url {} --account-id {} --client-id {} --client-secret {} users import samples/users.csv",
         sandbox.base_url(),

@@ -74,3 +74,70 @@ async fn sandbox_command_prints_urls_and_credentials_that_work() {
     assert_eq!(users["total_records"], 4, "owner + 3 seeded: {users}");
     child.start_kill().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sandbox_command_withholds_the_scopes_it_is_told_to() {
+    let args: Vec<String> = [
+        "sandbox",
+        "--port",
+        "0",
+        "--seed-users",
+        "0",
+        "--deny-scope",
+        "user:read:admin",
+        "--registrant-cap",
+        "10",
+        "--lost-write-rate",
+        "0.5",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut child = common::command(&args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut printed = String::new();
+    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("stats:") {
+            break;
+        }
+    }
+    assert!(printed.contains("denied scopes: user:read:admin"), "{printed}");
+    let base = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("base URL:").map(|v| v.trim().to_string()))
+        .unwrap_or_else(|| panic!("base URL printed: {printed}"));
+    let oauth = base.replace("/v2", "/oauth/token");
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(&oauth)
+        .basic_auth("sandbox", Some("sandbox"))
+        .form(&[("grant_type", "account_credentials"), ("account_id", "sandbox")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!token["scope"].as_str().unwrap_or("").contains("user:read:admin"));
+    let access = token["access_token"].as_str().expect("a token");
+    let r = http
+        .get(format!("{base}/users"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], 4711);
+    assert_eq!(
+        body["message"],
+        "Invalid access token, does not contain scopes:[user:read:admin]."
+    );
+    child.start_kill().unwrap();
+}

@@ -1,5 +1,5 @@
 //! Shared state and the request pipeline every `/v2` route goes through, in Zoom's order:
-//! authenticate, count against the rate limit, (maybe) fail, handle, (maybe) lose the
+//! authenticate (token, then scope), count against the rate limit, (maybe) fail, handle, (maybe) lose the
 //! response, add latency, label the response with its rate-limit headers.
 
 use std::net::SocketAddr;
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::SandboxConfig;
 use crate::auth;
 use crate::errors::{ApiError, MSG_UNKNOWN_ENDPOINT};
-use crate::faults::{DropConnection, Fate, Faults, fault_response};
+use crate::faults::{DropConnection, Fate, Faults, LOSSY_WRITES, LostAnswer, fault_response};
 use crate::limits::{self, Admission, Category, RateLimiter};
 use crate::stats::{DROPPED, Recorder, Stats};
 use crate::store::{Store, StoreSetup};
@@ -40,6 +40,7 @@ impl App {
             storage_origin: format!("http://localhost:{}", addr.port()),
             page_token_ttl: cfg.page_token_ttl,
             daily_user_invites: cfg.limits.daily_user_invites,
+            registrant_cap: cfg.registrant_cap,
         });
         App {
             limiter: RateLimiter::new(&cfg.limits),
@@ -75,7 +76,10 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
     let app = &ctx.app;
     let category = ctx.route.category.unwrap_or(Category::Light);
     let is_user_create = ctx.route.key == "POST /users";
-    let outcome = match auth::check_api(&app.store, req.headers(), None) {
+    let is_lossy_write = LOSSY_WRITES.contains(&ctx.route.key);
+    let authorized = auth::check_api(&app.store, req.headers(), None)
+        .and_then(|()| auth::check_scope(&app.cfg.deny_scopes, ctx.route.key));
+    let outcome = match authorized {
         Err(e) => e.into_response(),
         Ok(()) => match app.limiter.admit(category) {
             Admission::Rejected(e) => e.into_response(),
@@ -91,12 +95,15 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
                 }
                 Fate::Serve => {
                     let mut response = next.run(req).await;
-                    if is_user_create
-                        && response.status() == StatusCode::CREATED
-                        && app.faults.lose_response()
-                    {
+                    let lost = if is_user_create {
+                        response.status() == StatusCode::CREATED && app.faults.lose_response()
+                    } else {
+                        is_lossy_write && response.status().is_success() && app.faults.lose_write()
+                    };
+                    if lost {
+                        // Applied, but the client never learns it.
                         app.recorder.response_lost();
-                        response = fault_response(StatusCode::BAD_GATEWAY);
+                        response = lost_answer(app.cfg.lost_answer);
                     } else {
                         limits::add_headers(response.headers_mut(), category, limit, remaining);
                     }
@@ -116,6 +123,18 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
     };
     app.recorder.record(ctx.route.key, status, Some(category));
     outcome
+}
+
+/// What the client gets instead of the answer to a write that was applied.
+fn lost_answer(how: LostAnswer) -> Response {
+    match how {
+        LostAnswer::BadGateway => fault_response(StatusCode::BAD_GATEWAY),
+        LostAnswer::Drop => {
+            let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            r.extensions_mut().insert(DropConnection);
+            r
+        }
+    }
 }
 
 /// Routes outside `/v2`: only counted.

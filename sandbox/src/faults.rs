@@ -24,15 +24,37 @@ pub enum Fate {
     Drop,
 }
 
+/// How a write whose answer is lost reaches the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LostAnswer {
+    /// A 502 with a Zoom-shaped body, as from a gateway that lost the upstream answer.
+    #[default]
+    BadGateway,
+    /// The connection closes with no response at all.
+    Drop,
+}
+
+/// Writes besides `POST /users` that [`crate::SandboxConfig::lost_write_rate`] applies to.
+pub const LOSSY_WRITES: &[&str] = &[
+    "POST /meetings/{meetingId}/registrants",
+    "POST /webinars/{webinarId}/registrants",
+    "POST /meetings/{meetingId}/batch_registrants",
+    "POST /webinars/{webinarId}/batch_registrants",
+    "PATCH /users/{userId}",
+    "DELETE /users/{userId}",
+];
+
 pub struct Faults {
     seed: u64,
     fault_rate: f64,
     drop_rate: f64,
     lost_response_rate: f64,
+    lost_write_rate: f64,
     latency: Duration,
     jitter: Duration,
     fates: AtomicU64,
     losses: AtomicU64,
+    write_losses: AtomicU64,
     delays: AtomicU64,
 }
 
@@ -43,10 +65,12 @@ impl Faults {
             fault_rate: cfg.fault_rate.clamp(0.0, 1.0),
             drop_rate: cfg.drop_rate.clamp(0.0, 1.0),
             lost_response_rate: cfg.lost_response_rate.clamp(0.0, 1.0),
+            lost_write_rate: cfg.lost_write_rate.clamp(0.0, 1.0),
             latency: cfg.latency,
             jitter: cfg.jitter,
             fates: AtomicU64::new(0),
             losses: AtomicU64::new(0),
+            write_losses: AtomicU64::new(0),
             delays: AtomicU64::new(0),
         }
     }
@@ -79,6 +103,15 @@ impl Faults {
         }
         let n = self.losses.fetch_add(1, Ordering::Relaxed);
         unit(draw(self.seed, "lost", n)) < self.lost_response_rate
+    }
+
+    /// Whether this applied write (one of [`LOSSY_WRITES`]) should lose its answer.
+    pub fn lose_write(&self) -> bool {
+        if self.lost_write_rate == 0.0 {
+            return false;
+        }
+        let n = self.write_losses.fetch_add(1, Ordering::Relaxed);
+        unit(draw(self.seed, "lost-write", n)) < self.lost_write_rate
     }
 
     /// `latency` ± uniform `jitter`, never negative.

@@ -30,6 +30,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use auth::{SCOPES, required_scope};
+pub use faults::LostAnswer;
 pub use limits::Category;
 pub use model::{
     CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, RecordingFile, RecordingMeeting,
@@ -93,8 +95,21 @@ pub struct SandboxConfig {
     pub fault_rate: f64,
     /// Share of `/v2` requests whose connection closes with no response, without side effects.
     pub drop_rate: f64,
-    /// Share of successful `POST /users` whose user is created but whose client gets a 502.
+    /// Share of successful `POST /users` whose user is created but whose answer is lost:
+    /// the client gets [`SandboxConfig::lost_answer`] (a 502 by default).
     pub lost_response_rate: f64,
+    /// Share of successful registrations (`POST …/registrants`, `POST …/batch_registrants`),
+    /// `PATCH /users/{userId}` and `DELETE /users/{userId}` whose change is applied but
+    /// whose answer is lost: the client gets [`SandboxConfig::lost_answer`] instead.
+    pub lost_write_rate: f64,
+    /// What a lost answer (of either rate above) looks like to the client.
+    pub lost_answer: LostAnswer,
+    /// Registrants one meeting or webinar takes (Zoom: [`MAX_REGISTRANTS`]); lower it
+    /// to reach the cap in a test with a few rows.
+    pub registrant_cap: usize,
+    /// OAuth scopes the app lacks (e.g. `meeting:write:admin`): left out of the token's
+    /// `scope`, and every endpoint that needs one answers 400/4711 (FACTS: Scopes).
+    pub deny_scopes: Vec<String>,
     /// Every random choice (faults, jitter, seeded data, ids) derives from this.
     pub seed: u64,
     pub seed_users: usize,
@@ -118,6 +133,10 @@ impl Default for SandboxConfig {
             fault_rate: 0.0,
             drop_rate: 0.0,
             lost_response_rate: 0.0,
+            lost_write_rate: 0.0,
+            lost_answer: LostAnswer::BadGateway,
+            registrant_cap: MAX_REGISTRANTS,
+            deny_scopes: Vec::new(),
             seed: 1,
             seed_users: 50,
             seed_meetings: 10,

@@ -29,7 +29,7 @@ pub struct Stats {
     pub faults_injected: u64,
     /// Connections closed without a response by `drop_rate`.
     pub connections_dropped: u64,
-    /// `POST /users` that created the user but answered 502 (`lost_response_rate`).
+    /// Writes applied whose answer was lost (`lost_response_rate`, `lost_write_rate`).
     pub responses_lost: u64,
     /// Successful creations through `POST /users` per lower-cased email; any value above 1
     /// means the same person was created twice (possible only after a delete).

@@ -30,6 +30,8 @@ pub struct StoreSetup {
     pub storage_origin: String,
     pub page_token_ttl: Duration,
     pub daily_user_invites: u32,
+    /// Registrants per meeting or webinar ([`MAX_REGISTRANTS`] unless a test lowers it).
+    pub registrant_cap: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,7 +370,7 @@ impl Store {
     }
 
     /// Adds a registrant as-is (empty `id`/`join_url` are generated), bypassing the
-    /// registration rules and the 4,999 cap, e.g. to fill a meeting up in a test.
+    /// registration rules and the registrant cap, e.g. to fill a meeting up in a test.
     pub fn insert_registrant(&self, event_id: u64, registrant: Registrant) -> Result<Registrant, String> {
         let mut data = self.data.write();
         if !data.event_seq.contains_key(&event_id) {
@@ -655,13 +657,16 @@ impl Store {
         {
             return Ok((existing.clone(), false));
         }
-        if data.rosters.get(&event_id).map_or(0, |r| r.list.len()) >= MAX_REGISTRANTS {
+        if data.rosters.get(&event_id).map_or(0, |r| r.list.len()) >= self.setup.registrant_cap {
             return Err(RegisterError::Full);
         }
         Ok((self.add_registrant(&mut data, event_id, r), true))
     }
 
-    /// Registers a batch all-or-nothing against the cap (existing emails come back as they are).
+    /// Registers a batch in order (existing emails come back as they are). Like Zoom, a
+    /// batch that crosses the cap is partly applied: registrants are added until the
+    /// cap is reached, then the rest is refused with [`RegisterError::Full`] (the client
+    /// sees 400/3043 and nothing of what was added; those registrants stay).
     pub(crate) fn register_batch(
         &self,
         event_id: u64,
@@ -671,29 +676,23 @@ impl Store {
         if data.event_mut(event_id).is_none() {
             return Err(RegisterError::NoEvent);
         }
-        let roster = data.rosters.entry(event_id).or_default();
-        let mut new_emails: Vec<String> = Vec::new();
-        for r in &batch {
-            let key = r.email.to_lowercase();
-            if !roster.by_email.contains_key(&key) && !new_emails.contains(&key) {
-                new_emails.push(key);
-            }
-        }
-        if roster.list.len() + new_emails.len() > MAX_REGISTRANTS {
-            return Err(RegisterError::Full);
-        }
+        let cap = self.setup.registrant_cap;
         let mut out = Vec::with_capacity(batch.len());
         for r in batch {
-            let key = r.email.to_lowercase();
-            let existing = data
-                .rosters
-                .get(&event_id)
-                .and_then(|ro| ro.by_email.get(&key).and_then(|s| ro.list.get(s)))
+            let roster = data.rosters.entry(event_id).or_default();
+            let existing = roster
+                .by_email
+                .get(&r.email.to_lowercase())
+                .and_then(|s| roster.list.get(s))
                 .cloned();
-            match existing {
-                Some(e) => out.push(e),
-                None => out.push(self.add_registrant(&mut data, event_id, r)),
+            if let Some(e) = existing {
+                out.push(e);
+                continue;
             }
+            if roster.list.len() >= cap {
+                return Err(RegisterError::Full);
+            }
+            out.push(self.add_registrant(&mut data, event_id, r));
         }
         Ok(out)
     }

@@ -148,11 +148,19 @@ async fn every_registrant_field_rule_is_checked() {
         (with("email", json!("bad@")), "email", "Invalid field."),
         (with("country", json!("USA")), "country", "Invalid field."),
         (with("country", json!("us")), "country", "Invalid field."),
+        // The listing's spellings are not the POST enum (FACTS: Registrants).
         (
-            with("no_of_employees", json!("101-500")),
+            with("no_of_employees", json!("101-250")),
             "no_of_employees",
             "Invalid field.",
         ),
+        (
+            with("no_of_employees", json!("501-1,000")),
+            "no_of_employees",
+            "Invalid field.",
+        ),
+        (with("language", json!("")), "language", "Invalid field."),
+        (with("language", json!("tr-TR")), "language", "Invalid field."),
         (
             with("no_of_employees", json!("1-10")),
             "no_of_employees",
@@ -225,11 +233,11 @@ async fn every_registrant_field_rule_is_checked() {
         "1-20",
         "21-50",
         "51-100",
-        "101-250",
-        "251-500",
-        "501-1,000",
+        "101-500",
+        "500-1,000",
         "5,001-10,000",
         "More than 10,000",
+        "",
     ] {
         assert_eq!(
             a.post(&path, with("no_of_employees", json!(v))).await.0,

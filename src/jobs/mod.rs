@@ -31,19 +31,45 @@ pub const EMAIL_ALIASES: &[&str] = &[
     "primary email",
     "user email",
 ];
+/// First-name headers of spreadsheets and HR systems, in several languages. Matched
+/// case-insensitively, ignoring spaces, `_` and `-`; accented spellings are listed
+/// composed, decomposed (as macOS writes them) and without the accent.
 pub const FIRST_NAME_ALIASES: &[&str] = &[
     "first name",
     "firstname",
+    "first",
+    "fname",
     "given name",
+    "given",
     "forename",
     "legal first name",
+    "preferred first name",
+    "vorname",
+    "prénom",
+    "pre\u{301}nom",
+    "prenom",
+    "nombre",
+    "nome",
+    "voornaam",
 ];
+/// Last-name headers, as [`FIRST_NAME_ALIASES`].
 pub const LAST_NAME_ALIASES: &[&str] = &[
     "last name",
     "lastname",
+    "last",
+    "lname",
     "surname",
     "family name",
     "legal last name",
+    "nachname",
+    "familienname",
+    "nom",
+    "nom de famille",
+    "apellido",
+    "apellidos",
+    "cognome",
+    "sobrenome",
+    "achternaam",
 ];
 pub const DISPLAY_NAME_ALIASES: &[&str] = &["display name", "full name"];
 pub const USER_TYPE_ALIASES: &[&str] = &["user type", "license type", "licence type", "license", "licence"];
@@ -95,8 +121,9 @@ impl UserKey {
 
     /// Checks that the row names a user, by an id or a well-formed email.
     pub fn check(&self, record: &StringRecord) -> Result<(), FieldError> {
-        if !cell(record, self.user_id).is_empty() {
-            return Ok(());
+        let id = cell(record, self.user_id);
+        if !id.is_empty() {
+            return crate::validate::text("user_id", id);
         }
         match (self.user_id, self.email) {
             (Some(_), None) => Err(FieldError::new(

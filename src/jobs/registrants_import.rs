@@ -104,8 +104,10 @@ const TEXT_FIELDS: &[&str] = &[
     "industry",
     "job_title",
     "org",
-    "language",
 ];
+
+/// The free-text field that may span lines (Zoom's "Questions & Comments" box).
+const MULTILINE_FIELD: &str = "comments";
 
 /// Zoom's limit on one custom question's answer.
 const CUSTOM_ANSWER_MAX: usize = 128;
@@ -120,6 +122,7 @@ pub struct RegistrantsImport {
     no_of_employees: Option<usize>,
     purchasing_time_frame: Option<usize>,
     role_in_purchase_process: Option<usize>,
+    language: Option<usize>,
     /// Text columns the file has: (field name, record index).
     text: Vec<(&'static str, usize)>,
     /// `custom:` columns: (question title, record index).
@@ -137,6 +140,7 @@ pub struct RegistrantRow {
     no_of_employees: Option<&'static str>,
     purchasing_time_frame: Option<&'static str>,
     role_in_purchase_process: Option<&'static str>,
+    language: Option<&'static str>,
     /// Only email and names: the batch endpoint can take it.
     names_only: bool,
 }
@@ -172,6 +176,7 @@ impl RegistrantsImport {
             no_of_employees: input.column("no_of_employees"),
             purchasing_time_frame: input.column("purchasing_time_frame"),
             role_in_purchase_process: input.column("role_in_purchase_process"),
+            language: input.column("language"),
             text: TEXT_FIELDS
                 .iter()
                 .filter_map(|&f| input.column(f).map(|i| (f, i)))
@@ -220,6 +225,7 @@ impl RegistrantsImport {
             ("no_of_employees", row.no_of_employees),
             ("purchasing_time_frame", row.purchasing_time_frame),
             ("role_in_purchase_process", row.role_in_purchase_process),
+            ("language", row.language),
         ];
         let picked = enums.into_iter().map(|(name, v)| (name, v.unwrap_or("")));
         for (name, value) in [("last_name", cell(record, self.last_name))]
@@ -465,10 +471,20 @@ impl Job for RegistrantsImport {
                 "first_name is empty; Zoom requires a first name for every registrant.",
             ));
         }
+        validate::text("first_name", first)?;
         validate::name("first_name", first, 64)?;
         let last = cell(record, self.last_name);
         if !last.is_empty() {
+            validate::text("last_name", last)?;
             validate::name("last_name", last, 64)?;
+        }
+        for &(name, i) in &self.text {
+            let value = cell(record, Some(i));
+            if name == MULTILINE_FIELD {
+                validate::multiline_text(name, value)?;
+            } else {
+                validate::text(name, value)?;
+            }
         }
         let event = self.event(record)?;
         let row = RegistrantRow {
@@ -483,11 +499,17 @@ impl Job for RegistrantsImport {
                 cell(record, self.role_in_purchase_process),
                 validate::role_in_purchase_process,
             )?,
+            language: optional(cell(record, self.language), validate::language)?,
             names_only: false,
         };
         let mut custom_empty = true;
         for (title, index) in &self.custom {
             let answer = cell(record, Some(*index));
+            // The column is named only on failure: no allocation per valid row.
+            validate::text("", answer).map_err(|e| FieldError {
+                message: format!("custom:{title}{}", e.message),
+                ..e
+            })?;
             let chars = answer.chars().count();
             if chars > CUSTOM_ANSWER_MAX {
                 return Err(FieldError::new(
@@ -505,6 +527,7 @@ impl Job for RegistrantsImport {
             && row.no_of_employees.is_none()
             && row.purchasing_time_frame.is_none()
             && row.role_in_purchase_process.is_none()
+            && row.language.is_none()
             && self.text.iter().all(|&(_, i)| cell(record, Some(i)).is_empty());
         Ok(RegistrantRow { names_only, ..row })
     }

@@ -144,6 +144,7 @@ impl Job for UsersImport {
         ] {
             let value = cell(record, index);
             if !value.is_empty() {
+                validate::text(column, value)?;
                 validate::name(column, value, max)?;
             }
         }

@@ -271,6 +271,9 @@ async fn set_password(client: &Client, user: &str, password: &str) -> Result<Sen
 
 /// Checks one non-empty profile cell.
 fn check(column: &str, kind: Kind, value: &str) -> Result<(), FieldError> {
+    if matches!(kind, Kind::Text(_) | Kind::Name(_)) {
+        validate::text(column, value)?;
+    }
     match kind {
         Kind::Text(None) => Ok(()),
         Kind::Text(Some(max)) => {
@@ -472,5 +475,18 @@ mod tests {
         assert!(check("pronouns_option", Kind::PronounsOption, "4").is_err());
         assert!(check("pmi", Kind::Pmi, "123").is_err());
         assert!(status_change("Inactive").is_ok() && status_change("gone").is_err());
+        for (column, kind) in [
+            ("first_name", Kind::Name(64)),
+            ("dept", Kind::Text(None)),
+            ("company", Kind::Text(Some(255))),
+        ] {
+            let e = check(column, kind, "Sales\nand more").unwrap_err();
+            assert_eq!(e.code, validate::E_CONTROL);
+            assert!(
+                e.message.starts_with(&format!("{column} contains a line break")),
+                "{}",
+                e.message
+            );
+        }
     }
 }

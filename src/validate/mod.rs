@@ -11,15 +11,18 @@ mod email;
 mod names;
 mod password;
 mod registrant;
+mod text;
 mod user_type;
 
 pub use email::email;
 pub use names::{cjk_ideographs, name};
 pub use password::password;
 pub use registrant::{
-    COUNTRY_CODES, NO_OF_EMPLOYEES, PURCHASING_TIME_FRAME, ROLE_IN_PURCHASE_PROCESS, country,
-    no_of_employees, purchasing_time_frame, role_in_purchase_process,
+    COUNTRY_CODES, NO_OF_EMPLOYEES, NO_OF_EMPLOYEES_LISTED, PURCHASING_TIME_FRAME, REGISTRANT_LANGUAGES,
+    ROLE_IN_PURCHASE_PROCESS, country, language, no_of_employees, purchasing_time_frame,
+    role_in_purchase_process,
 };
+pub use text::{multiline_text, text};
 pub use user_type::{
     CreateAction, UserType, check_password_action, check_type_action, create_action, host_key, pmi, user_type,
 };
@@ -40,6 +43,8 @@ pub const E_DUPLICATE: &str = "E_DUPLICATE";
 pub const E_MISSING: &str = "E_MISSING";
 /// Not an ISO 3166-1 alpha-2 country code.
 pub const E_COUNTRY: &str = "E_COUNTRY";
+/// A control character (NUL, line break, tab, escape…) inside a text cell.
+pub const E_CONTROL: &str = "E_CONTROL";
 /// Any other value outside what Zoom accepts (host key, PMI, enumerations).
 pub const E_VALUE: &str = "E_VALUE";
 
@@ -158,6 +163,16 @@ mod tests {
                         well_formed(&e, col);
                     }
                 }
+                if let Err(e) = text("first_name", &v) {
+                    prop_assert_eq!(e.code, E_CONTROL);
+                    let separators = ['\u{2028}', '\u{2029}'];
+                    let has_control = v.chars().any(char::is_control) || v.contains(separators);
+                    prop_assert!(has_control);
+                    well_formed(&e, "first_name");
+                } else {
+                    prop_assert!(!v.chars().any(char::is_control));
+                }
+                if let Err(e) = multiline_text("comments", &v) { well_formed(&e, "comments"); }
                 if let Err(e) = user_type(&v) { well_formed(&e, "type"); }
                 if let Err(e) = create_action(&v) { well_formed(&e, "action"); }
                 if let Err(e) = host_key(&v) { well_formed(&e, "host_key"); }
@@ -170,6 +185,7 @@ mod tests {
                     ("no_of_employees", no_of_employees as fn(&str) -> Result<&'static str, FieldError>),
                     ("purchasing_time_frame", purchasing_time_frame),
                     ("role_in_purchase_process", role_in_purchase_process),
+                    ("language", language),
                 ] {
                     if let Err(e) = f(&v) { well_formed(&e, col); }
                 }

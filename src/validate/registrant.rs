@@ -44,17 +44,33 @@ pub fn country(value: &str) -> Result<&'static str, FieldError> {
     ))
 }
 
-/// `no_of_employees` values, as Zoom spells them.
-pub const NO_OF_EMPLOYEES: [&str; 9] = [
+/// `no_of_employees` as `POST …/registrants` takes it (FACTS: Registrants): what is sent.
+pub const NO_OF_EMPLOYEES: [&str; 8] = [
     "1-20",
     "21-50",
     "51-100",
-    "101-250",
-    "251-500",
-    "501-1,000",
+    "101-500",
+    "500-1,000",
     "1,001-5,000",
     "5,001-10,000",
     "More than 10,000",
+];
+
+/// The spellings of `GET …/registrants` (and so of `registrants export`) that differ
+/// from the POST enum, with the POST value each is sent as. Accepted on input so an
+/// export can be fed back; the one table of this mapping.
+pub const NO_OF_EMPLOYEES_LISTED: [(&str, &str); 3] = [
+    ("101-250", "101-500"),
+    ("251-500", "101-500"),
+    ("501-1,000", "500-1,000"),
+];
+
+/// A registrant's `language` (the language of Zoom's confirmation e-mails), spelled
+/// exactly as the POST enum has it (FACTS: Registrants; `Tr-TR` included). No `""`:
+/// an empty cell leaves the field out.
+pub const REGISTRANT_LANGUAGES: [&str; 14] = [
+    "en-US", "de-DE", "es-ES", "fr-FR", "jp-JP", "pt-PT", "ru-RU", "zh-CN", "zh-TW", "ko-KO", "it-IT",
+    "vi-VN", "pl-PL", "Tr-TR",
 ];
 
 /// `purchasing_time_frame` values, as Zoom spells them.
@@ -103,9 +119,48 @@ fn one_of(column: &str, value: &str, allowed: &'static [&'static str]) -> Result
     ))
 }
 
-/// Reads `no_of_employees`; returns Zoom's spelling (`501-1000` → `501-1,000`).
+/// Reads `no_of_employees` in either spelling (the POST enum, or the listing's, see
+/// [`NO_OF_EMPLOYEES_LISTED`]); returns the POST value to send (`501-1000` →
+/// `500-1,000`).
 pub fn no_of_employees(value: &str) -> Result<&'static str, FieldError> {
+    if let Some((_, sent)) = NO_OF_EMPLOYEES_LISTED
+        .iter()
+        .find(|(listed, _)| folded(value).eq(folded(listed)))
+    {
+        return Ok(sent);
+    }
     one_of("no_of_employees", value, &NO_OF_EMPLOYEES)
+}
+
+/// Standard tags (BCP 47) for the two languages Zoom's enum spells otherwise, with the
+/// value sent for each.
+const LANGUAGE_TAGS: [(&str, &str); 2] = [("ja-JP", "jp-JP"), ("ko-KR", "ko-KO")];
+
+/// Reads a registrant's `language`: one of [`REGISTRANT_LANGUAGES`] (or `ja-JP`,
+/// `ko-KR`) in any case, with `_` read as `-` (`de_de`); returns Zoom's exact spelling.
+pub fn language(value: &str) -> Result<&'static str, FieldError> {
+    let v = value.trim();
+    let same = |a: &str| {
+        a.len() == v.len()
+            && a.bytes()
+                .zip(v.bytes())
+                .all(|(x, y)| x.eq_ignore_ascii_case(&if y == b'_' { b'-' } else { y }))
+    };
+    if let Some(found) = REGISTRANT_LANGUAGES.iter().find(|a| same(a)) {
+        return Ok(found);
+    }
+    if let Some((_, sent)) = LANGUAGE_TAGS.iter().find(|(tag, _)| same(tag)) {
+        return Ok(sent);
+    }
+    Err(FieldError::new(
+        E_VALUE,
+        format!(
+            "language {} is not one of the languages Zoom sends registration e-mails in; use one of {}, or \
+             leave the cell empty.",
+            quoted(v),
+            REGISTRANT_LANGUAGES.join(", ")
+        ),
+    ))
 }
 
 /// Reads `purchasing_time_frame`; returns Zoom's spelling.
@@ -151,7 +206,11 @@ mod tests {
     #[test]
     fn enumerations_return_zoom_spelling() {
         assert_eq!(no_of_employees("1-20"), Ok("1-20"));
-        assert_eq!(no_of_employees(" 501-1000 "), Ok("501-1,000"));
+        assert_eq!(no_of_employees(" 501-1000 "), Ok("500-1,000"));
+        assert_eq!(no_of_employees("500-1000"), Ok("500-1,000"));
+        assert_eq!(no_of_employees("101-250"), Ok("101-500"));
+        assert_eq!(no_of_employees("251 - 500"), Ok("101-500"));
+        assert_eq!(no_of_employees("101-500"), Ok("101-500"));
         assert_eq!(no_of_employees("1,001 - 5,000"), Ok("1,001-5,000"));
         assert_eq!(no_of_employees("1–20"), Ok("1-20"));
         assert_eq!(no_of_employees("more than 10,000"), Ok("More than 10,000"));
@@ -166,6 +225,29 @@ mod tests {
         assert_eq!(role_in_purchase_process("NOT INVOLVED"), Ok("Not involved"));
         for v in NO_OF_EMPLOYEES {
             assert_eq!(no_of_employees(v), Ok(v));
+        }
+        // Every listed spelling is sent as a POST value.
+        for (listed, sent) in NO_OF_EMPLOYEES_LISTED {
+            assert!(NO_OF_EMPLOYEES.contains(&sent));
+            assert_eq!(no_of_employees(listed), Ok(sent));
+        }
+    }
+
+    #[test]
+    fn languages_are_sent_in_zooms_exact_spelling() {
+        for l in REGISTRANT_LANGUAGES {
+            assert_eq!(language(l), Ok(l));
+        }
+        assert_eq!(language("tr-tr"), Ok("Tr-TR"));
+        assert_eq!(language(" de_DE "), Ok("de-DE"));
+        assert_eq!(language("JP-jp"), Ok("jp-JP"));
+        assert_eq!(language("ja-JP"), Ok("jp-JP"));
+        assert_eq!(language("ko_kr"), Ok("ko-KO"));
+        for bad in ["", "en", "English", "ja", "en-GB", "pt-BR", "de-DE-x"] {
+            let e = language(bad).unwrap_err();
+            assert_eq!(e.code, E_VALUE);
+            assert!(e.message.starts_with("language "), "{}", e.message);
+            assert!(e.message.contains("Tr-TR"), "{}", e.message);
         }
     }
 

@@ -158,8 +158,16 @@ pub fn check_type_action(user_type: UserType, action: CreateAction) -> Result<()
     Ok(())
 }
 
-/// A password is only sent with `autoCreate`; `autoCreate` without one is allowed.
+/// A password goes with `autoCreate` and only with it: `autoCreate` makes the user
+/// active at once with that password (FACTS: Users), so Zoom refuses it without one.
 pub fn check_password_action(has_password: bool, action: CreateAction) -> Result<(), FieldError> {
+    if !has_password && action == CreateAction::AutoCreate {
+        return Err(FieldError::new(
+            E_PASSWORD,
+            "password is empty; action autoCreate makes the user active with the password the row gives, so \
+             add one (8 to 32 characters with upper- and lower-case letters and a digit) or use action create.",
+        ));
+    }
     if has_password && action != CreateAction::AutoCreate {
         return Err(FieldError::new(
             E_PASSWORD,
@@ -283,12 +291,22 @@ mod tests {
     #[test]
     fn password_only_with_auto_create() {
         for a in CreateAction::ALL {
-            assert!(check_password_action(false, a).is_ok());
+            assert_eq!(
+                check_password_action(false, a).is_ok(),
+                a != CreateAction::AutoCreate
+            );
             assert_eq!(
                 check_password_action(true, a).is_ok(),
                 a == CreateAction::AutoCreate
             );
         }
+        let e = check_password_action(false, CreateAction::AutoCreate).unwrap_err();
+        assert_eq!(e.code, E_PASSWORD);
+        assert!(
+            e.message.starts_with("password is empty; action autoCreate"),
+            "{}",
+            e.message
+        );
         let e = check_password_action(true, CreateAction::SsoCreate).unwrap_err();
         assert_eq!(e.code, E_PASSWORD);
         assert!(

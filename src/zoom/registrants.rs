@@ -1,8 +1,12 @@
 //! Registrant endpoints of meetings and webinars (FACTS: Meetings, webinars,
-//! registrants): one registrant, a batch of up to 30, and the meeting lookup that
-//! says whether the batch endpoint will take the meeting at all.
+//! registrants): one registrant, a batch of up to 30, the meeting lookup that
+//! says whether the batch endpoint will take the meeting at all, and the registrant
+//! lookups that say what Zoom has when an answer was lost or a batch partly applied.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+
+use futures::TryStreamExt;
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -123,7 +127,112 @@ struct BatchAnswer {
     registrants: Vec<BatchRegistered>,
 }
 
+/// The listing statuses a registration can be in right after it was added: `approved`,
+/// or `pending` on a manual-approval meeting (FACTS: Registrants).
+pub const LOOKUP_STATUSES: [&str; 2] = ["approved", "pending"];
+
+/// `GET …/registrants` page size: the listing maximum, for the fewest calls.
+pub const REGISTRANTS_PAGE_SIZE: u32 = 300;
+
+/// A registrant as `GET …/registrants` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRegistrant {
+    pub registrant_id: String,
+    /// As Zoom stores it (compare case-insensitively).
+    pub email: String,
+    /// Absent for `pending` registrants of a manual-approval meeting.
+    pub join_url: Option<String>,
+    /// One of [`LOOKUP_STATUSES`].
+    pub status: String,
+}
+
+impl FoundRegistrant {
+    fn from_listing(item: &Value, status: &str) -> Option<FoundRegistrant> {
+        let text = |k: &str| item.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
+        Some(FoundRegistrant {
+            registrant_id: text("id")?.to_string(),
+            email: text("email")?.to_string(),
+            join_url: text("join_url").map(str::to_string),
+            status: status.to_string(),
+        })
+    }
+}
+
 impl Client {
+    /// Walks `GET …/registrants` for each of [`LOOKUP_STATUSES`] (Medium, 300 a page),
+    /// calling `keep` with each registrant until it returns false.
+    async fn walk_registrants(
+        &self,
+        event: Event,
+        mut keep: impl FnMut(FoundRegistrant) -> bool,
+    ) -> Result<(), ApiError> {
+        for status in LOOKUP_STATUSES {
+            let call = Call::get(format!("{}/registrants", event.path()), Category::Medium)
+                .query("status", status)
+                .query("page_size", REGISTRANTS_PAGE_SIZE.to_string());
+            let mut items = std::pin::pin!(self.paginate(call, "registrants"));
+            while let Some(item) = items.try_next().await? {
+                if let Some(found) = FoundRegistrant::from_listing(&item, status)
+                    && !keep(found)
+                {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The registrant of `event` with `email` (compared case-insensitively), approved
+    /// or pending, or `None` when Zoom has none: the truth after a lost answer.
+    pub async fn find_registrant(
+        &self,
+        event: Event,
+        email: &str,
+    ) -> Result<Option<FoundRegistrant>, ApiError> {
+        let wanted = email.trim().to_lowercase();
+        let mut found = None;
+        self.walk_registrants(event, |r| {
+            if r.email.to_lowercase() == wanted {
+                found = Some(r);
+                return false;
+            }
+            true
+        })
+        .await?;
+        Ok(found)
+    }
+
+    /// Which of `emails` `event` has registered (approved or pending), listed once:
+    /// lower-cased email → registrant. Emails Zoom does not have are absent from the
+    /// map. For a batch whose answer was lost or that may have been partly applied.
+    pub async fn registrants_by_email<I, S>(
+        &self,
+        event: Event,
+        emails: I,
+    ) -> Result<HashMap<String, FoundRegistrant>, ApiError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut wanted: HashSet<String> = emails
+            .into_iter()
+            .map(|e| e.as_ref().trim().to_lowercase())
+            .collect();
+        let mut found = HashMap::new();
+        if wanted.is_empty() {
+            return Ok(found);
+        }
+        self.walk_registrants(event, |r| {
+            let key = r.email.to_lowercase();
+            if wanted.remove(&key) {
+                found.insert(key, r);
+            }
+            !wanted.is_empty()
+        })
+        .await?;
+        Ok(found)
+    }
+
     /// `GET /meetings/{id}` or `GET /webinars/{id}` (Light).
     pub async fn get_event(&self, event: Event) -> Result<Sent<EventInfo>, ApiError> {
         self.send(&Call::get(event.path(), Category::Light)).await?.sent()

@@ -1,7 +1,8 @@
 //! Users endpoints (FACTS: Users).
 
+use chrono::{DateTime, Utc};
 use reqwest::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use super::client::{Call, Client, Sent};
@@ -20,12 +21,30 @@ pub struct CreatedUser {
     pub id: String,
 }
 
+/// What `GET /users/{userId}` says about a user that a results row may need.
 #[derive(Debug, Clone, Deserialize)]
 pub struct UserRef {
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// `active`, `inactive` or `pending`, when Zoom says.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// When the user was created (Zoom: RFC 3339, whole seconds, UTC). `None` when
+    /// absent, empty or unreadable: never a reason to fail the lookup.
+    #[serde(default, deserialize_with = "lenient_time")]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// An RFC 3339 time, or `None` for anything else (null, "", another format).
+fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(value
+        .as_ref()
+        .and_then(serde_json::Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc)))
 }
 
 /// Path segment for a user id or email.
@@ -57,7 +76,8 @@ impl Client {
         self.send(&call).await?.sent()
     }
 
-    /// `GET /users/{userId}` (Light), by id or email.
+    /// `GET /users/{userId}` (Light), by id or email: the id, status and `created_at`
+    /// (to tell a user this run created after a lost answer from one that was there).
     pub async fn get_user(&self, user: &str) -> Result<Sent<UserRef>, ApiError> {
         self.send(&Call::get(user_path(user), Category::Light))
             .await?
@@ -107,6 +127,31 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn created_at_is_read_leniently() {
+        let read = |v: Value| serde_json::from_value::<UserRef>(v).map(|u| u.created_at);
+        let t = read(json!({"id": "a", "created_at": "2026-12-01T20:19:49Z"}))
+            .ok()
+            .flatten();
+        assert_eq!(
+            t.map(|t| t.to_rfc3339()),
+            Some("2026-12-01T20:19:49+00:00".into())
+        );
+        let offset = read(json!({"created_at": "2026-12-01T21:19:49+01:00"}))
+            .ok()
+            .flatten();
+        assert_eq!(offset, t);
+        for absent in [
+            json!({}),
+            json!({"created_at": null}),
+            json!({"created_at": ""}),
+            json!({"created_at": "yesterday"}),
+            json!({"created_at": 5}),
+        ] {
+            assert!(matches!(read(absent.clone()), Ok(None)), "{absent}");
+        }
+    }
 
     #[test]
     fn user_paths_escape_what_urls_cannot_carry() {

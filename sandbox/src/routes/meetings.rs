@@ -275,7 +275,10 @@ fn read_registrant(body: &Map<String, Value>) -> Result<(Registrant, Option<bool
     r.role_in_purchase_process = f
         .one_of("role_in_purchase_process", ROLE_IN_PURCHASE_PROCESS)
         .unwrap_or_default();
-    r.language = f.one_of("language", REGISTRANT_LANGUAGES).unwrap_or_default();
+    // FACTS: no `""` in the language enum (leave the field out instead).
+    r.language = f
+        .exactly_one_of("language", REGISTRANT_LANGUAGES)
+        .unwrap_or_default();
     if let Some(items) = f.array("custom_questions") {
         for (i, item) in items.iter().enumerate() {
             let title = item.get("title").and_then(Value::as_str);
@@ -467,6 +470,7 @@ async fn batch(app: AppState, kind: EventKind, raw_id: String, body: Bytes) -> A
     problems.into_result()?;
     let done = match app.store.register_batch(e.id, batch) {
         Ok(done) => done,
+        // Those added before the cap was reached stay registered, as at Zoom.
         Err(RegisterError::Full) => return Err(full(kind)),
         Err(RegisterError::NoEvent) => return Err(not_found(kind, &raw_id)),
     };

@@ -206,4 +206,13 @@ mod tests {
         );
         assert_eq!(category_of("GET /accounts/{accountId}/recordings"), Some(Medium));
     }
+
+    #[test]
+    fn every_route_needs_a_known_scope() {
+        let granted: Vec<&str> = crate::auth::SCOPES.split(' ').collect();
+        for (key, _, _) in api_table() {
+            let scope = crate::auth::required_scope(key);
+            assert!(scope.is_some_and(|s| granted.contains(&s)), "{key}: {scope:?}");
+        }
+    }
 }
