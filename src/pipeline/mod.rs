@@ -37,6 +37,10 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     pub format: Format,
     pub raw_cells: bool,
+    /// `--bom`: a UTF-8 BOM before CSV output, for Excel.
+    pub bom: bool,
+    /// `--force`: replace an existing results file.
+    pub force: bool,
     pub strict: bool,
     pub dry_run: bool,
     pub resume: bool,
@@ -222,6 +226,8 @@ where
         join_url: J::has_join_url(),
         raw_cells: opts.raw_cells,
         secret_columns: job.secret_columns(),
+        bom: opts.bom,
+        plain_columns: Vec::new(),
     };
     let mut writer = ResultsWriter::new(sink, &input.headers, options)
         .map_err(|e| RunError::new(format!("{}: {e}", write_path.display())))?;
