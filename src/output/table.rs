@@ -209,9 +209,9 @@ impl<W: Write> TableWriter<W> {
             self.scratch.clear();
             self.scratch.push(b'\'');
             self.scratch.extend_from_slice(cell);
-            w.write_field(&self.scratch)?;
+            w.write_field(&self.scratch).map_err(io_error)?;
         } else {
-            w.write_field(cell)?;
+            w.write_field(cell).map_err(io_error)?;
         }
         Ok(())
     }
@@ -220,8 +220,16 @@ impl<W: Write> TableWriter<W> {
         let Sink::Csv(w) = &mut self.sink else {
             return Err(io::Error::other("CSV record on a JSONL table"));
         };
-        w.write_record(None::<&[u8]>)?;
+        w.write_record(None::<&[u8]>).map_err(io_error)?;
         Ok(())
+    }
+}
+
+/// The I/O error inside a CSV error, so its kind (a closed pipe) survives.
+fn io_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
     }
 }
 
