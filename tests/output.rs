@@ -128,7 +128,11 @@ async fn jsonl_export_keys_in_column_order_numbers_as_numbers_and_bom_for_csv() 
     let line = stdout(&o).lines().next().unwrap().to_string();
     assert!(line.starts_with(r#"{"id":"#), "{line}");
     let pos = |k: &str| line.find(&format!("\"{k}\":")).unwrap();
-    assert!(pos("id") < pos("email") && pos("email") < pos("first_name") && pos("pmi") < pos("last_client_version"));
+    assert!(
+        pos("id") < pos("email")
+            && pos("email") < pos("first_name")
+            && pos("pmi") < pos("last_client_version")
+    );
     assert!(keys.contains(&"type"));
     assert!(first["type"].is_number(), "{line}");
     assert!(first["verified"].is_number(), "{line}");
@@ -170,10 +174,13 @@ async fn sigterm_during_an_export_exits_130_keeps_the_previous_file_and_leaves_n
     let dir = tempdir();
     let out = dir.path().join("users.csv");
     std::fs::write(&out, "previous export\n").unwrap();
-    let mut child = command(&args(&sandbox, &["users", "export", "--out", out.to_str().unwrap()]))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command(&args(
+        &sandbox,
+        &["users", "export", "--out", out.to_str().unwrap()],
+    ))
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // Wait until the export is under way (its temp file exists).
     let mut waited = 0;
     while partials(dir.path()).is_empty() {
@@ -182,13 +189,25 @@ async fn sigterm_during_an_export_exits_130_keeps_the_previous_file_and_leaves_n
         waited += 1;
     }
     let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
         .await
         .unwrap()
         .unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).await.unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
     assert_eq!(status.code(), Some(130), "{err}");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous export\n");
     assert!(partials(dir.path()).is_empty(), "{:?}", partials(dir.path()));
@@ -235,7 +254,11 @@ async fn completions_and_dry_run_to_a_closed_pipe_do_not_panic() {
 
     // `--dry-run 2>&1 | head -1`: the report goes to stderr, whose reader is gone.
     let dir = tempdir();
-    let input = write(dir.path(), "in.csv", "email,first_name,last_name\na@example.com,Ann,Lee\n");
+    let input = write(
+        dir.path(),
+        "in.csv",
+        "email,first_name,last_name\na@example.com,Ann,Lee\n",
+    );
     let mut child = command(&[
         "users".into(),
         "import".into(),
@@ -272,9 +295,21 @@ async fn sandbox_command_with_a_closed_stdout_does_not_panic_and_stops_on_sigter
         tries += 1;
     }
     let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).await.unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
     let status = child.wait().await.unwrap();
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");

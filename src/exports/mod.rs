@@ -102,7 +102,10 @@ pub async fn run_export(
     if let Target::Path(p) = &target
         && p.is_dir()
     {
-        return Err(RunError::usage(format!("--out {} is a directory; give a file name", p.display())));
+        return Err(RunError::usage(format!(
+            "--out {} is a directory; give a file name",
+            p.display()
+        )));
     }
     // Before anything is created: from here on a signal ends the export cleanly.
     let signals = Signals::watch();

@@ -98,12 +98,23 @@ pub fn recording_files(meetings: &[Value]) -> String {
     let (mut files, mut bytes, mut unsized_files) = (0u64, 0u64, 0u64);
     let mut seen = HashSet::new();
     for m in meetings {
-        let key = (m.get("uuid").map(Value::to_string), m.get("id").map(Value::to_string));
+        let key = (
+            m.get("uuid").map(Value::to_string),
+            m.get("id").map(Value::to_string),
+        );
         if !seen.insert(key) {
             continue;
         }
-        for f in m.get("recording_files").and_then(Value::as_array).into_iter().flatten() {
-            if f.get("download_url").and_then(Value::as_str).is_none_or(str::is_empty) {
+        for f in m
+            .get("recording_files")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if f.get("download_url")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
                 continue;
             }
             files += 1;
@@ -122,7 +133,11 @@ pub fn recording_files(meetings: &[Value]) -> String {
 }
 
 /// Reads a whole listing (GET only) into memory: what a plan needs to count.
-pub async fn read_all(client: &Client, call: Call, items_key: &'static str) -> Result<Vec<Value>, ExportError> {
+pub async fn read_all(
+    client: &Client,
+    call: Call,
+    items_key: &'static str,
+) -> Result<Vec<Value>, ExportError> {
     Ok(client.paginate(call, items_key).try_collect().await?)
 }
 
@@ -133,6 +148,38 @@ pub fn sent(client: &Client) -> Vec<(u64, Category)> {
         .map(|c| (client.limiter(c).sent(), c))
         .filter(|(n, _)| *n > 0)
         .collect()
+}
+
+/// Recordings: the listing is read for real (GET only) to count what it holds;
+/// nothing is downloaded.
+pub async fn recordings(
+    client: &Client,
+    args: &super::recordings::Args,
+    windows: &[(chrono::NaiveDate, chrono::NaiveDate)],
+) -> Result<Plan, ExportError> {
+    let before = sent(client);
+    let hosts = super::recordings::hosts(client, args.user.as_deref()).await?;
+    let meetings: Vec<Value> = super::recordings::meetings(client, args, &hosts, windows)
+        .try_collect()
+        .await?;
+    let mut plan = Plan::default();
+    for (n, c) in sent(client) {
+        let earlier = before.iter().find(|(_, b)| *b == c).map_or(0, |(m, _)| *m);
+        let n = n.saturating_sub(earlier);
+        if n > 0 {
+            plan.calls
+                .push((n, "listing requests (users, then recordings)".into(), c));
+        }
+    }
+    plan.notes.push(format!(
+        "{} month windows; {} recording meetings found (the listing was read to count them)",
+        windows.len(),
+        meetings.len()
+    ));
+    if args.download.is_some() {
+        plan.notes.push(recording_files(&meetings));
+    }
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -158,35 +205,4 @@ mod tests {
         assert!(line.contains("up to 2 files, 10 bytes"), "{line}");
         assert!(line.contains("1 files without a size"), "{line}");
     }
-}
-
-/// Recordings: the listing is read for real (GET only) to count what it holds;
-/// nothing is downloaded.
-pub async fn recordings(
-    client: &Client,
-    args: &super::recordings::Args,
-    windows: &[(chrono::NaiveDate, chrono::NaiveDate)],
-) -> Result<Plan, ExportError> {
-    let before = sent(client);
-    let hosts = super::recordings::hosts(client, args.user.as_deref()).await?;
-    let meetings: Vec<Value> = super::recordings::meetings(client, args, &hosts, windows)
-        .try_collect()
-        .await?;
-    let mut plan = Plan::default();
-    for (n, c) in sent(client) {
-        let earlier = before.iter().find(|(_, b)| *b == c).map_or(0, |(m, _)| *m);
-        let n = n.saturating_sub(earlier);
-        if n > 0 {
-            plan.calls.push((n, "listing requests (users, then recordings)".into(), c));
-        }
-    }
-    plan.notes.push(format!(
-        "{} month windows; {} recording meetings found (the listing was read to count them)",
-        windows.len(),
-        meetings.len()
-    ));
-    if args.download.is_some() {
-        plan.notes.push(recording_files(&meetings));
-    }
-    Ok(plan)
 }

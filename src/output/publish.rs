@@ -96,6 +96,18 @@ pub enum Policy {
     RefuseExisting,
 }
 
+impl Policy {
+    /// A results file's policy: replaced only with `--resume` (which folds the
+    /// old results into the new file) or `--force`.
+    pub fn for_results(resume: bool, force: bool) -> Policy {
+        if resume || force {
+            Policy::Replace
+        } else {
+            Policy::RefuseExisting
+        }
+    }
+}
+
 enum Dest {
     Stdout,
     /// A device or FIFO: written straight to, never replaced.
@@ -138,7 +150,9 @@ impl Publisher {
                 });
             }
             if meta.is_dir() {
-                return Err(RunError::usage(format!("--out {shown} is a directory; give a file name")));
+                return Err(RunError::usage(format!(
+                    "--out {shown} is a directory; give a file name"
+                )));
             }
             if policy == Policy::RefuseExisting {
                 return Err(RunError::usage(format!(
@@ -163,12 +177,7 @@ impl Publisher {
         builder.permissions(default_permissions());
         let temp = builder
             .tempfile_in(&dir)
-            .map_err(|e| {
-                RunError::new(format!(
-                    "{shown}: cannot create a file in {}: {e}",
-                    dir.display()
-                ))
-            })?;
+            .map_err(|e| RunError::new(format!("{shown}: cannot create a file in {}: {e}", dir.display())))?;
         Ok(Publisher {
             dest: Dest::Atomic {
                 temp,
@@ -298,8 +307,14 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-22T03:04:05Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(expand_placeholders("users-{date}.csv", now), "users-2026-11-22.csv");
-        assert_eq!(expand_placeholders("x-{datetime}.csv", now), "x-2026-11-22T030405Z.csv");
+        assert_eq!(
+            expand_placeholders("users-{date}.csv", now),
+            "users-2026-11-22.csv"
+        );
+        assert_eq!(
+            expand_placeholders("x-{datetime}.csv", now),
+            "x-2026-11-22T030405Z.csv"
+        );
         assert_eq!(Target::parse(Path::new("-"), now), Target::Stdout);
         assert_eq!(
             Target::parse(Path::new("d/{date}.csv"), now),
@@ -316,7 +331,10 @@ mod tests {
         let p = Publisher::create(&target, Policy::Replace).unwrap();
         let temp = p.temp_path().unwrap().to_path_buf();
         let name = temp.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with(".out.csv.") && name.ends_with(".partial"), "{name}");
+        assert!(
+            name.starts_with(".out.csv.") && name.ends_with(".partial"),
+            "{name}"
+        );
         p.writer().unwrap().write_all(b"new").unwrap();
         drop(p);
         assert_eq!(fs::read_to_string(&path).unwrap(), "old");
@@ -348,7 +366,10 @@ mod tests {
         write_through(&target, Policy::RefuseExisting, b"first").unwrap();
         let e = Publisher::create(&target, Policy::RefuseExisting).err().unwrap();
         assert_eq!(e.exit(), crate::app::Exit::Usage);
-        assert!(e.message.contains("--resume") && e.message.contains("--force"), "{e}");
+        assert!(
+            e.message.contains("--resume") && e.message.contains("--force"),
+            "{e}"
+        );
         assert_eq!(fs::read_to_string(&path).unwrap(), "first");
         assert_eq!(names(dir.path()), vec!["in.results.csv"]);
     }
@@ -424,9 +445,16 @@ mod tests {
         }
         // Relative to the working directory, as typed on the command line.
         let here = std::env::current_dir().unwrap();
-        let rel = input.strip_prefix(&here).map(Path::to_path_buf).unwrap_or(input.clone());
+        let rel = input
+            .strip_prefix(&here)
+            .map(Path::to_path_buf)
+            .unwrap_or(input.clone());
         assert!(Target::Path(rel).refuse_inputs(&[&input]).is_err());
-        assert!(Target::Path(dir.path().join("other.csv")).refuse_inputs(&[&input]).is_ok());
+        assert!(
+            Target::Path(dir.path().join("other.csv"))
+                .refuse_inputs(&[&input])
+                .is_ok()
+        );
         assert!(Target::Stdout.refuse_inputs(&[&input]).is_ok());
         assert_eq!(fs::read_to_string(&input).unwrap(), "email\na@b.co\n");
     }

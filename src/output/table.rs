@@ -322,15 +322,16 @@ mod tests {
         String::from_utf8(t.into_inner().unwrap()).unwrap()
     }
 
-    const ROWS: &[&[&str]] = &[&["-AbC", "=SUM(A1)", "12", "+1 555"], &["x", "Ann", "", ""], &["y"]];
+    const ROWS: &[&[&str]] = &[
+        &["-AbC", "=SUM(A1)", "12", "+1 555"],
+        &["x", "Ann", "", ""],
+        &["y"],
+    ];
 
     #[test]
     fn csv_guards_text_columns_only() {
         let text = write(TableOptions::default(), ROWS);
-        assert_eq!(
-            text,
-            "id,name,n,phone\n-AbC,'=SUM(A1),12,+1 555\nx,Ann,,\ny,,,\n"
-        );
+        assert_eq!(text, "id,name,n,phone\n-AbC,'=SUM(A1),12,+1 555\nx,Ann,,\ny,,,\n");
     }
 
     #[test]
@@ -341,7 +342,10 @@ mod tests {
             ..TableOptions::default()
         };
         let text = write(opts, ROWS);
-        assert!(text.starts_with("\u{feff}id,name,n,phone\n-AbC,=SUM(A1),12,"), "{text}");
+        assert!(
+            text.starts_with("\u{feff}id,name,n,phone\n-AbC,=SUM(A1),12,"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -357,8 +361,14 @@ mod tests {
             lines.next().unwrap(),
             r#"{"id":"-AbC","name":"=SUM(A1)","n":12,"phone":"+1 555"}"#
         );
-        assert_eq!(lines.next().unwrap(), r#"{"id":"x","name":"Ann","n":null,"phone":null}"#);
-        assert_eq!(lines.next().unwrap(), r#"{"id":"y","name":null,"n":null,"phone":null}"#);
+        assert_eq!(
+            lines.next().unwrap(),
+            r#"{"id":"x","name":"Ann","n":null,"phone":null}"#
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            r#"{"id":"y","name":null,"n":null,"phone":null}"#
+        );
     }
 
     #[test]

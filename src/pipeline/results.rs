@@ -126,9 +126,7 @@ impl<W: Write> ResultsWriter<W> {
             Some(c) => c,
             None => "",
         });
-        let join_url = self
-            .join_url
-            .then(|| o.join_url.as_deref().unwrap_or(""));
+        let join_url = self.join_url.then(|| o.join_url.as_deref().unwrap_or(""));
         let outcome = [o.status.as_str(), o.zoom_id.as_deref().unwrap_or("")]
             .into_iter()
             .chain(join_url)
