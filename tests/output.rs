@@ -314,3 +314,44 @@ async fn sandbox_command_with_a_closed_stdout_does_not_panic_and_stops_on_sigter
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recordings_dry_run_with_download_counts_files_and_bytes_and_fetches_nothing() {
+    let sandbox = start(SandboxConfig {
+        seed_users: 20,
+        seed_recordings: 30,
+        ..unlimited()
+    })
+    .await;
+    let dir = tempdir();
+    let out = dir.path().join("rec.csv");
+    let archive = dir.path().join("archive");
+    let o = run_fast(
+        &sandbox,
+        &[
+            "recordings",
+            "export",
+            "--from",
+            "-200d",
+            "--to",
+            "today",
+            "--dry-run",
+            "--out",
+            out.to_str().unwrap(),
+            "--download",
+            archive.to_str().unwrap(),
+        ],
+        0,
+        "dry run",
+    )
+    .await;
+    let err = stderr(&o);
+    let recordings = sandbox.store().recordings();
+    let files: usize = recordings.iter().map(|m| m.recording_files.len()).sum();
+    assert!(files > 0);
+    assert!(err.contains("dry run of recordings export"), "{err}");
+    assert!(err.contains(&format!("{} recording meetings found", recordings.len())), "{err}");
+    assert!(err.contains(&format!("--download would fetch up to {files} files")), "{err}");
+    // No export and no download directory: nothing fetched, nothing written.
+    assert!(!out.exists() && !archive.exists(), "nothing written: {err}");
+}
