@@ -350,8 +350,14 @@ async fn recordings_dry_run_with_download_counts_files_and_bytes_and_fetches_not
     let files: usize = recordings.iter().map(|m| m.recording_files.len()).sum();
     assert!(files > 0);
     assert!(err.contains("dry run of recordings export"), "{err}");
-    assert!(err.contains(&format!("{} recording meetings found", recordings.len())), "{err}");
-    assert!(err.contains(&format!("--download would fetch up to {files} files")), "{err}");
+    assert!(
+        err.contains(&format!("{} recording meetings found", recordings.len())),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("--download would fetch up to {files} files")),
+        "{err}"
+    );
     // No export and no download directory: nothing fetched, nothing written.
     assert!(!out.exists() && !archive.exists(), "nothing written: {err}");
 }

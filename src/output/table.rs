@@ -123,11 +123,10 @@ impl<W: Write> TableWriter<W> {
                 if options.bom {
                     out.write_all(UTF8_BOM)?;
                 }
+                // csv's own small buffer: rows reach the writer soon after they
+                // are written (a results file is watched while a run goes on).
                 Sink::Csv(Box::new(
-                    csv::WriterBuilder::new()
-                        .flexible(true)
-                        .buffer_capacity(1 << 16)
-                        .from_writer(out),
+                    csv::WriterBuilder::new().flexible(true).from_writer(out),
                 ))
             }
             Format::Jsonl => Sink::Jsonl(BufWriter::with_capacity(1 << 16, out)),
