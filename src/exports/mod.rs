@@ -109,11 +109,18 @@ pub async fn run_export(
     }
     // Before anything is created: from here on a signal ends the export cleanly.
     let signals = Signals::watch();
-    let client = ctx.settings.connect().await?;
-    client
-        .check_credentials()
-        .await
-        .map_err(|e| RunError::new(e.to_string()))?;
+    let connect = async {
+        let client = ctx.settings.connect().await?;
+        client
+            .check_credentials()
+            .await
+            .map_err(|e| RunError::new(e.to_string()))?;
+        Ok::<_, RunError>(client)
+    };
+    let client = tokio::select! {
+        c = connect => c?,
+        () = signals.stop().cancelled() => return Ok(Exit::Interrupted),
+    };
     if ctx.run.dry_run {
         let plan = tokio::select! {
             p = plan(&client) => p.map_err(|e| RunError::new(format!("{kind} --dry-run failed: {e}")))?,
