@@ -45,6 +45,24 @@ const OUTCOME_KINDS: [Kind; 8] = [
     Kind::Plain,
 ];
 
+/// Prefix of an input column whose name is a results column's.
+pub const INPUT_PREFIX: &str = "input.";
+
+/// Whether an input header is one of the results' own column names (all of
+/// them, `join_url` included, so the mapping never depends on the job).
+pub fn is_reserved(header: &str) -> bool {
+    header == ROW_COLUMN || OUTCOME_COLUMNS.contains(&header)
+}
+
+/// An input header as the results file records it, back to the input's name.
+fn recorded_header(cell: &str) -> &str {
+    let cell = unguard(cell);
+    match cell.strip_prefix(INPUT_PREFIX) {
+        Some(name) if is_reserved(name) => name,
+        _ => cell,
+    }
+}
+
 /// What a password cell is written as.
 pub const MASK: &str = "***";
 
@@ -153,27 +171,24 @@ impl<W: Write> ResultsWriter<W> {
 }
 
 /// The results' columns: `row`, the input's (free text unless listed plain),
-/// the outcome's. In JSONL an input header equal to a reserved name (`row`,
-/// `status`, …) or to an earlier key is keyed `input.<name>` (then
-/// `input.<name>#2`, …) so that no object has a key twice.
+/// the outcome's. An input column named like a results column (`row`,
+/// `status`, … see [`is_reserved`]) is written `input.<name>`, in CSV and JSONL
+/// alike, so a results file never has two `status` columns; the reader maps it
+/// back. In JSONL a key equal to an earlier one (an input with two `email`
+/// columns) gets `#2`, `#3`, … so no object has a key twice.
 fn results_columns(headers: &StringRecord, options: &ResultsOptions) -> Vec<Column> {
-    let reserved: Vec<&str> = std::iter::once(ROW_COLUMN)
-        .chain(outcome_columns(options.join_url))
-        .collect();
     let mut columns = vec![Column::number(ROW_COLUMN)];
-    let mut seen: Vec<&str> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         let kind = if options.plain_columns.contains(&i) {
             Kind::Plain
         } else {
             Kind::Text
         };
-        let mut column = Column::new(h, kind);
-        if reserved.contains(&h) || seen.contains(&h) {
-            column = column.keyed(format!("input.{h}"));
-        }
-        seen.push(h);
-        columns.push(column);
+        columns.push(if is_reserved(h) {
+            Column::new(format!("{INPUT_PREFIX}{h}"), kind)
+        } else {
+            Column::new(h, kind)
+        });
     }
     columns.extend(
         OUTCOME_COLUMNS
@@ -305,7 +320,7 @@ impl ResultsReader {
             .iter()
             .skip(1)
             .take(n - 1 - outcome_len)
-            .map(unguard)
+            .map(recorded_header)
             .collect();
         reader.join_url = join_url;
         reader.width = n;
@@ -646,6 +661,30 @@ row,Email Address,First Name,password,Notes,status,zoom_id,http_status,error_cod
             text.starts_with(r#"{"row":7,"email":"a@b.co","input.status":"inactive","input.status#2":"x","input.row":"9","status":"updated""#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn input_columns_named_like_results_columns_are_prefixed_and_read_back() {
+        let h = StringRecord::from(vec!["email", "status", "zoom_id"]);
+        let mut w = ResultsWriter::new(Vec::new(), &h, ResultsOptions::default()).unwrap();
+        w.write_row(
+            1,
+            &StringRecord::from(vec!["a@b.co", "inactive", "u1"]),
+            &outcome(Status::Updated),
+        )
+        .unwrap();
+        let bytes = w.into_inner().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let header = text.lines().next().unwrap();
+        assert!(
+            header.starts_with("row,email,input.status,input.zoom_id,status,zoom_id,"),
+            "{header}"
+        );
+        assert_eq!(header.matches(",status,").count(), 1, "{header}");
+        let f = TempFile::new(&bytes);
+        let mut reader = ResultsReader::open(&f.0, Some("email")).unwrap();
+        assert_eq!(reader.input_headers(), &h);
+        assert_eq!(reader.read().unwrap().unwrap().outcome.status, Status::Updated);
     }
 
     #[test]
