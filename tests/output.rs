@@ -181,9 +181,14 @@ async fn sigterm_during_an_export_exits_130_keeps_the_previous_file_and_leaves_n
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    // Wait until the export is under way (its temp file exists).
+    // Wait until rows are being written (the temp file has the first page).
     let mut waited = 0;
-    while partials(dir.path()).is_empty() {
+    let written = |dir: &Path| {
+        partials(dir)
+            .iter()
+            .any(|p| std::fs::metadata(dir.join(p)).is_ok_and(|m| m.len() > 0))
+    };
+    while !written(dir.path()) {
         assert!(waited < 600, "the export never started");
         tokio::time::sleep(Duration::from_millis(50)).await;
         waited += 1;

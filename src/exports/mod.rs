@@ -117,20 +117,25 @@ pub async fn run_export(
             .map_err(|e| RunError::new(e.to_string()))?;
         Ok::<_, RunError>(client)
     };
+    // Where the output goes is checked (and its temp file made) before any
+    // request, so a bad --out costs nothing; dropping it removes the temp.
+    let publisher = if ctx.run.dry_run {
+        None
+    } else {
+        Some(Publisher::create(&target, Policy::Replace)?)
+    };
     let client = tokio::select! {
         c = connect => c?,
         () = signals.stop().cancelled() => return Ok(Exit::Interrupted),
     };
-    if ctx.run.dry_run {
+    let Some(publisher) = publisher else {
         let plan = tokio::select! {
             p = plan(&client) => p.map_err(|e| RunError::new(format!("{kind} --dry-run failed: {e}")))?,
             () = signals.stop().cancelled() => return Ok(Exit::Interrupted),
         };
         eprint!("{}", plan.render(kind, &target, &client));
         return Ok(Exit::Ok);
-    }
-
-    let publisher = Publisher::create(&target, Policy::Replace)?;
+    };
     let shown = publisher.shown().to_string();
     let sink = publisher
         .writer()
