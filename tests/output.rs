@@ -366,3 +366,44 @@ async fn recordings_dry_run_with_download_counts_files_and_bytes_and_fetches_not
     // No export and no download directory: nothing fetched, nothing written.
     assert!(!out.exists() && !archive.exists(), "nothing written: {err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_write_through_dev_null_and_replace_a_symlinks_target() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let sandbox = start(seeded(3)).await;
+    run_fast(
+        &sandbox,
+        &["users", "export", "--out", "/dev/null"],
+        0,
+        "/dev/null",
+    )
+    .await;
+    assert!(
+        std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("archive")).unwrap();
+    let real = dir.path().join("archive/x.csv");
+    std::fs::write(&real, "old").unwrap();
+    let link = dir.path().join("latest.csv");
+    std::os::unix::fs::symlink("archive/x.csv", &link).unwrap();
+    run_fast(
+        &sandbox,
+        &["users", "export", "--out", link.to_str().unwrap()],
+        0,
+        "symlink",
+    )
+    .await;
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert!(text.starts_with("id,email,"), "{text}");
+    // Not tempfile's 0600: readable like any file the user creates.
+    let reference = dir.path().join("reference");
+    std::fs::File::create(&reference).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&real), mode(&reference));
+}
