@@ -89,6 +89,16 @@ impl From<EngineError> for RunError {
     }
 }
 
+impl From<crate::output::publish::OutputError> for RunError {
+    fn from(e: crate::output::publish::OutputError) -> RunError {
+        use crate::output::publish::OutputError;
+        match e {
+            OutputError::Usage(m) => RunError::usage(m),
+            OutputError::Fatal(m) => RunError::new(m),
+        }
+    }
+}
+
 impl From<RunError> for EngineError {
     fn from(e: RunError) -> EngineError {
         match e.kind {

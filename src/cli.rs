@@ -152,6 +152,9 @@ pub struct GlobalArgs {
     /// Write cells as they are (no `'` before =, +, -, @).
     #[arg(long, global = true)]
     pub raw_cells: bool,
+    /// Start CSV output with a UTF-8 byte order mark, so Excel reads it as UTF-8.
+    #[arg(long, global = true)]
+    pub bom: bool,
     /// Progress bar.
     #[arg(long, global = true, value_enum, default_value = "auto")]
     pub progress: ProgressMode,
@@ -185,10 +188,11 @@ impl GlobalArgs {
             out: self.out.clone(),
             format: self.format,
             raw_cells: self.raw_cells,
+            bom: self.bom,
+            force: self.force,
             strict: self.strict,
             dry_run: self.dry_run,
             resume: self.resume,
-            force: self.force,
             concurrency: match self.concurrency {
                 Concurrency::Auto => None,
                 Concurrency::Fixed(n) => Some(n),

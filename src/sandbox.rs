@@ -137,6 +137,8 @@ pub async fn serve(args: &Args, global: &GlobalArgs) -> Result<Exit, RunError> {
         seed_webinars: args.seed_webinars,
         seed_recordings: args.seed_recordings,
     };
+    // SIGTERM stops the emulator as cleanly as Ctrl-C does.
+    let signals = crate::output::Signals::watch();
     let sandbox = Sandbox::start(config.clone())
         .await
         .map_err(|e| RunError::new(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
@@ -168,7 +170,7 @@ pub async fn serve(args: &Args, global: &GlobalArgs) -> Result<Exit, RunError> {
         "  stats: {}/_sandbox/stats   (Ctrl-C stops)",
         sandbox.base_url().trim_end_matches("/v2")
     );
-    let _ = tokio::signal::ctrl_c().await;
+    signals.stop().cancelled().await;
     sandbox.shutdown().await;
     Ok(Exit::Ok)
 }

@@ -1,7 +1,7 @@
 //! Dates as nightly jobs write them: `YYYY-MM-DD`, `today`, `yesterday`, `-7d`,
-//! `-2w`, `-1m` (UTC), and `{date}`/`{datetime}` in output paths.
+//! `-2w`, `-1m` (UTC). (`{date}` in output paths: `crate::output::publish`.)
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{Months, NaiveDate};
 
 /// Parses a date relative to `today` (UTC).
 pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
@@ -46,12 +46,6 @@ pub fn month_windows(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, NaiveDat
     windows
 }
 
-/// Fills `{date}` (YYYY-MM-DD) and `{datetime}` (YYYY-MM-DDTHHMMSSZ, safe in file names).
-pub fn expand_placeholders(path: &str, now: DateTime<Utc>) -> String {
-    path.replace("{date}", &now.format("%Y-%m-%d").to_string())
-        .replace("{datetime}", &now.format("%Y-%m-%dT%H%M%SZ").to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,20 +84,5 @@ mod tests {
         }
         assert_eq!(month_windows(d("2026-01-01"), d("2026-01-01")).len(), 1);
         assert!(month_windows(d("2026-02-01"), d("2026-01-01")).is_empty());
-    }
-
-    #[test]
-    fn placeholders() {
-        let now = DateTime::parse_from_rfc3339("2026-11-22T03:04:05Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert_eq!(
-            expand_placeholders("users-{date}.csv", now),
-            "users-2026-11-22.csv"
-        );
-        assert_eq!(
-            expand_placeholders("x-{datetime}.csv", now),
-            "x-2026-11-22T030405Z.csv"
-        );
     }
 }

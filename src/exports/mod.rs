@@ -1,15 +1,17 @@
 //! Exports: one file per export. Each streams rows into a [`Table`] as pages
-//! arrive; the shared driver makes the output atomic (temp file + rename on
-//! success), shows progress and prints the summary.
+//! arrive; the shared driver does the rest through the output layer
+//! (`crate::output`): where the file goes and how it lands (atomic, same-file and
+//! special-file rules), the row writer, signals and closed pipes, `--dry-run`,
+//! progress and the summary.
 
 pub mod dates;
 pub mod download;
+pub mod plan;
 pub mod recordings;
 pub mod registrants;
 pub mod users;
 
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -17,98 +19,33 @@ use serde_json::Value;
 
 use crate::app::Context;
 use crate::app::{Exit, RunError};
-use crate::pipeline::cells::spreadsheet_safe;
+use crate::output::{self, Column, Policy, Publisher, Signals, TableOptions, TableWriter, Target};
 use crate::pipeline::progress::Progress;
-use crate::pipeline::results::Format;
 use crate::pipeline::summary;
 use crate::zoom::{ApiError, Client};
 
-/// Rows of one export, written as CSV (with the injection guard) or JSONL.
+pub use crate::output::table::columns;
+pub use plan::Plan;
+
+/// Rows of one export, written by the shared [`TableWriter`].
 pub struct Table {
-    columns: &'static [&'static str],
-    sink: Sink,
-    raw_cells: bool,
+    writer: TableWriter<Box<dyn Write + Send>>,
     rows: u64,
     progress: Progress,
 }
 
-enum Sink {
-    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
-    Jsonl(BufWriter<Box<dyn Write + Send>>),
-}
-
 impl Table {
-    fn new(
-        out: Box<dyn Write + Send>,
-        format: Format,
-        columns: &'static [&'static str],
-        raw_cells: bool,
-        progress: Progress,
-    ) -> std::io::Result<Table> {
-        let sink = match format {
-            Format::Csv => {
-                let mut w = csv::WriterBuilder::new()
-                    .buffer_capacity(64 * 1024)
-                    .from_writer(out);
-                w.write_record(columns)?;
-                Sink::Csv(Box::new(w))
-            }
-            Format::Jsonl => Sink::Jsonl(BufWriter::with_capacity(64 * 1024, out)),
-        };
-        Ok(Table {
-            columns,
-            sink,
-            raw_cells,
-            rows: 0,
-            progress,
-        })
-    }
-
     /// Writes one row; `cells` are in the order of the export's columns.
     pub fn row(&mut self, cells: &[String]) -> std::io::Result<()> {
-        match &mut self.sink {
-            Sink::Csv(w) => {
-                if self.raw_cells {
-                    w.write_record(cells)?;
-                } else {
-                    w.write_record(
-                        cells
-                            .iter()
-                            .map(|c| spreadsheet_safe(c).into_owned().into_bytes()),
-                    )?;
-                }
-            }
-            Sink::Jsonl(w) => {
-                let object: serde_json::Map<String, Value> = self
-                    .columns
-                    .iter()
-                    .zip(cells)
-                    .map(|(k, v)| {
-                        (
-                            k.to_string(),
-                            if v.is_empty() {
-                                Value::Null
-                            } else {
-                                Value::from(v.as_str())
-                            },
-                        )
-                    })
-                    .collect();
-                serde_json::to_writer(&mut *w, &object)?;
-                w.write_all(b"\n")?;
-            }
-        }
+        self.writer.write_row(cells.iter().map(String::as_str))?;
         self.rows += 1;
         self.progress.inc(1);
         Ok(())
     }
 
-    fn finish(self) -> std::io::Result<u64> {
+    fn finish(mut self) -> std::io::Result<u64> {
         self.progress.finish();
-        match self.sink {
-            Sink::Csv(mut w) => w.flush()?,
-            Sink::Jsonl(mut w) => w.flush()?,
-        }
+        self.writer.flush()?;
         Ok(self.rows)
     }
 }
@@ -149,50 +86,91 @@ pub enum ExportError {
 }
 
 /// Runs one export: `body` writes rows into the table; the file appears under its
-/// final name only when `body` succeeded.
+/// final name only when `body` succeeded. With `--dry-run`, `plan` says what the
+/// export would do instead, and nothing is written.
 pub async fn run_export(
     ctx: &Context,
     kind: &'static str,
-    columns: &'static [&'static str],
+    columns: &[Column],
+    plan: impl AsyncFnOnce(&Client) -> Result<Plan, ExportError>,
     body: impl AsyncFnOnce(&Client, &mut Table) -> Result<Report, ExportError>,
 ) -> Result<Exit, RunError> {
-    let now = Utc::now();
-    let out = ctx
-        .run
-        .out
-        .as_ref()
-        .map(|p| PathBuf::from(dates::expand_placeholders(&p.to_string_lossy(), now)));
-    let client = ctx.settings.connect().await?;
-    client
-        .check_credentials()
-        .await
-        .map_err(|e| RunError::new(e.to_string()))?;
-
-    let (sink, temp, shown): (Box<dyn Write + Send>, Option<tempfile::NamedTempFile>, String) = match &out {
-        None => (Box::new(std::io::stdout()), None, "stdout".into()),
-        Some(p) if p.as_os_str() == "-" => (Box::new(std::io::stdout()), None, "stdout".into()),
-        Some(p) => {
-            let temp = temp_beside(p)?;
-            let file = temp
-                .reopen()
-                .map_err(|e| RunError::new(format!("{}: {e}", p.display())))?;
-            (Box::new(file), Some(temp), p.display().to_string())
-        }
+    let target = match &ctx.run.out {
+        Some(p) => Target::parse(p, Utc::now()),
+        None => Target::Stdout,
     };
-    let progress = Progress::new(ctx.run.progress, ctx.run.quiet, None, "rows");
-    let mut table = Table::new(sink, ctx.run.format, columns, ctx.run.raw_cells, progress)
+    if let Target::Path(p) = &target
+        && p.is_dir()
+    {
+        return Err(RunError::usage(format!(
+            "--out {} is a directory; give a file name",
+            p.display()
+        )));
+    }
+    // Before anything is created: from here on a signal ends the export cleanly.
+    let signals = Signals::watch();
+    let connect = async {
+        let client = ctx.settings.connect().await?;
+        client
+            .check_credentials()
+            .await
+            .map_err(|e| RunError::new(e.to_string()))?;
+        Ok::<_, RunError>(client)
+    };
+    // Where the output goes is checked (and its temp file made) before any
+    // request, so a bad --out costs nothing; dropping it removes the temp.
+    let publisher = if ctx.run.dry_run {
+        None
+    } else {
+        Some(Publisher::create(&target, Policy::Replace)?)
+    };
+    let client = tokio::select! {
+        c = connect => c?,
+        () = signals.stop().cancelled() => return Ok(Exit::Interrupted),
+    };
+    let Some(publisher) = publisher else {
+        let plan = tokio::select! {
+            p = plan(&client) => p.map_err(|e| RunError::new(format!("{kind} --dry-run failed: {e}")))?,
+            () = signals.stop().cancelled() => return Ok(Exit::Interrupted),
+        };
+        eprint!("{}", plan.render(kind, &target, &client));
+        return Ok(Exit::Ok);
+    };
+    let shown = publisher.shown().to_string();
+    let sink = publisher
+        .writer()
         .map_err(|e| RunError::new(format!("{shown}: {e}")))?;
+    let progress = Progress::new(ctx.run.progress, ctx.run.quiet, None, "rows");
+    let options = TableOptions {
+        format: ctx.run.format,
+        raw_cells: ctx.run.raw_cells,
+        bom: ctx.run.bom,
+    };
+    let writer = match TableWriter::new(sink, columns, options) {
+        Ok(w) => w,
+        Err(e) if publisher.is_stdout() && output::is_broken_pipe(&e) => return Ok(Exit::Ok),
+        Err(e) => return Err(RunError::new(format!("{shown}: {e}"))),
+    };
+    let mut table = Table {
+        writer,
+        rows: 0,
+        progress,
+    };
     let started = Instant::now();
     let result = tokio::select! {
         r = body(&client, &mut table) => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
+        () = signals.stop().cancelled() => None,
     };
     let rows = table.finish();
+    let closed_pipe = |e: &std::io::Error| publisher.is_stdout() && output::is_broken_pipe(e);
     let report = match result {
         None => {
+            // Dropping the publisher removes the temp file.
             eprintln!("interrupted: {shown} was not written (the previous file, if any, is untouched)");
             return Ok(Exit::Interrupted);
         }
+        // The reader of stdout has all it wanted (`| head`): a quiet, successful end.
+        Some(Err(ExportError::Io(e))) if closed_pipe(&e) => return Ok(Exit::Ok),
         Some(Err(e)) => {
             return Err(RunError::new(format!(
                 "{kind} failed: {e}. {shown} was not written; the previous file, if any, is untouched"
@@ -200,15 +178,15 @@ pub async fn run_export(
         }
         Some(Ok(report)) => report,
     };
-    let rows = rows.map_err(|e| RunError::new(format!("{shown}: {e}")))?;
-    if let (Some(temp), Some(path)) = (temp, &out) {
-        temp.persist(path).map_err(|e| {
-            RunError::new(format!(
-                "{}: cannot move the export into place: {}",
-                path.display(),
-                e.error
-            ))
-        })?;
+    let rows = match rows {
+        Ok(n) => n,
+        Err(e) if closed_pipe(&e) => return Ok(Exit::Ok),
+        Err(e) => return Err(RunError::new(format!("{shown}: {e}"))),
+    };
+    match publisher.commit() {
+        Ok(()) => {}
+        Err(_) if target == Target::Stdout => return Ok(Exit::Ok),
+        Err(e) => return Err(e.into()),
     }
     if !ctx.run.quiet {
         let elapsed = started.elapsed();
@@ -225,26 +203,4 @@ pub async fn run_export(
     } else {
         Exit::Ok
     })
-}
-
-fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, RunError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".partial")
-        .tempfile_in(&dir)
-        .map_err(|e| {
-            RunError::new(format!(
-                "{}: cannot create a file in {}: {e}",
-                path.display(),
-                dir.display()
-            ))
-        })
 }

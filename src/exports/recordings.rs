@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::dates::{month_windows, parse_date};
 use super::download::{self, Target};
-use super::{ExportError, Report, Table, run_export, text};
+use super::{ExportError, Report, Table, columns, plan, run_export, text};
 use crate::app::Context;
 use crate::app::{Exit, RunError};
 use crate::zoom::users::{USERS_PAGE_SIZE, user_path};
@@ -74,6 +74,10 @@ pub const COLUMNS: &[&str] = &[
     "download_status",
 ];
 const LOCAL_PATH: usize = 17;
+/// Free text (guarded in CSV); every other column is written as it is.
+const TEXT_COLUMNS: &[&str] = &["topic", "download_status"];
+/// JSON numbers in JSONL.
+const NUMBER_COLUMNS: &[&str] = &["meeting_id", "duration", "file_size", "bytes"];
 
 /// Users listed concurrently per window with `--by-user`.
 const USER_FETCH_CONCURRENCY: usize = 8;
@@ -89,7 +93,8 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     run_export(
         ctx,
         "recordings export",
-        COLUMNS,
+        &columns(COLUMNS, TEXT_COLUMNS, NUMBER_COLUMNS),
+        async |client| plan::recordings(client, args, &windows).await,
         async |client, table: &mut Table| {
             let hosts = hosts(client, args.user.as_deref()).await?;
             let meetings = meetings(client, args, &hosts, &windows);
@@ -161,7 +166,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
 }
 
 /// Host id -> email: the one `--user`, or every active and inactive user.
-async fn hosts(client: &Client, user: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
+pub(super) async fn hosts(client: &Client, user: Option<&str>) -> Result<HashMap<String, String>, ApiError> {
     let mut map = HashMap::new();
     if let Some(user) = user {
         let found: Value = client
@@ -191,7 +196,7 @@ fn recordings_call(path: String, from: NaiveDate, to: NaiveDate) -> Call {
 }
 
 /// Every recording meeting in the windows, as a stream.
-fn meetings<'a>(
+pub(super) fn meetings<'a>(
     client: &'a Client,
     args: &'a Args,
     hosts: &'a HashMap<String, String>,

@@ -2,7 +2,7 @@
 
 use futures::TryStreamExt;
 
-use super::{ExportError, Report, Table, cells, run_export};
+use super::{ExportError, Report, Table, cells, columns, plan, run_export};
 use crate::app::Context;
 use crate::app::{Exit, RunError};
 use crate::zoom::users::USERS_PAGE_SIZE;
@@ -45,20 +45,31 @@ pub const COLUMNS: &[&str] = &[
     "last_client_version",
 ];
 
+/// Free text (guarded in CSV); ids, emails, phone numbers and codes are written as they are.
+const TEXT_COLUMNS: &[&str] = &["first_name", "last_name", "display_name", "dept"];
+/// JSON numbers in JSONL.
+const NUMBER_COLUMNS: &[&str] = &["type", "pmi", "verified"];
+
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
-    run_export(ctx, "users export", COLUMNS, async |client, table: &mut Table| {
-        let mut call = Call::get("/users", Category::Medium).query("page_size", USERS_PAGE_SIZE.to_string());
-        if let Some(status) = &args.status {
-            call = call.query("status", status.clone());
-        }
-        if let Some(role) = &args.role_id {
-            call = call.query("role_id", role.clone());
-        }
-        let mut users = std::pin::pin!(client.paginate(call, "users"));
-        while let Some(user) = users.try_next().await? {
-            table.row(&cells(&user, COLUMNS))?;
-        }
-        Ok::<_, ExportError>(Report::default())
-    })
+    let mut call = Call::get("/users", Category::Medium).query("page_size", USERS_PAGE_SIZE.to_string());
+    if let Some(status) = &args.status {
+        call = call.query("status", status.clone());
+    }
+    if let Some(role) = &args.role_id {
+        call = call.query("role_id", role.clone());
+    }
+    run_export(
+        ctx,
+        "users export",
+        &columns(COLUMNS, TEXT_COLUMNS, NUMBER_COLUMNS),
+        async |client| plan::listing(client, &call, u64::from(USERS_PAGE_SIZE), "users").await,
+        async |client, table: &mut Table| {
+            let mut users = std::pin::pin!(client.paginate(call.clone(), "users"));
+            while let Some(user) = users.try_next().await? {
+                table.row(&cells(&user, COLUMNS))?;
+            }
+            Ok::<_, ExportError>(Report::default())
+        },
+    )
     .await
 }

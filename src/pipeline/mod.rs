@@ -20,10 +20,10 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tokio_util::sync::CancellationToken;
-
+use crate::output::publish::Target;
+use crate::output::signals::{Messages, Signals};
 use crate::zoom::{Category, Client};
-use fanout::{Ending, Fanout};
+use fanout::{Ending, Fanout, FanoutError};
 use input::InputFile;
 use job::Job;
 use journal::Journal;
@@ -56,6 +56,16 @@ pub enum EngineError {
     Fatal(String),
 }
 
+impl From<crate::output::publish::OutputError> for EngineError {
+    fn from(e: crate::output::publish::OutputError) -> EngineError {
+        use crate::output::publish::OutputError;
+        match e {
+            OutputError::Usage(m) => EngineError::Usage(m),
+            OutputError::Fatal(m) => EngineError::Fatal(m),
+        }
+    }
+}
+
 impl EngineError {
     pub fn fatal(message: impl Into<String>) -> EngineError {
         EngineError::Fatal(message.into())
@@ -72,11 +82,13 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     pub format: Format,
     pub raw_cells: bool,
+    /// `--bom`: a UTF-8 BOM before CSV output, for Excel.
+    pub bom: bool,
+    /// `--force`: replace an existing results file.
+    pub force: bool,
     pub strict: bool,
     pub dry_run: bool,
     pub resume: bool,
-    /// Replace the results of an earlier run instead of refusing.
-    pub force: bool,
     /// `None` = auto: enough to reach the rate limit.
     pub concurrency: Option<usize>,
     pub progress: ProgressMode,
@@ -88,7 +100,10 @@ pub struct RunOptions {
 /// Where the results go: the `--out` path, `-` for stdout, or `<stem>.results.csv` beside the input.
 pub fn results_path(input: &Path, out: Option<&Path>, format: Format) -> PathBuf {
     if let Some(out) = out {
-        return out.to_path_buf();
+        return match Target::parse(out, chrono::Utc::now()) {
+            Target::Stdout => PathBuf::from("-"),
+            Target::Path(p) => p,
+        };
     }
     let stem = input
         .file_stem()
@@ -213,13 +228,19 @@ where
             .find(|c| c.required)
             .and_then(|c| input.column(c.name))
     });
-    let files = (!to_stdout).then(|| RunFiles::new(&out_path));
+    if !to_stdout {
+        Target::Path(out_path.clone()).refuse_inputs(&[&input.path])?;
+    }
+    // A device or FIFO (`/dev/null`) is written straight to: nothing to resume.
+    let special = std::fs::metadata(&out_path).is_ok_and(|m| !m.is_file());
+    let files = (!to_stdout && !special).then(|| RunFiles::new(&out_path));
     if let Some(files) = &files {
-        check_results_path(files, &input.path, opts)?;
+        check_results_path(files, opts)?;
     } else if opts.resume {
-        return Err(EngineError::usage(
-            "--resume needs a results file: give --out PATH, not -",
-        ));
+        return Err(EngineError::usage(format!(
+            "--resume needs a results file: {} cannot be resumed from; give --out PATH",
+            if to_stdout { "stdout" } else { "a device or pipe" }
+        )));
     }
 
     let client = connect().await.map_err(Into::into)?;
@@ -235,6 +256,8 @@ where
         join_url: J::has_join_url(),
         raw_cells: opts.raw_cells,
         secret_columns: job.secret_columns(),
+        bom: opts.bom,
+        plain_columns: Vec::new(),
     };
     let mut prior = match &files {
         Some(files) if opts.resume => {
@@ -278,8 +301,18 @@ where
     let mut writer = ResultsWriter::new(sink, &input.headers, options)
         .map_err(|e| EngineError::fatal(format!("{}: {e}", write_path.display())))?;
 
-    let stop = CancellationToken::new();
-    let signals = tokio::spawn(watch_signals(stop.clone(), client.clone()));
+    let signals = Signals::watch_with(Messages {
+        first: "stopping: finishing requests in flight (Ctrl-C again to abandon them)",
+        second: "abandoning requests in flight",
+    });
+    let stop = signals.stop().clone();
+    let abandon = {
+        let (abort, client) = (signals.abort().clone(), client.clone());
+        tokio::spawn(async move {
+            abort.cancelled().await;
+            client.abort();
+        })
+    };
     let progress = Progress::new(opts.progress, opts.quiet, Some(pre.rows), "rows");
     let mut tally = Tally::default();
     let started = Instant::now();
@@ -302,11 +335,18 @@ where
             journal.as_mut(),
         )
         .await;
-    signals.abort();
+    abandon.abort();
+    drop(signals);
     progress.finish();
     let flushed = writer.flush();
     drop(writer);
-    let ending = ending.map_err(|e| EngineError::fatal(e.to_string()))?;
+    let ending = match ending {
+        // The reader of stdout went away (`| head`): end quietly.
+        Err(FanoutError::Output(e)) if to_stdout && crate::output::is_broken_pipe(&e) => {
+            return Ok(RunEnd::Interrupted);
+        }
+        other => other.map_err(|e| EngineError::fatal(e.to_string()))?,
+    };
     flushed.map_err(|e| EngineError::fatal(format!("{}: {e}", write_path.display())))?;
     // The results file holds every known outcome now: the journal and the fold can go.
     if let (Some(files), Some(journal)) = (&files, journal) {
@@ -340,47 +380,17 @@ where
     })
 }
 
-/// Refuses a results path that would destroy something: the input itself (by
-/// device and inode, so `./in.csv`, links and symlinks count), or the results of
-/// an earlier run without `--resume` or `--force`. Nothing is open for writing yet.
-fn check_results_path(files: &RunFiles, input: &Path, opts: &RunOptions) -> Result<(), EngineError> {
-    let out = &files.results;
-    if same_file(out, input) {
-        return Err(EngineError::usage(format!(
-            "{}: the results would overwrite the input file {}; choose another --out",
-            out.display(),
-            input.display()
-        )));
-    }
-    if opts.resume || !files.any_exist() {
-        return Ok(());
-    }
-    if opts.force {
+/// Refuses to replace the results of an earlier run without `--resume` or
+/// `--force`. Nothing is open for writing yet.
+fn check_results_path(files: &RunFiles, opts: &RunOptions) -> Result<(), EngineError> {
+    if opts.resume || opts.force || !files.any_exist() {
         return Ok(());
     }
     Err(EngineError::usage(format!(
         "{}: results of an earlier run are there. Continue that run with --resume, \
          replace them with --force, or choose another --out.",
-        out.display()
+        files.results.display()
     )))
-}
-
-/// Whether `a` and `b` name the same file (device and inode).
-fn same_file(a: &Path, b: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::metadata(a), std::fs::metadata(b)) {
-            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        a.canonicalize()
-            .ok()
-            .is_some_and(|x| b.canonicalize().ok() == Some(x))
-    }
 }
 
 /// Each batch key's plan, asked of the job once per key for the whole run (a few
@@ -398,40 +408,6 @@ async fn batch_limits<J: Job>(
         .try_collect()
         .await
         .map_err(|fatal| EngineError::fatal(fatal.to_string()))
-}
-
-/// First Ctrl-C/SIGTERM: stop dispatching, let requests in flight finish.
-/// Second: abandon them (their rows are recorded as failed).
-async fn watch_signals(stop: CancellationToken, client: Client) {
-    for round in 0..2 {
-        wait_for_signal().await;
-        if round == 0 {
-            eprintln!("\nstopping: finishing requests in flight (Ctrl-C again to abandon them)");
-            stop.cancel();
-        } else {
-            eprintln!("\nabandoning requests in flight");
-            client.abort();
-        }
-    }
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOptions) -> RunEnd {

@@ -2,27 +2,20 @@
 //! order: `row`, the input's columns as given (passwords as `***`), then the
 //! outcome columns. Also reads an earlier results file back for `--resume`.
 
-use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use csv::StringRecord;
 
-use crate::pipeline::cells::needs_guard;
+use crate::output::table::{Column, Kind, TableOptions, TableWriter};
 use crate::pipeline::columns::normalize_header;
 use crate::pipeline::input::InputError;
 use crate::pipeline::outcome::{Outcome, Status};
 
-/// Output format (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    #[default]
-    Csv,
-    /// One JSON object per line, keys in the CSV's column order.
-    Jsonl,
-}
+pub use crate::output::guard::unguard;
+pub use crate::output::table::Format;
 
 /// The column before the input's columns.
 pub const ROW_COLUMN: &str = "row";
@@ -39,6 +32,37 @@ pub const OUTCOME_COLUMNS: [&str; 8] = [
     "finished_at",
 ];
 
+/// How each outcome column is written: only the message is free text (ids,
+/// codes and URLs are never guarded, so they can be fed back as they are).
+const OUTCOME_KINDS: [Kind; 8] = [
+    Kind::Plain,
+    Kind::Plain,
+    Kind::Plain,
+    Kind::Number,
+    Kind::Plain,
+    Kind::Text,
+    Kind::Number,
+    Kind::Plain,
+];
+
+/// Prefix of an input column whose name is a results column's.
+pub const INPUT_PREFIX: &str = "input.";
+
+/// Whether an input header is one of the results' own column names (all of
+/// them, `join_url` included, so the mapping never depends on the job).
+pub fn is_reserved(header: &str) -> bool {
+    header == ROW_COLUMN || OUTCOME_COLUMNS.contains(&header)
+}
+
+/// An input header as the results file records it, back to the input's name.
+fn recorded_header(cell: &str) -> &str {
+    let cell = unguard(cell);
+    match cell.strip_prefix(INPUT_PREFIX) {
+        Some(name) if is_reserved(name) => name,
+        _ => cell,
+    }
+}
+
 /// What a password cell is written as.
 pub const MASK: &str = "***";
 
@@ -50,8 +74,14 @@ pub struct ResultsOptions {
     pub join_url: bool,
     /// `--raw-cells`: no CSV-injection guard.
     pub raw_cells: bool,
+    /// `--bom`: a UTF-8 BOM before the CSV header, for Excel.
+    pub bom: bool,
     /// Record indexes of password columns: written as `***` when not empty.
     pub secret_columns: Vec<usize>,
+    /// Record indexes of input columns that are not free text (emails, ids,
+    /// phone numbers): written without the injection guard. Every other input
+    /// column is free text.
+    pub plain_columns: Vec<usize>,
 }
 
 /// The outcome column names in use.
@@ -61,21 +91,14 @@ fn outcome_columns(join_url: bool) -> impl Iterator<Item = &'static str> {
         .filter(move |c| join_url || *c != "join_url")
 }
 
-enum Sink<W: Write> {
-    Csv(Box<csv::Writer<W>>),
-    Jsonl(BufWriter<W>),
-}
-
-/// Writes results rows, as they are handed to it, to any writer.
+/// Writes results rows, as they are handed to it, to any writer: a thin layer
+/// over the shared [`TableWriter`] that lays out `row`, the input's cells and
+/// the outcome.
 pub struct ResultsWriter<W: Write> {
-    sink: Sink<W>,
+    table: TableWriter<W>,
     width: usize,
     secret: Vec<bool>,
     join_url: bool,
-    raw_cells: bool,
-    scratch: Vec<u8>,
-    /// JSONL: `"key":` for `row`, each input column, each outcome column.
-    keys: Vec<Vec<u8>>,
 }
 
 impl<W: Write> ResultsWriter<W> {
@@ -88,206 +111,93 @@ impl<W: Write> ResultsWriter<W> {
                 *s = true;
             }
         }
-        let sink = match options.format {
-            Format::Csv => Sink::Csv(Box::new(
-                csv::WriterBuilder::new().flexible(true).from_writer(out),
-            )),
-            Format::Jsonl => Sink::Jsonl(BufWriter::with_capacity(1 << 16, out)),
-        };
-        let mut writer = ResultsWriter {
-            sink,
+        let table = TableWriter::new(
+            out,
+            &results_columns(headers, &options),
+            TableOptions {
+                format: options.format,
+                raw_cells: options.raw_cells,
+                bom: options.bom,
+            },
+        )?;
+        Ok(ResultsWriter {
+            table,
             width,
             secret,
             join_url: options.join_url,
-            raw_cells: options.raw_cells,
-            scratch: Vec::new(),
-            keys: Vec::new(),
-        };
-        match options.format {
-            Format::Csv => {
-                writer.csv_cell(ROW_COLUMN.as_bytes(), false)?;
-                for h in headers {
-                    writer.csv_cell(h.as_bytes(), true)?;
-                }
-                for c in outcome_columns(writer.join_url) {
-                    writer.csv_cell(c.as_bytes(), false)?;
-                }
-                writer.end_csv_record()?;
-            }
-            Format::Jsonl => writer.keys = json_keys(headers, writer.join_url),
-        }
-        Ok(writer)
+        })
     }
 
     /// Writes the results row of input row `row`: `record` is the input record
     /// (as read; missing cells are written empty), `outcome` what happened.
-    pub fn write_row(&mut self, row: u64, record: &StringRecord, outcome: &Outcome) -> io::Result<()> {
-        match self.sink {
-            Sink::Csv(_) => self.write_csv(row, record, outcome),
-            Sink::Jsonl(_) => self.write_json(row, record, outcome),
-        }
+    pub fn write_row(&mut self, row: u64, record: &StringRecord, o: &Outcome) -> io::Result<()> {
+        let mut num = itoa_buf();
+        let mut num2 = itoa_buf();
+        let mut num3 = itoa_buf();
+        let row = digits(&mut num, row);
+        let http = o.http_status.map_or("", |s| digits(&mut num2, u64::from(s)));
+        let attempts = digits(&mut num3, u64::from(o.attempts));
+        let finished = o.finished_at_rfc3339();
+        let secret = &self.secret;
+        let input = (0..self.width).map(|i| match record.get(i) {
+            Some(c) if secret[i] && !c.is_empty() => MASK,
+            Some(c) => c,
+            None => "",
+        });
+        let join_url = self.join_url.then(|| o.join_url.as_deref().unwrap_or(""));
+        let outcome = [o.status.as_str(), o.zoom_id.as_deref().unwrap_or("")]
+            .into_iter()
+            .chain(join_url)
+            .chain([
+                http,
+                o.error_code.as_deref().unwrap_or(""),
+                o.error_message.as_deref().unwrap_or(""),
+                attempts,
+                finished.as_str(),
+            ]);
+        self.table
+            .write_row(std::iter::once(row).chain(input).chain(outcome))
     }
 
     /// Flushes everything written so far to the underlying writer and flushes it.
     pub fn flush(&mut self) -> io::Result<()> {
-        match &mut self.sink {
-            Sink::Csv(w) => w.flush(),
-            Sink::Jsonl(w) => w.flush(),
-        }
+        self.table.flush()
     }
 
     /// Flushes and returns the underlying writer.
     pub fn into_inner(self) -> io::Result<W> {
-        match self.sink {
-            Sink::Csv(w) => w
-                .into_inner()
-                .map_err(|e| io::Error::new(e.error().kind(), e.error().to_string())),
-            Sink::Jsonl(w) => w.into_inner().map_err(|e| e.into_error()),
-        }
+        self.table.into_inner()
     }
+}
 
-    fn input_cell<'r>(secret: &[bool], record: &'r StringRecord, i: usize) -> &'r str {
-        match record.get(i) {
-            Some(c) if secret[i] && !c.is_empty() => MASK,
-            Some(c) => c,
-            None => "",
-        }
-    }
-
-    fn csv_cell(&mut self, cell: &[u8], guard: bool) -> io::Result<()> {
-        let Sink::Csv(w) = &mut self.sink else {
-            unreachable!("CSV cell on a JSONL writer")
-        };
-        if guard && !self.raw_cells && needs_guard(cell) {
-            self.scratch.clear();
-            self.scratch.push(b'\'');
-            self.scratch.extend_from_slice(cell);
-            w.write_field(&self.scratch)?;
+/// The results' columns: `row`, the input's (free text unless listed plain),
+/// the outcome's. An input column named like a results column (`row`,
+/// `status`, … see [`is_reserved`]) is written `input.<name>`, in CSV and JSONL
+/// alike, so a results file never has two `status` columns; the reader maps it
+/// back. In JSONL a key equal to an earlier one (an input with two `email`
+/// columns) gets `#2`, `#3`, … so no object has a key twice.
+fn results_columns(headers: &StringRecord, options: &ResultsOptions) -> Vec<Column> {
+    let mut columns = vec![Column::number(ROW_COLUMN)];
+    for (i, h) in headers.iter().enumerate() {
+        let kind = if options.plain_columns.contains(&i) {
+            Kind::Plain
         } else {
-            w.write_field(cell)?;
-        }
-        Ok(())
-    }
-
-    fn end_csv_record(&mut self) -> io::Result<()> {
-        let Sink::Csv(w) = &mut self.sink else {
-            unreachable!("CSV record on a JSONL writer")
+            Kind::Text
         };
-        w.write_record(None::<&[u8]>)?;
-        Ok(())
+        columns.push(if is_reserved(h) {
+            Column::new(format!("{INPUT_PREFIX}{h}"), kind)
+        } else {
+            Column::new(h, kind)
+        });
     }
-
-    fn write_csv(&mut self, row: u64, record: &StringRecord, o: &Outcome) -> io::Result<()> {
-        let mut num = itoa_buf();
-        self.csv_cell(itoa(&mut num, row), false)?;
-        for i in 0..self.width {
-            let cell = Self::input_cell(&self.secret, record, i);
-            self.csv_cell(cell.as_bytes(), true)?;
-        }
-        self.csv_cell(o.status.as_str().as_bytes(), false)?;
-        self.csv_cell(o.zoom_id.as_deref().unwrap_or("").as_bytes(), true)?;
-        if self.join_url {
-            self.csv_cell(o.join_url.as_deref().unwrap_or("").as_bytes(), true)?;
-        }
-        let mut num2 = itoa_buf();
-        let http = o.http_status.map_or(&[][..], |s| itoa(&mut num2, u64::from(s)));
-        self.csv_cell(http, false)?;
-        self.csv_cell(o.error_code.as_deref().unwrap_or("").as_bytes(), true)?;
-        self.csv_cell(o.error_message.as_deref().unwrap_or("").as_bytes(), true)?;
-        self.csv_cell(itoa(&mut num, u64::from(o.attempts)), false)?;
-        self.csv_cell(o.finished_at_rfc3339().as_bytes(), false)?;
-        self.end_csv_record()
-    }
-
-    fn write_json(&mut self, row: u64, record: &StringRecord, o: &Outcome) -> io::Result<()> {
-        let ResultsWriter {
-            sink,
-            width,
-            secret,
-            join_url,
-            keys,
-            ..
-        } = self;
-        let Sink::Jsonl(w) = sink else {
-            unreachable!("JSON row on a CSV writer")
-        };
-        let mut keys = keys.iter();
-        let mut key = |w: &mut BufWriter<W>, first: bool| -> io::Result<()> {
-            if !first {
-                w.write_all(b",")?;
-            }
-            w.write_all(keys.next().expect("one key per column"))
-        };
-        w.write_all(b"{")?;
-        key(w, true)?;
-        write!(w, "{row}")?;
-        for i in 0..*width {
-            key(w, false)?;
-            serde_json::to_writer(&mut *w, Self::input_cell(secret, record, i))?;
-        }
-        key(w, false)?;
-        serde_json::to_writer(&mut *w, o.status.as_str())?;
-        key(w, false)?;
-        json_opt_str(w, o.zoom_id.as_deref())?;
-        if *join_url {
-            key(w, false)?;
-            json_opt_str(w, o.join_url.as_deref())?;
-        }
-        key(w, false)?;
-        match o.http_status {
-            Some(s) => write!(w, "{s}")?,
-            None => w.write_all(b"null")?,
-        }
-        key(w, false)?;
-        json_opt_str(w, o.error_code.as_deref())?;
-        key(w, false)?;
-        json_opt_str(w, o.error_message.as_deref())?;
-        key(w, false)?;
-        write!(w, "{}", o.attempts)?;
-        key(w, false)?;
-        serde_json::to_writer(&mut *w, &o.finished_at_rfc3339())?;
-        w.write_all(b"}\n")
-    }
-}
-
-fn json_opt_str<W: Write>(w: &mut W, s: Option<&str>) -> io::Result<()> {
-    match s {
-        Some(s) => Ok(serde_json::to_writer(w, s)?),
-        None => w.write_all(b"null"),
-    }
-}
-
-/// JSONL keys, each rendered as `"name":`. An input header equal to a reserved
-/// name (`row`, `status`, …) or to an earlier key is written as `input.<name>`
-/// (then `input.<name>#2`, …) so that no object has a key twice.
-fn json_keys(headers: &StringRecord, join_url: bool) -> Vec<Vec<u8>> {
-    let mut used: HashSet<String> = std::iter::once(ROW_COLUMN)
-        .chain(outcome_columns(join_url))
-        .map(str::to_string)
-        .collect();
-    let mut names = vec![ROW_COLUMN.to_string()];
-    for h in headers {
-        let mut name = h.to_string();
-        if used.contains(&name) {
-            name = format!("input.{h}");
-            let mut n = 2;
-            while used.contains(&name) {
-                name = format!("input.{h}#{n}");
-                n += 1;
-            }
-        }
-        used.insert(name.clone());
-        names.push(name);
-    }
-    names.extend(outcome_columns(join_url).map(str::to_string));
-    names
-        .into_iter()
-        .map(|n| {
-            let mut k = serde_json::to_vec(&n).expect("a string serializes");
-            k.push(b':');
-            k
-        })
-        .collect()
+    columns.extend(
+        OUTCOME_COLUMNS
+            .into_iter()
+            .zip(OUTCOME_KINDS)
+            .filter(|(c, _)| options.join_url || *c != "join_url")
+            .map(|(c, k)| Column::new(c, k)),
+    );
+    columns
 }
 
 type NumBuf = [u8; 20];
@@ -307,6 +217,11 @@ fn itoa(buf: &mut NumBuf, mut n: u64) -> &[u8] {
             return &buf[i..];
         }
     }
+}
+
+/// `n` in decimal as text, in `buf` (no allocation per row).
+fn digits(buf: &mut NumBuf, n: u64) -> &str {
+    std::str::from_utf8(itoa(buf, n)).unwrap_or_default()
 }
 
 /// A row of an earlier results file.
@@ -337,14 +252,6 @@ pub struct ResultsReader {
     ends_with_newline: bool,
     record: StringRecord,
     truncated_tail: bool,
-}
-
-/// Removes the CSV-injection guard `'` the writer added.
-pub fn unguard(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if needs_guard(rest.as_bytes()) => rest,
-        _ => cell,
-    }
 }
 
 impl ResultsReader {
@@ -409,7 +316,12 @@ impl ResultsReader {
         if &header[0] != ROW_COLUMN {
             return Err(not_results(path));
         }
-        reader.input_headers = header.iter().skip(1).take(n - 1 - outcome_len).collect();
+        reader.input_headers = header
+            .iter()
+            .skip(1)
+            .take(n - 1 - outcome_len)
+            .map(recorded_header)
+            .collect();
         reader.join_url = join_url;
         reader.width = n;
         reader.key = key_header.and_then(|k| {
@@ -586,6 +498,7 @@ pub fn read_results(path: &Path, key_header: Option<&str>) -> Result<Vec<Previou
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::guard::needs_guard;
     use chrono::TimeZone;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -661,7 +574,7 @@ mod tests {
         let text = write(options(Format::Csv), &sample());
         let expected = "\
 row,Email Address,First Name,password,Notes,status,zoom_id,http_status,error_code,error_message,attempts,finished_at
-1,a@b.co,Ann,***,\"'=HYPERLINK(\"\"x\"\")\",created,'-AbC_123,201,,,1,2026-03-04T05:06:07Z
+1,a@b.co,Ann,***,\"'=HYPERLINK(\"\"x\"\")\",created,-AbC_123,201,,,1,2026-03-04T05:06:07Z
 2,bad,\"Bo, Jr\",,'+1 555,invalid,,,E_EMAIL,\"email \"\"bad\"\" has no @; fix it.\",0,2026-03-04T05:06:07Z
 3,c@d.co,Cy,,'@home,exists,u3,409,1005,\"Email \"\"c@d.co\"\" has already been used.\",2,2026-03-04T05:06:07Z
 ";
@@ -748,6 +661,30 @@ row,Email Address,First Name,password,Notes,status,zoom_id,http_status,error_cod
             text.starts_with(r#"{"row":7,"email":"a@b.co","input.status":"inactive","input.status#2":"x","input.row":"9","status":"updated""#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn input_columns_named_like_results_columns_are_prefixed_and_read_back() {
+        let h = StringRecord::from(vec!["email", "status", "zoom_id"]);
+        let mut w = ResultsWriter::new(Vec::new(), &h, ResultsOptions::default()).unwrap();
+        w.write_row(
+            1,
+            &StringRecord::from(vec!["a@b.co", "inactive", "u1"]),
+            &outcome(Status::Updated),
+        )
+        .unwrap();
+        let bytes = w.into_inner().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let header = text.lines().next().unwrap();
+        assert!(
+            header.starts_with("row,email,input.status,input.zoom_id,status,zoom_id,"),
+            "{header}"
+        );
+        assert_eq!(header.matches(",status,").count(), 1, "{header}");
+        let f = TempFile::new(&bytes);
+        let mut reader = ResultsReader::open(&f.0, Some("email")).unwrap();
+        assert_eq!(reader.input_headers(), &h);
+        assert_eq!(reader.read().unwrap().unwrap().outcome.status, Status::Updated);
     }
 
     #[test]

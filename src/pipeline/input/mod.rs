@@ -187,10 +187,11 @@ impl InputFile {
                 "The first line must name the columns, e.g. email,first_name,last_name.",
             ));
         };
-        let headers = StringRecord::from_byte_record(raw).map_err(|e| {
+        let mut headers = StringRecord::from_byte_record(raw).map_err(|e| {
             let (field, valid_up_to) = (e.utf8_error().field(), e.utf8_error().valid_up_to());
             utf8_error(path, &e.into_byte_record(), field, valid_up_to, header_line, None)
         })?;
+        crate::output::guard::unguard_record(&mut headers);
 
         let mut by_name: HashMap<String, usize> = HashMap::new();
         let mut prefixes = Vec::new();
@@ -348,6 +349,8 @@ impl Records {
             if rec.len() != self.width {
                 return Err(self.field_count_error(rec.len(), line, count_breaks(bytes, false)));
             }
+            // A file zoombulk wrote (an export, results) carries the injection guard.
+            crate::output::guard::unguard_record(rec);
             return Ok(Some(RowPos { row: self.row, line }));
         }
     }
