@@ -2,80 +2,26 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
-
-use zoombulk::app::{Context, Exit, RunError};
-use zoombulk::cli::{Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateKind};
-use zoombulk::config::Settings;
-use zoombulk::jobs::{registrants_import, users_delete, users_import, users_update};
-use zoombulk::{exports, sandbox};
+use zoombulk::app::RunError;
+use zoombulk::cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     init_logging(cli.global.verbose, cli.global.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fatal(&RunError::new(format!("cannot start the async runtime: {e}"))),
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(cli.run()) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => fatal(&e),
     }
 }
 
+/// The error's kind decides the status: usage 2, anything else 1.
 fn fatal(e: &RunError) -> ExitCode {
     eprintln!("zoombulk: error: {e}");
     ExitCode::from(e.exit() as u8)
-}
-
-async fn run(cli: Cli) -> Result<Exit, RunError> {
-    let context = || -> Result<Context, RunError> {
-        let settings = Settings::from_args(&cli.global)?;
-        Ok(Context {
-            run: cli.global.run_options(settings.rates),
-            settings,
-        })
-    };
-    match &cli.command {
-        Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "zoombulk", &mut std::io::stdout());
-            Ok(Exit::Ok)
-        }
-        Command::Sandbox(args) => sandbox::serve(args, &cli.global).await,
-        Command::Validate { kind, args } => match kind {
-            ValidateKind::UsersImport => users_import::validate(&reparse(kind, args)?),
-            ValidateKind::UsersUpdate => users_update::validate(&reparse(kind, args)?),
-            ValidateKind::UsersDelete => users_delete::validate(&reparse(kind, args)?),
-            ValidateKind::Registrants => registrants_import::validate(&reparse(kind, args)?),
-        },
-        Command::Users(UsersCommand::Import(args)) => users_import::command(args, &context()?).await,
-        Command::Users(UsersCommand::Update(args)) => users_update::command(args, &context()?).await,
-        Command::Users(UsersCommand::Delete(args)) => users_delete::command(args, &context()?).await,
-        Command::Registrants(RegistrantsCommand::Import(args)) => {
-            registrants_import::command(args, &context()?).await
-        }
-        Command::Users(UsersCommand::Export(args)) => exports::users::command(args, &context()?).await,
-        Command::Registrants(RegistrantsCommand::Export(args)) => {
-            exports::registrants::command(args, &context()?).await
-        }
-        Command::Recordings(RecordingsCommand::Export(args)) => {
-            exports::recordings::command(args, &context()?).await
-        }
-    }
-}
-
-/// Parses `validate KIND`'s trailing words as the checked command's own arguments.
-fn reparse<A: clap::Args>(kind: &ValidateKind, words: &[String]) -> Result<A, RunError> {
-    let name = clap::ValueEnum::to_possible_value(kind)
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_default();
-    let command = A::augment_args(
-        clap::Command::new("zoombulk validate").bin_name(format!("zoombulk validate {name}")),
-    );
-    let matches = command
-        .try_get_matches_from(std::iter::once(name).chain(words.iter().cloned()))
-        .unwrap_or_else(|e| e.exit());
-    <A as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| RunError::new(e.to_string()))
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

@@ -411,7 +411,8 @@ pub async fn run_command<J: Job>(
     bind: impl FnOnce(&InputFile) -> Result<J, String>,
 ) -> Result<Exit, RunError> {
     let input = open_input::<J>(file)?;
-    let job = bind(&input).map_err(RunError::new)?;
+    // The file's columns do not fit the flags (no meeting given either way): a usage error.
+    let job = bind(&input).map_err(RunError::usage)?;
     run_job(job, input, &ctx.run, async || ctx.settings.connect().await).await
 }
 
@@ -421,7 +422,8 @@ pub fn validate_command<J: Job>(
     bind: impl FnOnce(&InputFile) -> Result<J, String>,
 ) -> Result<Exit, RunError> {
     let input = open_input::<J>(file)?;
-    let job = bind(&input).map_err(RunError::new)?;
+    // The file's columns do not fit the flags (no meeting given either way): a usage error.
+    let job = bind(&input).map_err(RunError::usage)?;
     validate_only(&job, &input)
 }
 

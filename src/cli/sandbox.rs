@@ -1,0 +1,72 @@
+//! `zoombulk sandbox`'s flags. The emulator has its own credentials: it never
+//! reads the user's (flags of other commands, environment, config file).
+
+use clap::Args;
+
+use crate::zoom::Plan;
+use crate::zoom::plan::QpsOverride;
+
+/// Account id, client id and client secret the sandbox accepts by default.
+pub const DEFAULT_CREDENTIAL: &str = "sandbox";
+
+/// Serve a Zoom API emulator on 127.0.0.1 for trying zoombulk and for tests.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 9000, value_name = "PORT")]
+    pub port: u16,
+    /// The account id the emulator accepts (not read from the environment).
+    #[arg(long, default_value = DEFAULT_CREDENTIAL, value_name = "ID")]
+    pub account_id: String,
+    /// The client id the emulator accepts (not read from the environment).
+    #[arg(long, default_value = DEFAULT_CREDENTIAL, value_name = "ID")]
+    pub client_id: String,
+    /// The client secret the emulator accepts (not read from the environment).
+    #[arg(long, default_value = DEFAULT_CREDENTIAL, value_name = "SECRET")]
+    pub client_secret: String,
+    /// Rate limits of this plan.
+    #[arg(long, value_enum, ignore_case = true, default_value = "pro", value_name = "PLAN")]
+    pub plan: Plan,
+    /// Per-category requests per second over the plan's, e.g. light=30,heavy=10.
+    #[arg(long, value_name = "CATEGORY=N,...")]
+    pub qps: Option<QpsOverride>,
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, default_value_t = 3600, value_name = "SECS")]
+    pub token_ttl_secs: u64,
+    /// Lifetime of next_page_token values, in seconds.
+    #[arg(long, default_value_t = 900, value_name = "SECS")]
+    pub page_token_ttl_secs: u64,
+    /// Daily cap of `action=create` users (default: the plan's).
+    #[arg(long, value_name = "N")]
+    pub daily_invites: Option<u32>,
+    /// Added to every API response, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Uniform jitter around --latency-ms, in milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub jitter_ms: u64,
+    /// Share of API requests answered 500/502/503.
+    #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
+    pub fault_rate: f64,
+    /// Share of API requests whose connection is dropped.
+    #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
+    pub drop_rate: f64,
+    /// Share of POST /users that create the user but answer 502.
+    #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
+    pub lost_rate: f64,
+    /// Seed for faults and seeded data.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub seed: u64,
+    /// Users seeded besides the owner.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub seed_users: usize,
+    /// Meetings seeded (some with registration on).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub seed_meetings: usize,
+    /// Webinars seeded (some with registration on).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub seed_webinars: usize,
+    /// Recording meetings seeded.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub seed_recordings: usize,
+}
