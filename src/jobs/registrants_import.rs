@@ -114,7 +114,7 @@ pub struct RegistrantRow {
 }
 
 impl RegistrantsImport {
-    pub fn new(input: &InputFile, args: &Args) -> Result<RegistrantsImport, String> {
+    pub fn new(input: &InputFile, args: &Args) -> Result<RegistrantsImport, RunError> {
         let default_event = match (args.meeting, args.webinar) {
             (Some(id), _) => Some(Event {
                 kind: EventKind::Meeting,
@@ -128,11 +128,12 @@ impl RegistrantsImport {
         };
         let (meeting, webinar) = (input.column("meeting_id"), input.column("webinar_id"));
         if default_event.is_none() && meeting.is_none() && webinar.is_none() {
-            return Err(format!(
+            // Neither the flags nor the file say where: the command line is incomplete.
+            return Err(RunError::usage(format!(
                 "{}: nothing says which meeting to register for. Give --meeting ID or --webinar ID, or add \
                  a meeting_id or webinar_id column.",
                 input.path.display()
-            ));
+            )));
         }
         Ok(RegistrantsImport {
             email: input.column("email"),
