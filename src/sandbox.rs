@@ -146,13 +146,16 @@ fn ids_or_none(events: &[zoombulk_sandbox::Event], open: Option<u64>) -> String 
         .iter()
         .take(5)
         .map(|e| {
-            let mut s = e.id.to_string();
-            if !e.registration_enabled() {
-                s.push_str(" (registration off)");
-            } else if Some(e.id) == open {
-                s.push_str(" (registration open)");
-            }
-            s
+            let note = if Some(e.id) == open {
+                " (try this one)"
+            } else if !e.registration_enabled() {
+                " (registration off)"
+            } else if e.is_recurring() {
+                " (recurring)"
+            } else {
+                ""
+            };
+            format!("{}{note}", e.id)
         })
         .collect();
     if events.len() > 5 {
