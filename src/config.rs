@@ -196,7 +196,10 @@ fn layers(c: &ConnectionArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Ve
             plan: env_plan,
         },
     };
-    let explicit_path = c.config.clone().or_else(|| given(env(ENV_CONFIG)).map(PathBuf::from));
+    let explicit_path = c
+        .config
+        .clone()
+        .or_else(|| given(env(ENV_CONFIG)).map(PathBuf::from));
     let flag_profile = given(c.profile.clone());
     let profile = flag_profile.clone().or_else(|| given(env(ENV_PROFILE)));
     let path = config_path(explicit_path.as_deref(), env);
@@ -368,7 +371,9 @@ impl Settings {
         match &self.credentials {
             _ if self.sandbox => "the built-in sandbox's own".into(),
             Ok(Credentials::ServerToServer {
-                account_id, client_id, ..
+                account_id,
+                client_id,
+                ..
             }) => format!("account {account_id}, client {client_id}"),
             Ok(Credentials::Static(_)) => "a bearer token".into(),
             Err(e) => e.clone(),
@@ -496,7 +501,10 @@ mod tests {
         };
         let none = flags(None, None, None, None);
         assert_eq!(chosen(&with_file(none.clone()), &[]).unwrap(), "f-a/f-c/f-s");
-        assert_eq!(chosen(&with_file(none.clone()), &ENV_SET).unwrap(), "env-a/env-c/env-s");
+        assert_eq!(
+            chosen(&with_file(none.clone()), &ENV_SET).unwrap(),
+            "env-a/env-c/env-s"
+        );
         let cli = flags(Some("a"), Some("c"), Some("s"), None);
         assert_eq!(chosen(&with_file(cli), &ENV_SET).unwrap(), "a/c/s");
         // A token on the command line wins over client credentials elsewhere.
@@ -511,14 +519,20 @@ mod tests {
     fn a_partial_set_is_an_error_naming_its_source_never_mixed_with_the_next() {
         let only_id = flags(None, Some("c"), None, None);
         let err = chosen(&only_id, &[ENV_SET[0], ENV_SET[1], ENV_SET[2], NO_FILE]).unwrap_err();
-        assert!(err.contains("the command line") && err.contains("client id"), "{err}");
+        assert!(
+            err.contains("the command line") && err.contains("client id"),
+            "{err}"
+        );
         assert!(err.contains("account id, client secret"), "{err}");
         let err = chosen(
             &flags(None, None, None, None),
             &[(ENV_CLIENT_SECRET, "env-s"), NO_FILE],
         )
         .unwrap_err();
-        assert!(err.contains("the environment") && err.contains("client secret"), "{err}");
+        assert!(
+            err.contains("the environment") && err.contains("client secret"),
+            "{err}"
+        );
         assert!(!err.contains("env-s"), "never the secret: {err}");
         // A token in the same place completes it.
         assert_eq!(
@@ -555,10 +569,7 @@ mod tests {
             config: Some(path.clone()),
             ..ConnectionArgs::default()
         };
-        assert_eq!(
-            chosen(&by_env, &[(ENV_PROFILE, "eu")]).unwrap(),
-            "eu-a/eu-c/eu-s"
-        );
+        assert_eq!(chosen(&by_env, &[(ENV_PROFILE, "eu")]).unwrap(), "eu-a/eu-c/eu-s");
         let mut env = ENV_SET.to_vec();
         env.push((ENV_PROFILE, "eu"));
         assert_eq!(chosen(&by_env, &env).unwrap(), "env-a/env-c/env-s");

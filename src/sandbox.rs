@@ -108,7 +108,9 @@ pub fn banner(sandbox: &Sandbox, config: &SandboxConfig) -> String {
         "  webinars:      {}",
         ids_or_none(&sandbox.store().webinars(), webinar)
     ));
-    line(format!("  try: zoombulk users import samples/users.csv {connect}"));
+    line(format!(
+        "  try: zoombulk users import samples/users.csv {connect}"
+    ));
     line(format!("  try: zoombulk users export --out - {connect}"));
     if let Some(id) = meeting {
         line(format!(
@@ -116,7 +118,9 @@ pub fn banner(sandbox: &Sandbox, config: &SandboxConfig) -> String {
         ));
     }
     if let Some(id) = webinar {
-        line(format!("  try: zoombulk registrants export --webinar {id} --out - {connect}"));
+        line(format!(
+            "  try: zoombulk registrants export --webinar {id} --out - {connect}"
+        ));
     }
     line(format!(
         "  stats: {}/_sandbox/stats   (Ctrl-C stops)",

@@ -30,7 +30,15 @@ async fn usage_errors_exit_2_before_any_file_is_read_or_request_sent() {
         vec!["users", "import", missing, "--qps", "fast=3"],
         vec!["registrants", "export", "--sandbox"],
         vec!["recordings", "export", "--sandbox", "--from", "bogus"],
-        vec!["recordings", "export", "--sandbox", "--from", "2026-02-01", "--to", "2026-01-01"],
+        vec![
+            "recordings",
+            "export",
+            "--sandbox",
+            "--from",
+            "2026-02-01",
+            "--to",
+            "2026-01-01",
+        ],
         vec!["users", "export", "--sandbox", "--dry-run"],
         vec!["--out", missing, "completions", "bash"],
         vec!["validate", "users-import", missing, "--sandbox"],
@@ -39,7 +47,10 @@ async fn usage_errors_exit_2_before_any_file_is_read_or_request_sent() {
         assert_eq!(o.status.code(), Some(2), "{line:?}: {}", stderr(&o));
         let err = stderr(&o);
         assert!(!err.contains("cannot open"), "{line:?} read a file: {err}");
-        assert!(!err.contains("built-in Zoom sandbox"), "{line:?} connected: {err}");
+        assert!(
+            !err.contains("built-in Zoom sandbox"),
+            "{line:?} connected: {err}"
+        );
     }
     let out = dir.path().join("f");
     let o = bare(&["completions", "bash", "--out", out.to_str().unwrap()]).await;
@@ -81,7 +92,11 @@ async fn a_file_without_a_meeting_is_a_usage_error_and_stdin_is_read_with_dash()
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(statuses(&read_results(&results)), ["created", "created"]);
     assert!(sandbox.store().user_by_email("bob@example.com").is_some());
-    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "temp file removed");
+    assert_eq!(
+        std::fs::read_dir(scratch.path()).unwrap().count(),
+        0,
+        "temp file removed"
+    );
 
     // Without --out there is nowhere beside stdin for the results: usage error, nothing read.
     let o = common::zoombulk(&sandbox, &["users", "import", "-"]).await;
@@ -121,13 +136,19 @@ async fn the_sandbox_never_reads_or_prints_the_users_credentials() {
     child.start_kill().unwrap();
     assert!(printed.contains("client secret: sandbox"), "{printed}");
     assert!(printed.contains("account id:    sandbox"), "{printed}");
-    assert!(!printed.contains("real"), "the user's credentials printed: {printed}");
+    assert!(
+        !printed.contains("real"),
+        "the user's credentials printed: {printed}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sandbox_prints_seeded_ids_and_a_registrants_import_that_works_as_printed() {
     let (mut child, printed) = sandbox_banner(&["sandbox", "--port", "0", "--seed-users", "3"], &[]).await;
-    assert!(printed.contains("meetings:") && printed.contains("webinars:"), "{printed}");
+    assert!(
+        printed.contains("meetings:") && printed.contains("webinars:"),
+        "{printed}"
+    );
     let line = printed
         .lines()
         .find_map(|l| l.trim().strip_prefix("try: zoombulk registrants import "))

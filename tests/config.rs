@@ -94,7 +94,11 @@ async fn a_config_file_alone_is_enough_and_must_be_private() {
     let sandbox = sandbox().await;
     let home = common::tempdir();
     config_file(home.path(), &set("good", Some(&sandbox)), 0o600);
-    assert_exit(&export(home.path(), &[], &[]).await, 0, "credentials and URLs from the file");
+    assert_exit(
+        &export(home.path(), &[], &[]).await,
+        0,
+        "credentials and URLs from the file",
+    );
     #[cfg(unix)]
     {
         config_file(home.path(), &set("good", Some(&sandbox)), 0o644);
@@ -109,7 +113,11 @@ async fn a_config_file_alone_is_enough_and_must_be_private() {
 async fn profile_picks_a_section_and_wins_over_the_environment() {
     let sandbox = sandbox().await;
     let home = common::tempdir();
-    let text = format!("{}\n[profile.eu]\n{}", set("wrong", None), set("good", Some(&sandbox)));
+    let text = format!(
+        "{}\n[profile.eu]\n{}",
+        set("wrong", None),
+        set("good", Some(&sandbox))
+    );
     let path = config_file(home.path(), &text, 0o600);
     let config = vec!["--config".to_string(), path.display().to_string()];
     let urls_and = |more: &[&str]| with(with(urls(&sandbox), &["--config", path.to_str().unwrap()]), more);
@@ -118,7 +126,11 @@ async fn profile_picks_a_section_and_wins_over_the_environment() {
         0,
         "[profile.eu] with its URLs",
     );
-    assert_exit(&export(home.path(), &[], &urls_and(&[])).await, 1, "top-level keys: wrong secret");
+    assert_exit(
+        &export(home.path(), &[], &urls_and(&[])).await,
+        1,
+        "top-level keys: wrong secret",
+    );
     // A profile chosen on the command line is a command-line choice: it wins over the environment.
     assert_exit(
         &export(home.path(), &WRONG, &urls_and(&["--profile", "eu"])).await,
@@ -127,7 +139,11 @@ async fn profile_picks_a_section_and_wins_over_the_environment() {
     );
     let o = export(home.path(), &[], &urls_and(&["--profile", "us"])).await;
     assert_exit(&o, 1, "an unknown profile");
-    assert!(stderr(&o).contains("profile.us") && stderr(&o).contains("eu"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("profile.us") && stderr(&o).contains("eu"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -135,18 +151,33 @@ async fn the_environment_wins_over_the_config_file_as_a_whole_set() {
     let sandbox = sandbox().await;
     let home = common::tempdir();
     config_file(home.path(), &set("wrong", None), 0o600);
-    assert_exit(&export(home.path(), &GOOD, &urls(&sandbox)).await, 0, "env over file");
+    assert_exit(
+        &export(home.path(), &GOOD, &urls(&sandbox)).await,
+        0,
+        "env over file",
+    );
     config_file(home.path(), &set("good", None), 0o600);
-    assert_exit(&export(home.path(), &WRONG, &urls(&sandbox)).await, 1, "env wins even when wrong");
+    assert_exit(
+        &export(home.path(), &WRONG, &urls(&sandbox)).await,
+        1,
+        "env wins even when wrong",
+    );
     // A partial environment is not completed from the file: it is an error naming it.
     let o = export(home.path(), &[("ZOOM_CLIENT_SECRET", "good")], &urls(&sandbox)).await;
     assert_exit(&o, 1, "partial environment");
     let err = stderr(&o);
-    assert!(err.contains("the environment") && err.contains("account id, client id"), "{err}");
+    assert!(
+        err.contains("the environment") && err.contains("account id, client id"),
+        "{err}"
+    );
     assert!(!err.contains("good"), "never the secret: {err}");
     // An empty variable counts as unset.
     let blank = [("ZOOM_CLIENT_SECRET", ""), ("ZOOM_CLIENT_ID", "")];
-    assert_exit(&export(home.path(), &blank, &urls(&sandbox)).await, 0, "blank env, file used");
+    assert_exit(
+        &export(home.path(), &blank, &urls(&sandbox)).await,
+        0,
+        "blank env, file used",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -156,11 +187,26 @@ async fn flags_win_over_the_environment_and_a_partial_flag_set_is_refused() {
     let flags = |secret: &str| {
         with(
             urls(&sandbox),
-            &["--account-id", "acct", "--client-id", "cid", "--client-secret", secret],
+            &[
+                "--account-id",
+                "acct",
+                "--client-id",
+                "cid",
+                "--client-secret",
+                secret,
+            ],
         )
     };
-    assert_exit(&export(home.path(), &WRONG, &flags("good")).await, 0, "flags over env");
-    assert_exit(&export(home.path(), &GOOD, &flags("wrong")).await, 1, "flags win even when wrong");
+    assert_exit(
+        &export(home.path(), &WRONG, &flags("good")).await,
+        0,
+        "flags over env",
+    );
+    assert_exit(
+        &export(home.path(), &GOOD, &flags("wrong")).await,
+        1,
+        "flags win even when wrong",
+    );
     let before = sandbox.stats().total_requests;
     let o = export(home.path(), &GOOD, &with(urls(&sandbox), &["--client-id", "cid"])).await;
     assert_exit(&o, 1, "a client id alone on the command line");
@@ -169,7 +215,11 @@ async fn flags_win_over_the_environment_and_a_partial_flag_set_is_refused() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(sandbox.stats().total_requests, before, "nothing sent with a mixed set");
+    assert_eq!(
+        sandbox.stats().total_requests,
+        before,
+        "nothing sent with a mixed set"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -189,8 +239,17 @@ async fn a_token_on_the_command_line_wins_over_client_credentials_elsewhere() {
         .unwrap();
     let token = token["access_token"].as_str().expect("a token").to_string();
     let args = with(urls(&sandbox), &["--token", &token]);
-    assert_exit(&export(home.path(), &WRONG, &args).await, 0, "--token over env and file");
-    let o = export(home.path(), &GOOD, &with(urls(&sandbox), &["--token", "not-a-token"])).await;
+    assert_exit(
+        &export(home.path(), &WRONG, &args).await,
+        0,
+        "--token over env and file",
+    );
+    let o = export(
+        home.path(),
+        &GOOD,
+        &with(urls(&sandbox), &["--token", "not-a-token"]),
+    )
+    .await;
     assert_exit(&o, 1, "the flag's token is used, not the environment's set");
     assert!(!stderr(&o).contains("not-a-token"), "{}", stderr(&o));
 }

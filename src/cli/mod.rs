@@ -283,15 +283,29 @@ impl Command {
     }
 
     /// The groups the command takes.
-    fn groups_mut(&mut self) -> (Option<&mut ConnectionArgs>, Option<&mut RunArgs>, Option<&mut OutputArgs>) {
+    fn groups_mut(
+        &mut self,
+    ) -> (
+        Option<&mut ConnectionArgs>,
+        Option<&mut RunArgs>,
+        Option<&mut OutputArgs>,
+    ) {
         fn write<A: Args>(
             w: &mut BulkWrite<A>,
-        ) -> (Option<&mut ConnectionArgs>, Option<&mut RunArgs>, Option<&mut OutputArgs>) {
+        ) -> (
+            Option<&mut ConnectionArgs>,
+            Option<&mut RunArgs>,
+            Option<&mut OutputArgs>,
+        ) {
             (Some(&mut w.connection), Some(&mut w.run), Some(&mut w.output))
         }
         fn export<A: Args>(
             e: &mut Export<A>,
-        ) -> (Option<&mut ConnectionArgs>, Option<&mut RunArgs>, Option<&mut OutputArgs>) {
+        ) -> (
+            Option<&mut ConnectionArgs>,
+            Option<&mut RunArgs>,
+            Option<&mut OutputArgs>,
+        ) {
             (Some(&mut e.connection), None, Some(&mut e.output))
         }
         match self {
@@ -354,7 +368,10 @@ pub fn run_options(run: &RunArgs, output: &OutputArgs, global: &GlobalArgs, rate
 /// stdin is copied to a temporary file first; it is removed when the returned
 /// guard drops, at the end of the command. A bulk write reading stdin needs
 /// --out: there is no file beside which to put the results.
-pub fn stdin_input(file: &mut PathBuf, output: Option<&OutputArgs>) -> Result<Option<tempfile::TempPath>, RunError> {
+pub fn stdin_input(
+    file: &mut PathBuf,
+    output: Option<&OutputArgs>,
+) -> Result<Option<tempfile::TempPath>, RunError> {
     if file.as_os_str() != "-" {
         return Ok(None);
     }

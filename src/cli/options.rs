@@ -19,7 +19,14 @@ use crate::zoom::plan::QpsOverride;
 #[command(next_help_heading = "Global")]
 pub struct GlobalArgs {
     /// Progress bar: auto shows it on a terminal only.
-    #[arg(long, global = true, value_enum, ignore_case = true, default_value = "auto", value_name = "WHEN")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        ignore_case = true,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
     pub progress: ProgressMode,
     /// Only errors and the summary of a run that needs attention.
     #[arg(short, long, global = true)]

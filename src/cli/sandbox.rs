@@ -25,7 +25,13 @@ pub struct SandboxArgs {
     #[arg(long, default_value = DEFAULT_CREDENTIAL, value_name = "SECRET")]
     pub client_secret: String,
     /// Rate limits of this plan.
-    #[arg(long, value_enum, ignore_case = true, default_value = "pro", value_name = "PLAN")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        default_value = "pro",
+        value_name = "PLAN"
+    )]
     pub plan: Plan,
     /// Per-category requests per second over the plan's, e.g. light=30,heavy=10.
     #[arg(long, value_name = "CATEGORY=N,...")]

@@ -28,16 +28,17 @@ fn help(words: &[&str]) -> String {
     let mut cmd = Cli::build();
     let mut sub = &mut cmd;
     for w in words {
-        sub = sub.find_subcommand_mut(w).unwrap_or_else(|| panic!("no command {w}"));
+        sub = sub
+            .find_subcommand_mut(w)
+            .unwrap_or_else(|| panic!("no command {w}"));
     }
     sub.render_long_help().to_string()
 }
 
 /// Whether `text` names `flag` itself (not `--token-ttl-secs` for `--token`).
 fn has_flag(text: &str, flag: &str) -> bool {
-    text.match_indices(flag).any(|(at, _)| {
-        !text[at + flag.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
-    })
+    text.match_indices(flag)
+        .any(|(at, _)| !text[at + flag.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-'))
 }
 
 /// Every command's words, for checks that hold for all of them.
@@ -64,19 +65,60 @@ fn clap_configuration_is_consistent() {
 
 #[test]
 fn flags_exist_only_where_they_apply() {
-    for flag in ["--resume", "--dry-run", "--out", "--format", "--token", "--sandbox"] {
-        assert!(!has_flag(&help(&["sandbox"]), flag), "sandbox --help shows {flag}");
-        assert!(!has_flag(&help(&["completions"]), flag), "completions --help shows {flag}");
+    for flag in [
+        "--resume",
+        "--dry-run",
+        "--out",
+        "--format",
+        "--token",
+        "--sandbox",
+    ] {
+        assert!(
+            !has_flag(&help(&["sandbox"]), flag),
+            "sandbox --help shows {flag}"
+        );
+        assert!(
+            !has_flag(&help(&["completions"]), flag),
+            "completions --help shows {flag}"
+        );
     }
-    for flag in ["--resume", "--dry-run", "--strict", "--concurrency", "--force", "--token", "--qps"] {
-        assert!(!has_flag(&help(&["validate", "users-import"]), flag), "validate shows {flag}");
+    for flag in [
+        "--resume",
+        "--dry-run",
+        "--strict",
+        "--concurrency",
+        "--force",
+        "--token",
+        "--qps",
+    ] {
+        assert!(
+            !has_flag(&help(&["validate", "users-import"]), flag),
+            "validate shows {flag}"
+        );
     }
     for flag in ["--resume", "--dry-run", "--strict", "--concurrency", "--force"] {
-        assert!(!has_flag(&help(&["users", "export"]), flag), "users export shows {flag}");
+        assert!(
+            !has_flag(&help(&["users", "export"]), flag),
+            "users export shows {flag}"
+        );
     }
-    for flag in ["--out", "--format", "--bom", "--raw-cells", "--token", "--plan", "--qps"] {
-        assert!(has_flag(&help(&["users", "export"]), flag), "users export lacks {flag}");
-        assert!(has_flag(&help(&["users", "import"]), flag), "users import lacks {flag}");
+    for flag in [
+        "--out",
+        "--format",
+        "--bom",
+        "--raw-cells",
+        "--token",
+        "--plan",
+        "--qps",
+    ] {
+        assert!(
+            has_flag(&help(&["users", "export"]), flag),
+            "users export lacks {flag}"
+        );
+        assert!(
+            has_flag(&help(&["users", "import"]), flag),
+            "users import lacks {flag}"
+        );
     }
     usage("completions bash --out f");
     usage("--out f completions bash");
@@ -95,7 +137,15 @@ fn flags_exist_only_where_they_apply() {
 fn help_groups_flags_own_first_with_value_names_and_no_env_values() {
     for words in COMMANDS {
         let text = help(words);
-        for bad in ["<OUT>", "<QPS>", "<PLAN>]", "<FILE_>", "=]", "<ACCOUNT_ID>", "<BASE_URL>"] {
+        for bad in [
+            "<OUT>",
+            "<QPS>",
+            "<PLAN>]",
+            "<FILE_>",
+            "=]",
+            "<ACCOUNT_ID>",
+            "<BASE_URL>",
+        ] {
             assert!(!text.contains(bad), "{words:?} help shows {bad}:\n{text}");
         }
         let position = |heading: &str| text.find(&format!("\n{heading}:\n"));
@@ -107,13 +157,22 @@ fn help_groups_flags_own_first_with_value_names_and_no_env_values() {
         }
     }
     let import = help(&["users", "import"]);
-    assert!(import.contains("--out <PATH>") && import.contains("--qps <CATEGORY=N,...>"), "{import}");
+    assert!(
+        import.contains("--out <PATH>") && import.contains("--qps <CATEGORY=N,...>"),
+        "{import}"
+    );
     let action = import.find("--action").unwrap_or(usize::MAX);
-    assert!(action < import.find("--account-id").unwrap_or(0), "--action before --account-id");
+    assert!(
+        action < import.find("--account-id").unwrap_or(0),
+        "--action before --account-id"
+    );
     assert!(import.contains("[env: ZOOM_CLIENT_SECRET]"), "{import}");
     // The top-level help shows the global flags only.
     let top = Cli::build().render_long_help().to_string();
-    assert!(!top.contains("--resume") && !top.contains("--client-secret"), "{top}");
+    assert!(
+        !top.contains("--resume") && !top.contains("--client-secret"),
+        "{top}"
+    );
 }
 
 #[test]
@@ -132,7 +191,8 @@ fn enumerations_are_parsed_by_clap_in_any_case() {
         ("4", users::UserTypeArg::Unassigned),
         ("99", users::UserTypeArg::None),
     ] {
-        let Command::Users(UsersCommand::Import(w)) = ok(&format!("users import f.csv --type {given}")).command
+        let Command::Users(UsersCommand::Import(w)) =
+            ok(&format!("users import f.csv --type {given}")).command
         else {
             panic!("users import");
         };
@@ -176,7 +236,10 @@ fn validate_takes_exactly_the_checked_commands_own_flags() {
     else {
         panic!("validate users-import");
     };
-    assert_eq!((a.action, a.user_type), (users::Action::SsoCreate, users::UserTypeArg::None));
+    assert_eq!(
+        (a.action, a.user_type),
+        (users::Action::SsoCreate, users::UserTypeArg::None)
+    );
     let Command::Validate(ValidateCommand::Registrants(a)) =
         ok("validate registrants-import f.csv --meeting 81234567890").command
     else {
@@ -187,12 +250,16 @@ fn validate_takes_exactly_the_checked_commands_own_flags() {
     usage("validate users-delete f.csv");
     usage("validate users-update f.csv --clear-empty --dry-run");
     let text = help(&["validate", "users-delete"]);
-    assert!(text.contains("--transfer-email <EMAIL>") && text.contains("--missing-ok"), "{text}");
+    assert!(
+        text.contains("--transfer-email <EMAIL>") && text.contains("--missing-ok"),
+        "{text}"
+    );
 }
 
 #[test]
 fn flags_before_the_command_are_folded_into_it_and_after_wins() {
-    let cli = ok("--sandbox -o early.csv --resume --qps light=5 users import f.csv -o late.csv --concurrency 3");
+    let cli =
+        ok("--sandbox -o early.csv --resume --qps light=5 users import f.csv -o late.csv --concurrency 3");
     let Command::Users(UsersCommand::Import(w)) = cli.command else {
         panic!("users import");
     };

@@ -46,11 +46,23 @@ pub struct ImportArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// How to create users when a row has no `action` value.
-    #[arg(long, value_enum, ignore_case = true, default_value = "create", value_name = "ACTION")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        default_value = "create",
+        value_name = "ACTION"
+    )]
     pub action: Action,
     /// User type when a row has no `type` value (1/basic, 2/licensed,
     /// 4/unassigned, 99/none).
-    #[arg(long = "type", value_enum, ignore_case = true, default_value = "basic", value_name = "TYPE")]
+    #[arg(
+        long = "type",
+        value_enum,
+        ignore_case = true,
+        default_value = "basic",
+        value_name = "TYPE"
+    )]
     pub user_type: UserTypeArg,
 }
 
