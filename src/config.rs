@@ -13,8 +13,8 @@ use tokio::sync::Mutex;
 use zoombulk_sandbox::Sandbox;
 
 use crate::app::RunError;
-use crate::cli::ConnectionArgs;
 use crate::zoom::auth::{Credentials, Secret};
+use crate::zoom::plan::QpsOverride;
 use crate::zoom::{Client, ClientConfig, Plan, RateTable};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.zoom.us/v2";
@@ -133,6 +133,24 @@ pub fn check_url_scheme(url: &str) -> Result<(), String> {
     }
 }
 
+/// What the command line says about reaching Zoom (the connection flags); every
+/// field optional. `config` sees no clap type: the command line is one source.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    pub account_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub token: Option<String>,
+    pub base_url: Option<String>,
+    pub oauth_url: Option<String>,
+    pub config: Option<PathBuf>,
+    pub profile: Option<String>,
+    pub sandbox: bool,
+    pub plan: Option<Plan>,
+    pub qps: Option<QpsOverride>,
+    pub max_retries: Option<u32>,
+}
+
 /// The environment variables `config` reads (clap reads none of them).
 pub const ENV_ACCOUNT_ID: &str = "ZOOM_ACCOUNT_ID";
 pub const ENV_CLIENT_ID: &str = "ZOOM_CLIENT_ID";
@@ -165,7 +183,7 @@ fn given(v: Option<String>) -> Option<String> {
 /// The layers, most important first: the command line; the profile chosen with
 /// `--profile` on the command line (choosing one there is a command-line choice);
 /// the environment; the config file (its top-level keys, or `ZOOMBULK_PROFILE`'s).
-fn layers(c: &ConnectionArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Layer>, RunError> {
+fn layers(c: &Connection, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Layer>, RunError> {
     let mut layers = vec![Layer {
         name: "the command line".into(),
         values: Profile {
@@ -315,14 +333,14 @@ pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
 impl Settings {
     /// From the connection flags, the process's environment and the config file.
-    pub fn from_args(c: &ConnectionArgs, quiet: bool) -> Result<Settings, RunError> {
+    pub fn from_args(c: &Connection, quiet: bool) -> Result<Settings, RunError> {
         Settings::resolve(c, &|name| std::env::var(name).ok(), quiet)
     }
 
     /// From the connection flags, `env` and the config file. `--sandbox` reads
     /// neither the environment's credentials nor the file.
     pub fn resolve(
-        c: &ConnectionArgs,
+        c: &Connection,
         env: &dyn Fn(&str) -> Option<String>,
         quiet: bool,
     ) -> Result<Settings, RunError> {
@@ -399,9 +417,9 @@ impl Settings {
                 base_url_explicit: true,
                 credentials: Credentials::ServerToServer {
                     oauth_url: sandbox.oauth_url(),
-                    account_id: crate::cli::sandbox::DEFAULT_CREDENTIAL.into(),
-                    client_id: crate::cli::sandbox::DEFAULT_CREDENTIAL.into(),
-                    client_secret: Secret::new(crate::cli::sandbox::DEFAULT_CREDENTIAL),
+                    account_id: crate::sandbox::DEFAULT_CREDENTIAL.into(),
+                    client_id: crate::sandbox::DEFAULT_CREDENTIAL.into(),
+                    client_secret: Secret::new(crate::sandbox::DEFAULT_CREDENTIAL),
                 },
                 rates: self.rates,
                 max_retries: self.max_retries,
@@ -459,7 +477,7 @@ mod tests {
     }
 
     /// `(account id, client id, secret)` or `token:…` of the chosen set, or the error.
-    fn chosen(c: &ConnectionArgs, env: &[(&str, &str)]) -> Result<String, String> {
+    fn chosen(c: &Connection, env: &[(&str, &str)]) -> Result<String, String> {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let lookup = |name: &str| env.get(name).cloned();
         let settings = Settings::resolve(c, &lookup, true).map_err(|e| e.message)?;
@@ -482,20 +500,20 @@ mod tests {
         (ENV_CLIENT_SECRET, "env-s"),
     ];
 
-    fn flags(a: Option<&str>, c: Option<&str>, s: Option<&str>, t: Option<&str>) -> ConnectionArgs {
-        ConnectionArgs {
+    fn flags(a: Option<&str>, c: Option<&str>, s: Option<&str>, t: Option<&str>) -> Connection {
+        Connection {
             account_id: a.map(Into::into),
             client_id: c.map(Into::into),
             client_secret: s.map(Into::into),
             token: t.map(Into::into),
-            ..ConnectionArgs::default()
+            ..Connection::default()
         }
     }
 
     #[test]
     fn command_line_set_wins_over_environment_which_wins_over_the_file() {
         let (_d, path) = config_file("account_id = \"f-a\"\nclient_id = \"f-c\"\nclient_secret = \"f-s\"\n");
-        let with_file = |c: ConnectionArgs| ConnectionArgs {
+        let with_file = |c: Connection| Connection {
             config: Some(path.clone()),
             ..c
         };
@@ -554,10 +572,10 @@ mod tests {
              [profile.eu]\naccount_id = \"eu-a\"\nclient_id = \"eu-c\"\nclient_secret = \"eu-s\"\n\
              base_url = \"https://eu.example/v2\"\nplan = \"business\"\n",
         );
-        let eu = ConnectionArgs {
+        let eu = Connection {
             config: Some(path.clone()),
             profile: Some("eu".into()),
-            ..ConnectionArgs::default()
+            ..Connection::default()
         };
         assert_eq!(chosen(&eu, &ENV_SET).unwrap(), "eu-a/eu-c/eu-s");
         let lookup = |_: &str| None;
@@ -565,15 +583,15 @@ mod tests {
         assert_eq!(settings.base_url.as_deref(), Some("https://eu.example/v2"));
         assert_eq!(settings.rates, RateTable::for_plan(Plan::Business));
         // ZOOMBULK_PROFILE picks the section, but as the file: the environment's set wins.
-        let by_env = ConnectionArgs {
+        let by_env = Connection {
             config: Some(path.clone()),
-            ..ConnectionArgs::default()
+            ..Connection::default()
         };
         assert_eq!(chosen(&by_env, &[(ENV_PROFILE, "eu")]).unwrap(), "eu-a/eu-c/eu-s");
         let mut env = ENV_SET.to_vec();
         env.push((ENV_PROFILE, "eu"));
         assert_eq!(chosen(&by_env, &env).unwrap(), "env-a/env-c/env-s");
-        let missing = ConnectionArgs {
+        let missing = Connection {
             profile: Some("us".into()),
             ..eu
         };
@@ -582,9 +600,9 @@ mod tests {
 
     #[test]
     fn settings_other_than_credentials_are_taken_one_by_one() {
-        let c = ConnectionArgs {
+        let c = Connection {
             base_url: Some("http://127.0.0.1:1/v2".into()),
-            ..ConnectionArgs::default()
+            ..Connection::default()
         };
         let env: HashMap<&str, &str> = [
             (ENV_PLAN, "Free"),
@@ -606,10 +624,10 @@ mod tests {
 
     #[test]
     fn the_sandbox_reads_no_credentials_at_all() {
-        let c = ConnectionArgs {
+        let c = Connection {
             sandbox: true,
             config: None,
-            ..ConnectionArgs::default()
+            ..Connection::default()
         };
         let env = |name: &str| match name {
             "XDG_CONFIG_HOME" => Some("/nonexistent".to_string()),

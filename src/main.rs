@@ -1,9 +1,14 @@
 //! zoombulk: parse the command line, run the command, map the ending to an exit status.
+//! The dispatch lives here, above `cli`, `jobs` and `exports`, so none of them imports another's caller.
 
 use std::process::ExitCode;
 
-use zoombulk::app::RunError;
-use zoombulk::cli::Cli;
+use zoombulk::app::{Exit, RunError};
+use zoombulk::cli::{
+    Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateCommand, stdin_input,
+};
+use zoombulk::jobs::{registrants_import, users_delete, users_import, users_update};
+use zoombulk::{exports, sandbox};
 
 fn main() -> ExitCode {
     let cli = Cli::parse_args();
@@ -12,7 +17,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fatal(&RunError::new(format!("cannot start the async runtime: {e}"))),
     };
-    match runtime.block_on(cli.run()) {
+    match runtime.block_on(run(cli)) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => fatal(&e),
     }
@@ -22,6 +27,65 @@ fn main() -> ExitCode {
 fn fatal(e: &RunError) -> ExitCode {
     eprintln!("zoombulk: error: {e}");
     ExitCode::from(e.exit() as u8)
+}
+
+/// Runs the command: the one place that knows every command's code.
+async fn run(cli: Cli) -> Result<Exit, RunError> {
+    let g = cli.global;
+    match cli.command {
+        Command::Completions(c) => {
+            clap_complete::generate(c.shell, &mut Cli::build(), "zoombulk", &mut std::io::stdout());
+            Ok(Exit::Ok)
+        }
+        Command::Sandbox(args) => sandbox::serve(args.to_config()).await,
+        Command::Validate(kind) => match kind {
+            ValidateCommand::UsersImport(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                users_import::validate(&a)
+            }
+            ValidateCommand::UsersUpdate(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                users_update::validate(&a)
+            }
+            ValidateCommand::UsersDelete(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                users_delete::validate(&a)
+            }
+            ValidateCommand::Registrants(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                registrants_import::validate(&a)
+            }
+        },
+        Command::Users(UsersCommand::Import(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
+            users_import::command(&w.args, &w.context(&g)?).await
+        }
+        Command::Users(UsersCommand::Update(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
+            users_update::command(&w.args, &w.context(&g)?).await
+        }
+        Command::Users(UsersCommand::Delete(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
+            users_delete::command(&w.args, &w.context(&g)?).await
+        }
+        Command::Registrants(RegistrantsCommand::Import(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
+            registrants_import::command(&w.args, &w.context(&g)?).await
+        }
+        Command::Users(UsersCommand::Export(e)) => exports::users::command(&e.args, &e.context(&g)?).await,
+        Command::Registrants(RegistrantsCommand::Export(e)) => {
+            exports::registrants::command(&e.args, &e.context(&g)?).await
+        }
+        Command::Recordings(RecordingsCommand::Export(e)) => {
+            if e.args.from > e.args.to {
+                return Err(RunError::usage(format!(
+                    "--from {} is after --to {}",
+                    e.args.from, e.args.to
+                )));
+            }
+            exports::recordings::command(&e.args, &e.context(&g)?).await
+        }
+    }
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

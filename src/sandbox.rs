@@ -1,15 +1,13 @@
 //! `zoombulk sandbox` and `--sandbox`: the built-in Zoom emulator (the
 //! `zoombulk-sandbox` crate), sized from the same plan table as the client.
 
-use std::time::Duration;
-
 use zoombulk_sandbox::{Limits, Sandbox, SandboxConfig};
 
 use crate::app::{Exit, RunError};
-use crate::cli::sandbox::SandboxArgs;
 use crate::zoom::RateTable;
 
-pub use crate::cli::sandbox::DEFAULT_CREDENTIAL;
+/// Account id, client id and client secret the sandbox accepts by default.
+pub const DEFAULT_CREDENTIAL: &str = "sandbox";
 
 pub fn limits(rates: &RateTable) -> Limits {
     Limits {
@@ -37,39 +35,13 @@ pub async fn start_embedded(rates: &RateTable) -> Result<Sandbox, RunError> {
         .map_err(|e| RunError::new(format!("cannot start the sandbox: {e}")))
 }
 
-/// `zoombulk sandbox`: serve until Ctrl-C. Its credentials are its own flags'
-/// (default `sandbox`); nothing of the user's is read or printed.
-pub async fn serve(args: &SandboxArgs) -> Result<Exit, RunError> {
-    let mut rates = RateTable::for_plan(args.plan);
-    if let Some(qps) = &args.qps {
-        qps.apply(&mut rates);
-    }
-    let mut limits = limits(&rates);
-    if let Some(n) = args.daily_invites {
-        limits.daily_user_invites = n;
-    }
-    let config = SandboxConfig {
-        port: args.port,
-        account_id: args.account_id.clone(),
-        client_id: args.client_id.clone(),
-        client_secret: args.client_secret.clone(),
-        token_ttl: Duration::from_secs(args.token_ttl_secs),
-        page_token_ttl: Duration::from_secs(args.page_token_ttl_secs),
-        limits,
-        latency: Duration::from_millis(args.latency_ms),
-        jitter: Duration::from_millis(args.jitter_ms),
-        fault_rate: args.fault_rate,
-        drop_rate: args.drop_rate,
-        lost_response_rate: args.lost_rate,
-        seed: args.seed,
-        seed_users: args.seed_users,
-        seed_meetings: args.seed_meetings,
-        seed_webinars: args.seed_webinars,
-        seed_recordings: args.seed_recordings,
-    };
+/// `zoombulk sandbox`: serve `config` until Ctrl-C. Its credentials are its own
+/// (`sandbox` unless the command's flags say otherwise); nothing of the user's is
+/// read or printed.
+pub async fn serve(config: SandboxConfig) -> Result<Exit, RunError> {
     let sandbox = Sandbox::start(config.clone())
         .await
-        .map_err(|e| RunError::new(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
+        .map_err(|e| RunError::new(format!("cannot listen on 127.0.0.1:{}: {e}", config.port)))?;
     print!("{}", banner(&sandbox, &config));
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;

@@ -19,15 +19,14 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::app::{Context, Exit, RunError};
+use crate::app::{Context, RunError};
 use crate::config::Settings;
-use crate::jobs::{registrants_import, users_delete, users_import, users_update};
 use crate::pipeline::RunOptions;
 use crate::zoom::RateTable;
 pub use options::{Concurrency, ConnectionArgs, GlobalArgs, Group, OutputArgs, RunArgs};
-use recordings::RecordingsCommand;
-use registrants::RegistrantsCommand;
-use users::UsersCommand;
+pub use recordings::RecordingsCommand;
+pub use registrants::RegistrantsCommand;
+pub use users::UsersCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -184,67 +183,6 @@ impl Cli {
         }
         Ok(())
     }
-
-    /// Runs the command.
-    pub async fn run(self) -> Result<Exit, RunError> {
-        let g = self.global;
-        match self.command {
-            Command::Completions(c) => {
-                clap_complete::generate(c.shell, &mut Cli::build(), "zoombulk", &mut std::io::stdout());
-                Ok(Exit::Ok)
-            }
-            Command::Sandbox(args) => crate::sandbox::serve(&args).await,
-            Command::Validate(kind) => match kind {
-                ValidateCommand::UsersImport(mut a) => {
-                    let _stdin = stdin_input(&mut a.file, None)?;
-                    users_import::validate(&a)
-                }
-                ValidateCommand::UsersUpdate(mut a) => {
-                    let _stdin = stdin_input(&mut a.file, None)?;
-                    users_update::validate(&a)
-                }
-                ValidateCommand::UsersDelete(mut a) => {
-                    let _stdin = stdin_input(&mut a.file, None)?;
-                    users_delete::validate(&a)
-                }
-                ValidateCommand::Registrants(mut a) => {
-                    let _stdin = stdin_input(&mut a.file, None)?;
-                    registrants_import::validate(&a)
-                }
-            },
-            Command::Users(UsersCommand::Import(mut w)) => {
-                let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
-                users_import::command(&w.args, &w.context(&g)?).await
-            }
-            Command::Users(UsersCommand::Update(mut w)) => {
-                let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
-                users_update::command(&w.args, &w.context(&g)?).await
-            }
-            Command::Users(UsersCommand::Delete(mut w)) => {
-                let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
-                users_delete::command(&w.args, &w.context(&g)?).await
-            }
-            Command::Registrants(RegistrantsCommand::Import(mut w)) => {
-                let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
-                registrants_import::command(&w.args, &w.context(&g)?).await
-            }
-            Command::Users(UsersCommand::Export(e)) => {
-                crate::exports::users::command(&e.args, &e.context(&g)?).await
-            }
-            Command::Registrants(RegistrantsCommand::Export(e)) => {
-                crate::exports::registrants::command(&e.args, &e.context(&g)?).await
-            }
-            Command::Recordings(RecordingsCommand::Export(e)) => {
-                if e.args.from > e.args.to {
-                    return Err(RunError::usage(format!(
-                        "--from {} is after --to {}",
-                        e.args.from, e.args.to
-                    )));
-                }
-                crate::exports::recordings::command(&e.args, &e.context(&g)?).await
-            }
-        }
-    }
 }
 
 /// Folds `early` into the command's group, or says why it does not apply.
@@ -324,7 +262,7 @@ impl Command {
 impl<A: Args> BulkWrite<A> {
     /// How to connect and how to run, from the command line, environment and config file.
     pub fn context(&self, global: &GlobalArgs) -> Result<Context, RunError> {
-        let settings = Settings::from_args(&self.connection, global.quiet)?;
+        let settings = Settings::from_args(&self.connection.to_config(), global.quiet)?;
         Ok(Context {
             run: run_options(&self.run, &self.output, global, settings.rates),
             settings,
@@ -335,7 +273,7 @@ impl<A: Args> BulkWrite<A> {
 impl<A: Args> Export<A> {
     /// How to connect and where to write.
     pub fn context(&self, global: &GlobalArgs) -> Result<Context, RunError> {
-        let settings = Settings::from_args(&self.connection, global.quiet)?;
+        let settings = Settings::from_args(&self.connection.to_config(), global.quiet)?;
         Ok(Context {
             run: run_options(&RunArgs::default(), &self.output, global, settings.rates),
             settings,

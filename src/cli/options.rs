@@ -193,6 +193,24 @@ impl Group for ConnectionArgs {
 }
 
 impl ConnectionArgs {
+    /// The flags as `config` takes them.
+    pub fn to_config(&self) -> crate::config::Connection {
+        crate::config::Connection {
+            account_id: self.account_id.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            token: self.token.clone(),
+            base_url: self.base_url.clone(),
+            oauth_url: self.oauth_url.clone(),
+            config: self.config.clone(),
+            profile: self.profile.clone(),
+            sandbox: self.sandbox,
+            plan: self.plan,
+            qps: self.qps.clone(),
+            max_retries: self.max_retries,
+        }
+    }
+
     /// Combinations clap checks within one position but not across the two.
     pub fn conflicts(&self) -> Option<String> {
         let trio = self.account_id.is_some() || self.client_id.is_some() || self.client_secret.is_some();

@@ -3,11 +3,13 @@
 
 use clap::Args;
 
-use crate::zoom::Plan;
-use crate::zoom::plan::QpsOverride;
+use std::time::Duration;
 
-/// Account id, client id and client secret the sandbox accepts by default.
-pub const DEFAULT_CREDENTIAL: &str = "sandbox";
+use zoombulk_sandbox::SandboxConfig;
+
+use crate::sandbox::{DEFAULT_CREDENTIAL, limits};
+use crate::zoom::plan::QpsOverride;
+use crate::zoom::{Plan, RateTable};
 
 /// Serve a Zoom API emulator on 127.0.0.1 for trying zoombulk and for tests.
 #[derive(Debug, Clone, Args)]
@@ -75,4 +77,37 @@ pub struct SandboxArgs {
     /// Recording meetings seeded.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub seed_recordings: usize,
+}
+
+impl SandboxArgs {
+    /// The emulator these flags describe, sized from the same plan table as the client.
+    pub fn to_config(&self) -> SandboxConfig {
+        let mut rates = RateTable::for_plan(self.plan);
+        if let Some(qps) = &self.qps {
+            qps.apply(&mut rates);
+        }
+        let mut limits = limits(&rates);
+        if let Some(n) = self.daily_invites {
+            limits.daily_user_invites = n;
+        }
+        SandboxConfig {
+            port: self.port,
+            account_id: self.account_id.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            token_ttl: Duration::from_secs(self.token_ttl_secs),
+            page_token_ttl: Duration::from_secs(self.page_token_ttl_secs),
+            limits,
+            latency: Duration::from_millis(self.latency_ms),
+            jitter: Duration::from_millis(self.jitter_ms),
+            fault_rate: self.fault_rate,
+            drop_rate: self.drop_rate,
+            lost_response_rate: self.lost_rate,
+            seed: self.seed,
+            seed_users: self.seed_users,
+            seed_meetings: self.seed_meetings,
+            seed_webinars: self.seed_webinars,
+            seed_recordings: self.seed_recordings,
+        }
+    }
 }

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{BulkWrite, Export};
-use crate::jobs::users_delete::DeleteAction;
 use crate::validate::{CreateAction, UserType};
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +162,23 @@ pub struct DeleteArgs {
     /// Do not ask before `--action delete` (required when there is no terminal to ask on).
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+/// `--action` of `users delete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeleteAction {
+    Disassociate,
+    Delete,
+}
+
+impl DeleteAction {
+    /// Zoom's query value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeleteAction::Disassociate => "disassociate",
+            DeleteAction::Delete => "delete",
+        }
+    }
 }
 
 /// `users export`'s own flags.

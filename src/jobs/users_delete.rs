@@ -14,27 +14,12 @@ use super::{
     run_command, validate_command,
 };
 use crate::app::{Exit, RunError};
-use crate::cli::users::DeleteArgs as Args;
+use crate::cli::users::{DeleteAction, DeleteArgs as Args};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, E_VALUE, FieldError};
 use crate::zoom::Client;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DeleteAction {
-    Disassociate,
-    Delete,
-}
-
-impl DeleteAction {
-    fn as_str(self) -> &'static str {
-        match self {
-            DeleteAction::Disassociate => "disassociate",
-            DeleteAction::Delete => "delete",
-        }
-    }
-}
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     run_command(&args.file, ctx, |input| UsersDelete::new(input, args)).await
