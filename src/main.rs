@@ -10,6 +10,15 @@ use zoombulk::cli::{
 use zoombulk::jobs::{registrants_import, users_delete, users_import, users_update};
 use zoombulk::{exports, sandbox};
 
+// `eprintln!` panics on a closed stderr: write and ignore the error instead
+// (the library has the same replacements for its own output).
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse_args();
     init_logging(cli.global.verbose, cli.global.quiet);
@@ -34,7 +43,11 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
     let g = cli.global;
     match cli.command {
         Command::Completions(c) => {
-            clap_complete::generate(c.shell, &mut Cli::build(), "zoombulk", &mut std::io::stdout());
+            // Generated into memory: clap_complete panics when its writer fails,
+            // and a closed stdout (`| true`) is a quiet end, not an error.
+            let mut script = Vec::new();
+            clap_complete::generate(c.shell, &mut Cli::build(), "zoombulk", &mut script);
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
             Ok(Exit::Ok)
         }
         Command::Sandbox(args) => sandbox::serve(args.to_config()).await,

@@ -39,7 +39,8 @@ async fn usage_errors_exit_2_before_any_file_is_read_or_request_sent() {
             "--to",
             "2026-01-01",
         ],
-        vec!["users", "export", "--sandbox", "--dry-run"],
+        vec!["users", "export", "--sandbox", "--resume"],
+        vec!["--force", "users", "export", "--sandbox"],
         vec!["--out", missing, "completions", "bash"],
         vec!["validate", "users-import", missing, "--sandbox"],
     ] {

@@ -102,11 +102,16 @@ pub struct BulkWrite<A: Args> {
     pub connection: ConnectionArgs,
 }
 
-/// An export: its own flags, then the output and connection groups.
+/// An export: its own flags, `--dry-run`, then the output and connection groups.
 #[derive(Debug, Args)]
 pub struct Export<A: Args> {
     #[command(flatten)]
     pub args: A,
+    /// Show the calls the export would make and how long they would take at the
+    /// plan's limits (with --download, the files and bytes the listing shows);
+    /// write nothing.
+    #[arg(long, help_heading = "Run")]
+    pub dry_run: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -170,8 +175,12 @@ impl Cli {
     }
 
     fn fold_early(&mut self) -> Result<(), String> {
-        let early = std::mem::take(&mut self.early);
+        let mut early = std::mem::take(&mut self.early);
         let name = self.command.name();
+        // Exports take one run flag: --dry-run.
+        if let Some(dry_run) = self.command.export_dry_run_mut() {
+            *dry_run |= std::mem::take(&mut early.run.dry_run);
+        }
         let (connection, run, output) = self.command.groups_mut();
         fold(&name, connection, &early.connection)?;
         fold(&name, run, &early.run)?;
@@ -218,6 +227,16 @@ impl Command {
             Command::Completions(_) => ("completions", ""),
         };
         format!("{family} {verb}").trim_end().to_string()
+    }
+
+    /// An export's `--dry-run`.
+    fn export_dry_run_mut(&mut self) -> Option<&mut bool> {
+        match self {
+            Command::Users(UsersCommand::Export(e)) => Some(&mut e.dry_run),
+            Command::Registrants(RegistrantsCommand::Export(e)) => Some(&mut e.dry_run),
+            Command::Recordings(RecordingsCommand::Export(e)) => Some(&mut e.dry_run),
+            _ => None,
+        }
     }
 
     /// The groups the command takes.
@@ -275,7 +294,15 @@ impl<A: Args> Export<A> {
     pub fn context(&self, global: &GlobalArgs) -> Result<Context, RunError> {
         let settings = Settings::from_args(&self.connection.to_config(), global.quiet)?;
         Ok(Context {
-            run: run_options(&RunArgs::default(), &self.output, global, settings.rates),
+            run: run_options(
+                &RunArgs {
+                    dry_run: self.dry_run,
+                    ..RunArgs::default()
+                },
+                &self.output,
+                global,
+                settings.rates,
+            ),
             settings,
         })
     }

@@ -96,11 +96,18 @@ fn flags_exist_only_where_they_apply() {
             "validate shows {flag}"
         );
     }
-    for flag in ["--resume", "--dry-run", "--strict", "--concurrency", "--force"] {
+    for flag in ["--resume", "--strict", "--concurrency", "--force"] {
         assert!(
             !has_flag(&help(&["users", "export"]), flag),
             "users export shows {flag}"
         );
+    }
+    // Exports take one run flag, --dry-run, in either position.
+    for line in ["users export --dry-run", "--dry-run users export"] {
+        let Command::Users(UsersCommand::Export(e)) = ok(line).command else {
+            panic!("{line}");
+        };
+        assert!(e.dry_run, "{line}");
     }
     for flag in [
         "--out",
@@ -123,8 +130,8 @@ fn flags_exist_only_where_they_apply() {
     usage("completions bash --out f");
     usage("--out f completions bash");
     usage("sandbox --resume");
-    usage("users export --dry-run");
-    usage("--dry-run users export");
+    usage("users export --resume");
+    usage("--strict users export");
     usage("--force recordings export");
     usage("validate users-import f.csv --out r.csv");
     usage("validate users-import f.csv --sandbox");

@@ -37,13 +37,13 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     pub format: Format,
     pub raw_cells: bool,
-    /// `--bom`: start CSV output with a UTF-8 byte order mark.
+    /// `--bom`: a UTF-8 BOM before CSV output, for Excel.
     pub bom: bool,
+    /// `--force`: replace an existing results file.
+    pub force: bool,
     pub strict: bool,
     pub dry_run: bool,
     pub resume: bool,
-    /// `--force`: replace an existing results file.
-    pub force: bool,
     /// `None` = auto: enough to reach the rate limit.
     pub concurrency: Option<usize>,
     pub progress: ProgressMode,
