@@ -81,6 +81,8 @@ pub struct SandboxArgs {
 
 impl SandboxArgs {
     /// The emulator these flags describe, sized from the same plan table as the client.
+    // The struct update keeps new emulator settings at their defaults until they get a flag.
+    #[allow(clippy::needless_update)]
     pub fn to_config(&self) -> SandboxConfig {
         let mut rates = RateTable::for_plan(self.plan);
         if let Some(qps) = &self.qps {
@@ -108,6 +110,7 @@ impl SandboxArgs {
             seed_meetings: self.seed_meetings,
             seed_webinars: self.seed_webinars,
             seed_recordings: self.seed_recordings,
+            ..SandboxConfig::default()
         }
     }
 }
