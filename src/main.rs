@@ -70,19 +70,19 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
             }
         },
         Command::Users(UsersCommand::Import(mut w)) => {
-            let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
             users_import::command(&w.args, &w.context(&g)?).await
         }
         Command::Users(UsersCommand::Update(mut w)) => {
-            let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
             users_update::command(&w.args, &w.context(&g)?).await
         }
         Command::Users(UsersCommand::Delete(mut w)) => {
-            let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
             users_delete::command(&w.args, &w.context(&g)?).await
         }
         Command::Registrants(RegistrantsCommand::Import(mut w)) => {
-            let _stdin = stdin_input(&mut w.args.file, Some(&w.output))?;
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
             registrants_import::command(&w.args, &w.context(&g)?).await
         }
         Command::Users(UsersCommand::Export(e)) => exports::users::command(&e.args, &e.context(&g)?).await,

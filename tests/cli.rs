@@ -99,6 +99,34 @@ async fn a_file_without_a_meeting_is_a_usage_error_and_stdin_is_read_with_dash()
         "temp file removed"
     );
 
+    // A dry run and `validate` write no results: no --out needed.
+    for line in [
+        vec!["users", "import", "-", "--sandbox", "--dry-run"],
+        vec!["validate", "users-import", "-"],
+    ] {
+        let mut child = common::command(&words(&line))
+            .env("TMPDIR", scratch.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"email,first_name\ncy@example.com,Cy\n")
+            .await
+            .unwrap();
+        drop(stdin);
+        let o = child.wait_with_output().await.unwrap();
+        assert_eq!(o.status.code(), Some(0), "{line:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("1 valid"), "{line:?}: {}", stderr(&o));
+    }
+    assert_eq!(
+        std::fs::read_dir(scratch.path()).unwrap().count(),
+        0,
+        "temp files removed"
+    );
+
     // Without --out there is nowhere beside stdin for the results: usage error, nothing read.
     let o = common::zoombulk(&sandbox, &["users", "import", "-"]).await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

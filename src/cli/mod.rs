@@ -332,15 +332,16 @@ pub fn run_options(run: &RunArgs, output: &OutputArgs, global: &GlobalArgs, rate
 /// `-` as the input path: the engine reads its input twice (check, then send), so
 /// stdin is copied to a temporary file first; it is removed when the returned
 /// guard drops, at the end of the command. A bulk write reading stdin needs
-/// --out: there is no file beside which to put the results.
+/// --out (`results`: its groups): there is no file beside which to put the
+/// results; a `--dry-run` writes none.
 pub fn stdin_input(
     file: &mut PathBuf,
-    output: Option<&OutputArgs>,
+    results: Option<(&RunArgs, &OutputArgs)>,
 ) -> Result<Option<tempfile::TempPath>, RunError> {
     if file.as_os_str() != "-" {
         return Ok(None);
     }
-    if output.is_some_and(|o| o.out.is_none()) {
+    if results.is_some_and(|(run, output)| output.out.is_none() && !run.dry_run) {
         return Err(RunError::usage(
             "the input comes from stdin (`-`), so say where the results go: --out PATH (or --out - for stdout)",
         ));
