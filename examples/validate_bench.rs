@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use zoombulk::jobs::users_import::{Args, UsersImport};
+use zoombulk::cli::users::{Action, ImportArgs, UserTypeArg};
+use zoombulk::jobs::users_import::UsersImport;
 use zoombulk::pipeline::input::InputFile;
 use zoombulk::pipeline::preflight::Preflight;
 
@@ -36,10 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let t = Instant::now();
         let input = InputFile::open(&path, <UsersImport as zoombulk::jobs::Job>::columns())?;
-        let args = Args {
+        let args = ImportArgs {
             file: path.clone(),
-            action: "create".into(),
-            user_type: "basic".into(),
+            action: Action::Create,
+            user_type: UserTypeArg::Basic,
         };
         let job = UsersImport::new(&input, &args)?;
         let pre = Preflight::run(&job, &input)?;

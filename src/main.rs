@@ -1,12 +1,12 @@
 //! zoombulk: parse the command line, run the command, map the ending to an exit status.
+//! The dispatch lives here, above `cli`, `jobs` and `exports`, so none of them imports another's caller.
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
-
-use zoombulk::app::{Context, Exit, RunError};
-use zoombulk::cli::{Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateKind};
-use zoombulk::config::Settings;
+use zoombulk::app::{Exit, RunError};
+use zoombulk::cli::{
+    Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateCommand, stdin_input,
+};
 use zoombulk::jobs::{registrants_import, users_delete, users_import, users_update};
 use zoombulk::{exports, sandbox};
 
@@ -20,7 +20,7 @@ macro_rules! eprintln {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     init_logging(cli.global.verbose, cli.global.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -32,63 +32,73 @@ fn main() -> ExitCode {
     }
 }
 
+/// The error's kind decides the status: usage 2, anything else 1.
 fn fatal(e: &RunError) -> ExitCode {
     eprintln!("zoombulk: error: {e}");
     ExitCode::from(e.exit() as u8)
 }
 
+/// Runs the command: the one place that knows every command's code.
 async fn run(cli: Cli) -> Result<Exit, RunError> {
-    let context = || -> Result<Context, RunError> {
-        let settings = Settings::from_args(&cli.global)?;
-        Ok(Context {
-            run: cli.global.run_options(settings.rates),
-            settings,
-        })
-    };
-    match &cli.command {
-        Command::Completions { shell } => {
+    let g = cli.global;
+    match cli.command {
+        Command::Completions(c) => {
             // Generated into memory: clap_complete panics when its writer fails,
             // and a closed stdout (`| true`) is a quiet end, not an error.
             let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "zoombulk", &mut script);
+            clap_complete::generate(c.shell, &mut Cli::build(), "zoombulk", &mut script);
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
             Ok(Exit::Ok)
         }
-        Command::Sandbox(args) => sandbox::serve(args, &cli.global).await,
-        Command::Validate { kind, args } => match kind {
-            ValidateKind::UsersImport => users_import::validate(&reparse(kind, args)?),
-            ValidateKind::UsersUpdate => users_update::validate(&reparse(kind, args)?),
-            ValidateKind::UsersDelete => users_delete::validate(&reparse(kind, args)?),
-            ValidateKind::Registrants => registrants_import::validate(&reparse(kind, args)?),
+        Command::Sandbox(args) => sandbox::serve(args.to_config()).await,
+        Command::Validate(kind) => match kind {
+            ValidateCommand::UsersImport(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                users_import::validate(&a)
+            }
+            ValidateCommand::UsersUpdate(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                users_update::validate(&a)
+            }
+            ValidateCommand::UsersDelete(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                users_delete::validate(&a)
+            }
+            ValidateCommand::Registrants(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                registrants_import::validate(&a)
+            }
         },
-        Command::Users(UsersCommand::Import(args)) => users_import::command(args, &context()?).await,
-        Command::Users(UsersCommand::Update(args)) => users_update::command(args, &context()?).await,
-        Command::Users(UsersCommand::Delete(args)) => users_delete::command(args, &context()?).await,
-        Command::Registrants(RegistrantsCommand::Import(args)) => {
-            registrants_import::command(args, &context()?).await
+        Command::Users(UsersCommand::Import(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
+            users_import::command(&w.args, &w.context(&g)?).await
         }
-        Command::Users(UsersCommand::Export(args)) => exports::users::command(args, &context()?).await,
-        Command::Registrants(RegistrantsCommand::Export(args)) => {
-            exports::registrants::command(args, &context()?).await
+        Command::Users(UsersCommand::Update(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
+            users_update::command(&w.args, &w.context(&g)?).await
         }
-        Command::Recordings(RecordingsCommand::Export(args)) => {
-            exports::recordings::command(args, &context()?).await
+        Command::Users(UsersCommand::Delete(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
+            users_delete::command(&w.args, &w.context(&g)?).await
+        }
+        Command::Registrants(RegistrantsCommand::Import(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
+            registrants_import::command(&w.args, &w.context(&g)?).await
+        }
+        Command::Users(UsersCommand::Export(e)) => exports::users::command(&e.args, &e.context(&g)?).await,
+        Command::Registrants(RegistrantsCommand::Export(e)) => {
+            exports::registrants::command(&e.args, &e.context(&g)?).await
+        }
+        Command::Recordings(RecordingsCommand::Export(e)) => {
+            if e.args.from > e.args.to {
+                return Err(RunError::usage(format!(
+                    "--from {} is after --to {}",
+                    e.args.from, e.args.to
+                )));
+            }
+            exports::recordings::command(&e.args, &e.context(&g)?).await
         }
     }
-}
-
-/// Parses `validate KIND`'s trailing words as the checked command's own arguments.
-fn reparse<A: clap::Args>(kind: &ValidateKind, words: &[String]) -> Result<A, RunError> {
-    let name = clap::ValueEnum::to_possible_value(kind)
-        .map(|v| v.get_name().to_string())
-        .unwrap_or_default();
-    let command = A::augment_args(
-        clap::Command::new("zoombulk validate").bin_name(format!("zoombulk validate {name}")),
-    );
-    let matches = command
-        .try_get_matches_from(std::iter::once(name).chain(words.iter().cloned()))
-        .unwrap_or_else(|e| e.exit());
-    <A as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| RunError::new(e.to_string()))
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

@@ -1,78 +1,13 @@
 //! `zoombulk sandbox` and `--sandbox`: the built-in Zoom emulator (the
 //! `zoombulk-sandbox` crate), sized from the same plan table as the client.
 
-use std::time::Duration;
-
-use zoombulk_sandbox::{Limits, LostAnswer, Sandbox, SandboxConfig};
+use zoombulk_sandbox::{Limits, Sandbox, SandboxConfig};
 
 use crate::app::{Exit, RunError};
-use crate::cli::GlobalArgs;
-use crate::zoom::{Plan, RateTable};
+use crate::zoom::RateTable;
 
 /// Account id, client id and client secret the sandbox accepts by default.
 pub const DEFAULT_CREDENTIAL: &str = "sandbox";
-
-/// Serve a Zoom API emulator on 127.0.0.1 for trying zoombulk and for tests.
-///
-/// Credentials default to `sandbox` (change them with the global
-/// --account-id/--client-id/--client-secret); limits follow --plan/--qps.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Port on 127.0.0.1; 0 picks a free one.
-    #[arg(long, default_value_t = 9000)]
-    pub port: u16,
-    /// Lifetime of issued access tokens, in seconds.
-    #[arg(long, default_value_t = 3600)]
-    pub token_ttl_secs: u64,
-    /// Lifetime of next_page_token values, in seconds.
-    #[arg(long, default_value_t = 900)]
-    pub page_token_ttl_secs: u64,
-    /// Daily cap of `action=create` users (default: the plan's).
-    #[arg(long)]
-    pub daily_invites: Option<u32>,
-    /// Added to every API response, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Uniform jitter around --latency-ms, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    pub jitter_ms: u64,
-    /// Share of API requests answered 500/502/503.
-    #[arg(long, default_value_t = 0.0)]
-    pub fault_rate: f64,
-    /// Share of API requests whose connection is dropped.
-    #[arg(long, default_value_t = 0.0)]
-    pub drop_rate: f64,
-    /// Share of POST /users that create the user but answer 502 (or drop the
-    /// connection with --lost-drop).
-    #[arg(long, default_value_t = 0.0)]
-    pub lost_rate: f64,
-    /// Share of registrations (single and batch), PATCH /users and DELETE /users that
-    /// are applied but answer 502 (or drop the connection with --lost-drop).
-    #[arg(long, default_value_t = 0.0)]
-    pub lost_write_rate: f64,
-    /// Lost answers (--lost-rate, --lost-write-rate) close the connection instead of
-    /// answering 502.
-    #[arg(long)]
-    pub lost_drop: bool,
-    /// Registrants one meeting or webinar takes (Zoom: 4,999).
-    #[arg(long, default_value_t = zoombulk_sandbox::MAX_REGISTRANTS)]
-    pub registrant_cap: usize,
-    /// A scope the app lacks (e.g. meeting:write:admin): endpoints that need it answer
-    /// 400/4711. Repeat for several.
-    #[arg(long = "deny-scope", value_name = "SCOPE")]
-    pub deny_scopes: Vec<String>,
-    /// Seed for faults and seeded data.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    #[arg(long, default_value_t = 50)]
-    pub seed_users: usize,
-    #[arg(long, default_value_t = 10)]
-    pub seed_meetings: usize,
-    #[arg(long, default_value_t = 4)]
-    pub seed_webinars: usize,
-    #[arg(long, default_value_t = 100)]
-    pub seed_recordings: usize,
-}
 
 pub fn limits(rates: &RateTable) -> Limits {
     Limits {
@@ -100,77 +35,115 @@ pub async fn start_embedded(rates: &RateTable) -> Result<Sandbox, RunError> {
         .map_err(|e| RunError::new(format!("cannot start the sandbox: {e}")))
 }
 
-pub async fn serve(args: &Args, global: &GlobalArgs) -> Result<Exit, RunError> {
-    let mut rates = RateTable::for_plan(global.plan.unwrap_or(Plan::Pro));
-    if let Some(qps) = &global.qps {
-        qps.apply(&mut rates);
-    }
-    let mut limits = limits(&rates);
-    if let Some(n) = args.daily_invites {
-        limits.daily_user_invites = n;
-    }
-    let credential = |v: &Option<String>| v.clone().unwrap_or_else(|| DEFAULT_CREDENTIAL.to_string());
-    let config = SandboxConfig {
-        port: args.port,
-        account_id: credential(&global.account_id),
-        client_id: credential(&global.client_id),
-        client_secret: credential(&global.client_secret),
-        token_ttl: Duration::from_secs(args.token_ttl_secs),
-        page_token_ttl: Duration::from_secs(args.page_token_ttl_secs),
-        limits,
-        latency: Duration::from_millis(args.latency_ms),
-        jitter: Duration::from_millis(args.jitter_ms),
-        fault_rate: args.fault_rate,
-        drop_rate: args.drop_rate,
-        lost_response_rate: args.lost_rate,
-        lost_write_rate: args.lost_write_rate,
-        lost_answer: if args.lost_drop {
-            LostAnswer::Drop
-        } else {
-            LostAnswer::BadGateway
-        },
-        registrant_cap: args.registrant_cap,
-        deny_scopes: args.deny_scopes.clone(),
-        seed: args.seed,
-        seed_users: args.seed_users,
-        seed_meetings: args.seed_meetings,
-        seed_webinars: args.seed_webinars,
-        seed_recordings: args.seed_recordings,
-    };
+/// `zoombulk sandbox`: serve `config` until Ctrl-C. Its credentials are its own
+/// (`sandbox` unless the command's flags say otherwise); nothing of the user's is
+/// read or printed.
+pub async fn serve(config: SandboxConfig) -> Result<Exit, RunError> {
     // SIGTERM stops the emulator as cleanly as Ctrl-C does.
     let signals = crate::output::Signals::watch();
     let sandbox = Sandbox::start(config.clone())
         .await
-        .map_err(|e| RunError::new(format!("cannot listen on 127.0.0.1:{}: {e}", args.port)))?;
-    println!("zoombulk sandbox listening on {}", sandbox.addr());
-    println!("  base URL:      {}", sandbox.base_url());
-    println!("  OAuth URL:     {}", sandbox.oauth_url());
-    println!("  account id:    {}", config.account_id);
-    println!("  client id:     {}", config.client_id);
-    println!("  client secret: {}", config.client_secret);
-    println!(
-        "  limits/s:      light {} medium {} heavy {}; daily invites {}",
-        config.limits.light, config.limits.medium, config.limits.heavy, config.limits.daily_user_invites
-    );
-    if !config.deny_scopes.is_empty() {
-        println!(
-            "  denied scopes: {} (answered 400/4711)",
-            config.deny_scopes.join(" ")
-        );
-    }
-    println!(
-        "  try: zoombulk --base-url {} --oauth-url {} --account-id {} --client-id {} --client-secret {} users import samples/users.csv",
-        sandbox.base_url(),
-        sandbox.oauth_url(),
-        config.account_id,
-        config.client_id,
-        config.client_secret
-    );
-    println!(
-        "  stats: {}/_sandbox/stats   (Ctrl-C stops)",
-        sandbox.base_url().trim_end_matches("/v2")
-    );
+        .map_err(|e| RunError::new(format!("cannot listen on 127.0.0.1:{}: {e}", config.port)))?;
+    print!("{}", banner(&sandbox, &config));
     signals.stop().cancelled().await;
     sandbox.shutdown().await;
     Ok(Exit::Ok)
+}
+
+/// What `zoombulk sandbox` prints: where it listens, its credentials, the seeded
+/// meetings and webinars to register for, and commands to try as they are.
+pub fn banner(sandbox: &Sandbox, config: &SandboxConfig) -> String {
+    use std::fmt::Write;
+    let (base, oauth) = (sandbox.base_url(), sandbox.oauth_url());
+    let connect = format!(
+        "--base-url {base} --oauth-url {oauth} --account-id {} --client-id {} --client-secret {}",
+        config.account_id, config.client_id, config.client_secret
+    );
+    let mut out = String::new();
+    let mut line = |text: String| {
+        let _ = writeln!(out, "{text}");
+    };
+    line(format!("zoombulk sandbox listening on {}", sandbox.addr()));
+    line(format!("  base URL:      {base}"));
+    line(format!("  OAuth URL:     {oauth}"));
+    line(format!("  account id:    {}", config.account_id));
+    line(format!("  client id:     {}", config.client_id));
+    line(format!("  client secret: {}", config.client_secret));
+    line(format!(
+        "  limits/s:      light {} medium {} heavy {}; daily invites {}",
+        config.limits.light, config.limits.medium, config.limits.heavy, config.limits.daily_user_invites
+    ));
+    if !config.deny_scopes.is_empty() {
+        line(format!(
+            "  denied scopes: {} (answered 400/4711)",
+            config.deny_scopes.join(" ")
+        ));
+    }
+    let (meeting, webinar) = open_events(sandbox);
+    line(format!(
+        "  meetings:      {}",
+        ids_or_none(&sandbox.store().meetings(), meeting)
+    ));
+    line(format!(
+        "  webinars:      {}",
+        ids_or_none(&sandbox.store().webinars(), webinar)
+    ));
+    line(format!(
+        "  try: zoombulk users import samples/users.csv {connect}"
+    ));
+    line(format!("  try: zoombulk users export --out - {connect}"));
+    if let Some(id) = meeting {
+        line(format!(
+            "  try: zoombulk registrants import samples/registrants.csv --meeting {id} {connect}"
+        ));
+    }
+    if let Some(id) = webinar {
+        line(format!(
+            "  try: zoombulk registrants export --webinar {id} --out - {connect}"
+        ));
+    }
+    line(format!(
+        "  stats: {}/_sandbox/stats   (Ctrl-C stops)",
+        base.trim_end_matches("/v2")
+    ));
+    out
+}
+
+/// The first seeded meeting and webinar that take registrations.
+pub fn open_events(sandbox: &Sandbox) -> (Option<u64>, Option<u64>) {
+    let open = |events: Vec<zoombulk_sandbox::Event>| {
+        events
+            .iter()
+            .find(|e| e.registration_enabled() && !e.is_recurring())
+            .or_else(|| events.iter().find(|e| e.registration_enabled()))
+            .map(|e| e.id)
+    };
+    (open(sandbox.store().meetings()), open(sandbox.store().webinars()))
+}
+
+/// Up to five ids, the one to try first marked.
+fn ids_or_none(events: &[zoombulk_sandbox::Event], open: Option<u64>) -> String {
+    if events.is_empty() {
+        return "none seeded".into();
+    }
+    let mut shown: Vec<String> = events
+        .iter()
+        .take(5)
+        .map(|e| {
+            let note = if Some(e.id) == open {
+                " (try this one)"
+            } else if !e.registration_enabled() {
+                " (registration off)"
+            } else if e.is_recurring() {
+                " (recurring)"
+            } else {
+                ""
+            };
+            format!("{}{note}", e.id)
+        })
+        .collect();
+    if events.len() > 5 {
+        shown.push(format!("… {} in all", events.len()));
+    }
+    shown.join(", ")
 }

@@ -403,12 +403,12 @@ async fn bad_rows_and_in_file_duplicates_are_invalid_and_good_ones_arrive_in_zoo
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_file_without_any_meeting_is_a_fatal_error_naming_the_ways_to_give_one() {
+async fn a_file_without_any_meeting_is_a_usage_error_naming_the_ways_to_give_one() {
     let sandbox = start(unlimited()).await;
     let dir = tempdir();
     let input = write(dir.path(), "nowhere.csv", "email,first_name\na@example.com,A\n");
     let out = zoombulk(&sandbox, &["registrants", "import", input.to_str().unwrap()]).await;
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("--meeting") && err.contains("meeting_id"), "{err}");
     let out = zoombulk(

@@ -154,7 +154,7 @@ pub fn sent(client: &Client) -> Vec<(u64, Category)> {
 /// nothing is downloaded.
 pub async fn recordings(
     client: &Client,
-    args: &super::recordings::Args,
+    args: &crate::cli::recordings::ExportArgs,
     windows: &[(chrono::NaiveDate, chrono::NaiveDate)],
 ) -> Result<Plan, ExportError> {
     let before = sent(client);

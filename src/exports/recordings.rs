@@ -11,45 +11,18 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
-use super::dates::{month_windows, parse_date};
+use super::dates::month_windows;
 use super::download::{self, Target};
 use super::{ExportError, Report, Table, columns, plan, run_export, text};
 use crate::app::Context;
 use crate::app::{Exit, RunError};
+use crate::cli::recordings::ExportArgs as Args;
 use crate::zoom::users::{USERS_PAGE_SIZE, user_path};
 use crate::zoom::{ApiError, Call, Category, Client};
-
-/// Export cloud recording files (Medium), one row per file; --download fetches them.
-///
-/// Columns: meeting_id, meeting_uuid, topic, host_id, host_email, start_time,
-/// duration, file_id, file_type, file_extension, file_size, recording_type,
-/// recording_start, recording_end, status, play_url, download_url (never with a
-/// token), local_path, bytes, download_status.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// First day (UTC): YYYY-MM-DD, today, yesterday, -7d, -2w, -1m.
-    #[arg(long, default_value = "yesterday", allow_hyphen_values = true)]
-    pub from: String,
-    /// Last day (UTC), inclusive.
-    #[arg(long, default_value = "today", allow_hyphen_values = true)]
-    pub to: String,
-    /// Only this user's recordings (id or email); default all users.
-    #[arg(long)]
-    pub user: Option<String>,
-    /// List each user's recordings separately instead of the account-level listing.
-    #[arg(long, conflicts_with = "user")]
-    pub by_user: bool,
-    /// Also download the files into DIR/<host email>/<yyyy-mm-dd topic id>/<file id>.<ext>.
-    #[arg(long, value_name = "DIR")]
-    pub download: Option<PathBuf>,
-    /// Files downloaded at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub download_concurrency: u16,
-}
 
 pub const COLUMNS: &[&str] = &[
     "meeting_id",
@@ -83,11 +56,9 @@ const NUMBER_COLUMNS: &[&str] = &["meeting_id", "duration", "file_size", "bytes"
 const USER_FETCH_CONCURRENCY: usize = 8;
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
-    let today = Utc::now().date_naive();
-    let from = parse_date(&args.from, today).map_err(|e| RunError::new(format!("--from: {e}")))?;
-    let to = parse_date(&args.to, today).map_err(|e| RunError::new(format!("--to: {e}")))?;
+    let (from, to) = (args.from, args.to);
     if from > to {
-        return Err(RunError::new(format!("--from {from} is after --to {to}")));
+        return Err(RunError::usage(format!("--from {from} is after --to {to}")));
     }
     let windows = month_windows(from, to);
     run_export(

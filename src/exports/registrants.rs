@@ -6,24 +6,8 @@ use serde_json::Value;
 use super::{ExportError, Report, Table, cells, columns, plan, run_export};
 use crate::app::Context;
 use crate::app::{Exit, RunError};
+use crate::cli::registrants::ExportArgs as Args;
 use crate::zoom::{Call, Category};
-
-/// Export the registrants of a meeting or webinar (GET …/registrants, Medium).
-///
-/// Columns: id, email, first_name, last_name, status, create_time, join_url, the
-/// address and profile fields, and custom_questions as `title=value` joined by `;`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The meeting whose registrants to export.
-    #[arg(long, conflicts_with = "webinar", required_unless_present = "webinar")]
-    pub meeting: Option<u64>,
-    /// The webinar whose registrants to export.
-    #[arg(long)]
-    pub webinar: Option<u64>,
-    /// Which registrants: approved (Zoom's default), pending or denied.
-    #[arg(long, value_parser = ["approved", "pending", "denied"])]
-    pub status: Option<String>,
-}
 
 pub const COLUMNS: &[&str] = &[
     "id",
@@ -88,7 +72,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     };
     let mut call = Call::get(path, Category::Medium).query("page_size", PAGE_SIZE.to_string());
     if let Some(status) = &args.status {
-        call = call.query("status", status.clone());
+        call = call.query("status", status.as_str());
     }
     run_export(
         ctx,

@@ -5,23 +5,9 @@ use futures::TryStreamExt;
 use super::{ExportError, Report, Table, cells, columns, plan, run_export};
 use crate::app::Context;
 use crate::app::{Exit, RunError};
+use crate::cli::users::ExportArgs as Args;
 use crate::zoom::users::USERS_PAGE_SIZE;
 use crate::zoom::{Call, Category};
-
-/// Export the account's users (GET /users, Medium), one row per user.
-///
-/// Columns: id, email, first_name, last_name, display_name, type, status, role_id,
-/// dept, group_ids (`;`-joined), timezone, language, pmi, verified, phone_number,
-/// employee_unique_id, user_created_at, last_login_time, last_client_version.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Which users: active (Zoom's default), inactive or pending.
-    #[arg(long, value_parser = ["active", "inactive", "pending"])]
-    pub status: Option<String>,
-    /// Only users with this role.
-    #[arg(long)]
-    pub role_id: Option<String>,
-}
 
 pub const COLUMNS: &[&str] = &[
     "id",
@@ -53,7 +39,7 @@ const NUMBER_COLUMNS: &[&str] = &["type", "pmi", "verified"];
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     let mut call = Call::get("/users", Category::Medium).query("page_size", USERS_PAGE_SIZE.to_string());
     if let Some(status) = &args.status {
-        call = call.query("status", status.clone());
+        call = call.query("status", status.as_str());
     }
     if let Some(role) = &args.role_id {
         call = call.query("role_id", role.clone());

@@ -155,23 +155,23 @@ impl UserKey {
 }
 
 /// Runs a bulk write: read the file, bind the job to its columns, run the pipeline.
-pub async fn run_command<J: Job>(
+pub async fn run_command<J: Job, E: Into<RunError>>(
     file: &Path,
     ctx: &Context,
-    bind: impl FnOnce(&InputFile) -> Result<J, String>,
+    bind: impl FnOnce(&InputFile) -> Result<J, E>,
 ) -> Result<Exit, RunError> {
     let input = open_input::<J>(file)?;
-    let job = bind(&input).map_err(RunError::new)?;
+    let job = bind(&input).map_err(Into::into)?;
     let end = run_job(job, input, &ctx.run, async || ctx.settings.connect().await).await?;
     Ok(end.into())
 }
 
 /// `zoombulk validate KIND FILE …`: the same binding, checked offline.
-pub fn validate_command<J: Job>(
+pub fn validate_command<J: Job, E: Into<RunError>>(
     file: &Path,
-    bind: impl FnOnce(&InputFile) -> Result<J, String>,
+    bind: impl FnOnce(&InputFile) -> Result<J, E>,
 ) -> Result<Exit, RunError> {
     let input = open_input::<J>(file)?;
-    let job = bind(&input).map_err(RunError::new)?;
+    let job = bind(&input).map_err(Into::into)?;
     Ok(validate_only(&job, &input)?.into())
 }

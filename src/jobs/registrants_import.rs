@@ -10,7 +10,6 @@
 //! Zoom already has, so a re-run is safe.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use csv::StringRecord;
 use serde_json::{Map, Value, json};
@@ -20,6 +19,7 @@ use super::{
     outcome_for_error, run_command, validate_command,
 };
 use crate::app::{Exit, RunError};
+use crate::cli::registrants::ImportArgs as Args;
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::job::KeyPlan;
@@ -27,33 +27,6 @@ use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, E_MISSING, E_VALUE, FieldError, quoted};
 use crate::zoom::registrants::{Event, EventKind, MAX_BATCH_REGISTRANTS};
 use crate::zoom::{ApiError, Client};
-
-/// Register attendees from a CSV: POST …/registrants (Light) per row, or
-/// POST …/batch_registrants (Heavy) for up to 30 rows that carry only names.
-///
-/// Columns: email and first_name (required), last_name, address, city, state, zip,
-/// country (ISO 3166-1 alpha-2), phone, comments, industry, job_title, org,
-/// no_of_employees, purchasing_time_frame, role_in_purchase_process, language,
-/// `custom:<question title>` for custom questions, and meeting_id / webinar_id to
-/// choose the meeting per row. Other columns are carried through to the results.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The input CSV (UTF-8, `,` `;` or tab delimited; Zoom report headers accepted).
-    pub file: PathBuf,
-    /// The meeting to register rows for (a row's meeting_id / webinar_id wins).
-    #[arg(long, conflicts_with = "webinar", value_parser = parse_id_flag)]
-    pub meeting: Option<u64>,
-    /// The webinar to register rows for (a row's meeting_id / webinar_id wins).
-    #[arg(long, value_parser = parse_id_flag)]
-    pub webinar: Option<u64>,
-    /// Occurrences of a recurring meeting or webinar to register for, as
-    /// comma-separated occurrence ids (default: every occurrence).
-    #[arg(long, value_name = "IDS", value_parser = parse_occurrence_ids)]
-    pub occurrence_ids: Option<String>,
-    /// One request per row: never use batch registration.
-    #[arg(long)]
-    pub no_batch: bool,
-}
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     run_command(&args.file, ctx, |input| RegistrantsImport::new(input, args)).await
@@ -146,7 +119,7 @@ pub struct RegistrantRow {
 }
 
 impl RegistrantsImport {
-    pub fn new(input: &InputFile, args: &Args) -> Result<RegistrantsImport, String> {
+    pub fn new(input: &InputFile, args: &Args) -> Result<RegistrantsImport, RunError> {
         let default_event = match (args.meeting, args.webinar) {
             (Some(id), _) => Some(Event {
                 kind: EventKind::Meeting,
@@ -160,11 +133,12 @@ impl RegistrantsImport {
         };
         let (meeting, webinar) = (input.column("meeting_id"), input.column("webinar_id"));
         if default_event.is_none() && meeting.is_none() && webinar.is_none() {
-            return Err(format!(
+            // Neither the flags nor the file say where: the command line is incomplete.
+            return Err(RunError::usage(format!(
                 "{}: nothing says which meeting to register for. Give --meeting ID or --webinar ID, or add \
                  a meeting_id or webinar_id column.",
                 input.path.display()
-            ));
+            )));
         }
         Ok(RegistrantsImport {
             email: input.column("email"),
@@ -405,24 +379,6 @@ fn event_id(column: &str, value: &str) -> Result<u64, FieldError> {
             ),
         )
     })
-}
-
-fn parse_id_flag(value: &str) -> Result<u64, String> {
-    event_id("the id", value).map_err(|_| "expected the id's digits, e.g. 81234567890".to_string())
-}
-
-fn parse_occurrence_ids(value: &str) -> Result<String, String> {
-    let ids: Vec<&str> = value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    if ids.is_empty() || !ids.iter().all(|id| id.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(
-            "expected occurrence ids (digits) separated by commas, e.g. 1648194360000,1648799160000".into(),
-        );
-    }
-    Ok(ids.join(","))
 }
 
 /// An optional cell checked by `check` when it has a value.
@@ -688,15 +644,5 @@ mod tests {
         }
         assert_eq!(event_of_key("meeting:x"), None);
         assert_eq!(event_of_key("nonsense"), None);
-    }
-
-    #[test]
-    fn occurrence_ids_flag() {
-        assert_eq!(
-            parse_occurrence_ids(" 1648194360000, 1648799160000 "),
-            Ok("1648194360000,1648799160000".into())
-        );
-        assert!(parse_occurrence_ids("soon").is_err());
-        assert!(parse_occurrence_ids(",").is_err());
     }
 }

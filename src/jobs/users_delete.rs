@@ -6,7 +6,6 @@
 //! (a leavers list that was partly done by hand).
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 
 use csv::StringRecord;
 
@@ -15,61 +14,13 @@ use super::{
     run_command, validate_command,
 };
 use crate::app::{Exit, RunError};
+use crate::cli::users::{DeleteAction, DeleteArgs as Args};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::job::KeyPlan;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, E_VALUE, FieldError};
 use crate::zoom::{ApiError, Client};
-
-/// Remove users listed in a CSV: one DELETE /users/{userId} per row (Light).
-///
-/// Columns: user_id (a Zoom user id or email) or email. Other columns are carried
-/// through to the results file.
-#[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("transfer").multiple(true)))]
-pub struct Args {
-    /// The input CSV (UTF-8, `,` `;` or tab delimited).
-    pub file: PathBuf,
-    /// disassociate: the user leaves the account and keeps a free Zoom account of
-    /// their own; delete: the user and their data are removed for good.
-    #[arg(long, value_enum)]
-    pub action: DeleteAction,
-    /// Give the users' meetings, webinars or recordings (chosen with the
-    /// --transfer-* flags) to this user of the account first.
-    #[arg(long, value_name = "EMAIL", requires = "transfer")]
-    pub transfer_email: Option<String>,
-    /// Transfer the users' upcoming meetings to --transfer-email.
-    #[arg(long, group = "transfer", requires = "transfer_email")]
-    pub transfer_meetings: bool,
-    /// Transfer the users' upcoming webinars to --transfer-email.
-    #[arg(long, group = "transfer", requires = "transfer_email")]
-    pub transfer_webinars: bool,
-    /// Transfer the users' cloud recordings to --transfer-email.
-    #[arg(long, group = "transfer", requires = "transfer_email")]
-    pub transfer_recordings: bool,
-    /// Count users Zoom does not know (404) as `skipped` rather than `failed`.
-    #[arg(long)]
-    pub missing_ok: bool,
-    /// Do not ask before `--action delete` (required when there is no terminal to ask on).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DeleteAction {
-    Disassociate,
-    Delete,
-}
-
-impl DeleteAction {
-    fn as_str(self) -> &'static str {
-        match self {
-            DeleteAction::Disassociate => "disassociate",
-            DeleteAction::Delete => "delete",
-        }
-    }
-}
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     run_command(&args.file, ctx, |input| UsersDelete::new(input, args)).await

@@ -4,8 +4,6 @@
 //! because an earlier attempt's answer was lost) becomes `exists` with the
 //! existing user's id looked up, never `failed`.
 
-use std::path::PathBuf;
-
 use csv::StringRecord;
 use serde_json::{Map, Value};
 
@@ -14,29 +12,13 @@ use super::{
     LAST_NAME_ALIASES, USER_TYPE_ALIASES, cell, outcome_for_error, run_command, validate_command,
 };
 use crate::app::{Exit, RunError};
+use crate::cli::users::ImportArgs as Args;
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::job::DailyCap;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, CreateAction, FieldError, UserType};
 use crate::zoom::Client;
-
-/// Import users from a CSV: one POST /users per row (Light).
-///
-/// Columns: email (required), first_name, last_name, display_name, type
-/// (1/2/4/99 or Basic/Licensed/Unassigned/None), action, password (autoCreate only).
-/// Other columns are carried through to the results file.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The input CSV (UTF-8, `,` `;` or tab delimited; Zoom portal headers accepted).
-    pub file: PathBuf,
-    /// How to create users when a row has no `action` value.
-    #[arg(long, default_value = "create", value_parser = ["create", "autoCreate", "custCreate", "ssoCreate"])]
-    pub action: String,
-    /// User type when a row has no `type` value (1/basic, 2/licensed, 4/unassigned, 99/none).
-    #[arg(long = "type", default_value = "basic")]
-    pub user_type: String,
-}
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     run_command(&args.file, ctx, |input| UsersImport::new(input, args)).await
@@ -76,9 +58,8 @@ pub struct UserRow {
 
 impl UsersImport {
     pub fn new(input: &InputFile, args: &Args) -> Result<UsersImport, String> {
-        let default_action = validate::create_action(&args.action).map_err(|e| e.message)?;
-        let default_type =
-            validate::user_type(&args.user_type).map_err(|e| format!("--type: {}", e.message))?;
+        let default_action = CreateAction::from(args.action);
+        let default_type = UserType::from(args.user_type);
         Ok(UsersImport {
             email: input.column("email"),
             first_name: input.column("first_name"),

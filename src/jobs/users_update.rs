@@ -6,7 +6,6 @@
 //! …") and stays `failed` until every step is done. Re-running it (`--resume`) is
 //! safe: every step sets a value, none changes one by a delta.
 
-use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use csv::StringRecord;
@@ -18,30 +17,12 @@ use super::{
     validate_command,
 };
 use crate::app::{Exit, RunError};
+use crate::cli::users::UpdateArgs as Args;
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, E_VALUE, FieldError, quoted};
 use crate::zoom::{ApiError, Client, Sent};
-
-/// Change existing users from a CSV: PATCH /users/{userId} (Light) for profile
-/// columns, PUT …/password (Medium) for `password`, PUT …/status (Light) for `status`.
-///
-/// Columns: user_id (a Zoom user id or email) or email to say which user; then any
-/// of first_name, last_name, display_name, type, pmi, use_pmi, timezone, language,
-/// dept, vanity_name, host_key, cms_user_id, job_title, company, location,
-/// phone_number, manager, pronouns, pronouns_option, password, status
-/// (active|inactive). Only non-empty cells are sent.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The input CSV (UTF-8, `,` `;` or tab delimited).
-    pub file: PathBuf,
-    /// Send the empty cells of text columns as empty values, clearing those fields
-    /// (without it an empty cell leaves the field as it is). Numbers, flags,
-    /// host_key, password and status are never cleared.
-    #[arg(long)]
-    pub clear_empty: bool,
-}
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     run_command(&args.file, ctx, |input| UsersUpdate::new(input, args)).await

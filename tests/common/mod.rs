@@ -120,8 +120,17 @@ pub fn sandbox_args_with(sandbox: &Sandbox, secret: &str) -> Vec<String> {
     args
 }
 
-/// Runs `zoombulk` with the sandbox's URLs and credentials plus `args`.
+/// Runs `zoombulk` with the sandbox's URLs and credentials plus `args`. Commands
+/// that do not connect (`validate`, `sandbox`, `completions`) refuse connection
+/// flags, so they run with `args` alone (less a leading [`FAST`]).
 pub async fn zoombulk(sandbox: &Sandbox, args: &[&str]) -> Output {
+    let bare = args.strip_prefix(&FAST[..]).unwrap_or(args);
+    if bare
+        .first()
+        .is_some_and(|c| matches!(*c, "validate" | "sandbox" | "completions"))
+    {
+        return run(&bare.iter().map(|s| s.to_string()).collect::<Vec<_>>()).await;
+    }
     let mut full = sandbox_args_with(sandbox, "sandbox");
     full.extend(args.iter().map(|s| s.to_string()));
     run(&full).await

@@ -1,0 +1,212 @@
+//! `zoombulk users …`: each command's own flags, shared with `validate`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::{BulkWrite, Export};
+use crate::validate::{CreateAction, UserType};
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create users from a CSV: POST /users, one per row (Light).
+    ///
+    /// Columns: email (required), first_name, last_name, display_name, type
+    /// (1/2/4/99 or Basic/Licensed/Unassigned/None), action, password (autoCreate
+    /// only). Other columns are carried through to the results file.
+    Import(BulkWrite<ImportArgs>),
+    /// Change users from a CSV: PATCH /users/{userId}, and password and status.
+    ///
+    /// Columns: user_id (a Zoom user id or email) or email to say which user; then
+    /// any of first_name, last_name, display_name, type, pmi, use_pmi, timezone,
+    /// language, dept, vanity_name, host_key, cms_user_id, job_title, company,
+    /// location, phone_number, manager, pronouns, pronouns_option, password, status
+    /// (active|inactive). Only non-empty cells are sent.
+    Update(BulkWrite<UpdateArgs>),
+    /// Remove users listed in a CSV: DELETE /users/{userId} (disassociate or delete).
+    ///
+    /// Columns: user_id (a Zoom user id or email) or email. Other columns are
+    /// carried through to the results file.
+    Delete(BulkWrite<DeleteArgs>),
+    /// Export the account's users: GET /users, all pages (Medium).
+    ///
+    /// Columns: id, email, first_name, last_name, display_name, type, status,
+    /// role_id, dept, group_ids (`;`-joined), timezone, language, pmi, verified,
+    /// phone_number, employee_unique_id, user_created_at, last_login_time,
+    /// last_client_version.
+    Export(Export<ExportArgs>),
+}
+
+/// `users import`'s own flags.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The input CSV (UTF-8, `,` `;` or tab delimited; Zoom portal headers
+    /// accepted); `-` reads it from stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// How to create users when a row has no `action` value.
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        default_value = "create",
+        value_name = "ACTION"
+    )]
+    pub action: Action,
+    /// User type when a row has no `type` value (1/basic, 2/licensed,
+    /// 4/unassigned, 99/none).
+    #[arg(
+        long = "type",
+        value_enum,
+        ignore_case = true,
+        default_value = "basic",
+        value_name = "TYPE"
+    )]
+    pub user_type: UserTypeArg,
+}
+
+/// `--action` of `users import`: Zoom's spelling, any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Action {
+    /// Zoom emails a confirmation link; the user is pending until accepted.
+    #[value(name = "create")]
+    Create,
+    /// Managed domains: active at once, with the row's password.
+    #[value(name = "autoCreate")]
+    AutoCreate,
+    /// API partners: no password, cannot sign in.
+    #[value(name = "custCreate")]
+    CustCreate,
+    /// Pre-provisioned SSO user.
+    #[value(name = "ssoCreate")]
+    SsoCreate,
+}
+
+impl From<Action> for CreateAction {
+    fn from(a: Action) -> CreateAction {
+        match a {
+            Action::Create => CreateAction::Create,
+            Action::AutoCreate => CreateAction::AutoCreate,
+            Action::CustCreate => CreateAction::CustCreate,
+            Action::SsoCreate => CreateAction::SsoCreate,
+        }
+    }
+}
+
+/// `--type` of `users import`: the name or Zoom's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UserTypeArg {
+    #[value(alias = "1")]
+    Basic,
+    #[value(alias = "2", alias = "licenced")]
+    Licensed,
+    /// Unassigned without Meetings Basic.
+    #[value(alias = "4")]
+    Unassigned,
+    /// Only with action ssoCreate.
+    #[value(alias = "99")]
+    None,
+}
+
+impl From<UserTypeArg> for UserType {
+    fn from(t: UserTypeArg) -> UserType {
+        match t {
+            UserTypeArg::Basic => UserType::Basic,
+            UserTypeArg::Licensed => UserType::Licensed,
+            UserTypeArg::Unassigned => UserType::Unassigned,
+            UserTypeArg::None => UserType::NoneSso,
+        }
+    }
+}
+
+/// `users update`'s own flags.
+#[derive(Debug, Clone, Args)]
+pub struct UpdateArgs {
+    /// The input CSV (UTF-8, `,` `;` or tab delimited); `-` reads it from stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Send the empty cells of text columns as empty values, clearing those fields
+    /// (without it an empty cell leaves the field as it is). Numbers, flags,
+    /// host_key, password and status are never cleared.
+    #[arg(long)]
+    pub clear_empty: bool,
+}
+
+/// `users delete`'s own flags.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("transfer").multiple(true)))]
+pub struct DeleteArgs {
+    /// The input CSV (UTF-8, `,` `;` or tab delimited); `-` reads it from stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// disassociate: the user leaves the account and keeps a free Zoom account of
+    /// their own; delete: the user and their data are removed for good.
+    #[arg(long, value_enum, ignore_case = true, value_name = "ACTION")]
+    pub action: DeleteAction,
+    /// Give the users' meetings, webinars or recordings (chosen with the
+    /// --transfer-* flags) to this user of the account first.
+    #[arg(long, value_name = "EMAIL", requires = "transfer")]
+    pub transfer_email: Option<String>,
+    /// Transfer the users' upcoming meetings to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_meetings: bool,
+    /// Transfer the users' upcoming webinars to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_webinars: bool,
+    /// Transfer the users' cloud recordings to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_recordings: bool,
+    /// Count users Zoom does not know (404) as `skipped` rather than `failed`.
+    #[arg(long)]
+    pub missing_ok: bool,
+    /// Do not ask before `--action delete` (required when there is no terminal to ask on).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `--action` of `users delete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeleteAction {
+    Disassociate,
+    Delete,
+}
+
+impl DeleteAction {
+    /// Zoom's query value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeleteAction::Disassociate => "disassociate",
+            DeleteAction::Delete => "delete",
+        }
+    }
+}
+
+/// `users export`'s own flags.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Which users [default: active, Zoom's].
+    #[arg(long, value_enum, ignore_case = true, value_name = "STATUS")]
+    pub status: Option<UserStatus>,
+    /// Only users with this role.
+    #[arg(long, value_name = "ID")]
+    pub role_id: Option<String>,
+}
+
+/// `--status` of `users export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UserStatus {
+    Active,
+    Inactive,
+    Pending,
+}
+
+impl UserStatus {
+    /// Zoom's query value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Inactive => "inactive",
+            UserStatus::Pending => "pending",
+        }
+    }
+}
