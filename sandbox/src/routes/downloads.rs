@@ -5,6 +5,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -150,7 +151,24 @@ pub async fn storage(
         }
     };
     let body = file_bytes(app.cfg.seed, &file_id, start, end);
-    let mut response = (status, body).into_response();
+    let full_length = body.len();
+    let mut response = match app.faults.cut(end - start) {
+        None => (status, body).into_response(),
+        Some(at) => {
+            // Declares the whole length, sends `at` bytes, then breaks the connection.
+            let head = body[..usize::try_from(at).unwrap_or(0)].to_vec();
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+                Ok(head),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "download cut short by fault injection",
+                )),
+            ];
+            let mut r = (status, Body::from_stream(futures::stream::iter(chunks))).into_response();
+            r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
+            r
+        }
+    };
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
