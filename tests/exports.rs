@@ -3,9 +3,11 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
+use zoombulk_sandbox::PageVisit;
 use sha2::{Digest, Sha256};
 
 fn seeded() -> SandboxConfig {
@@ -140,15 +142,41 @@ async fn a_failed_export_leaves_the_previous_file_in_place() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_expired_page_token_resumes_without_skipping_or_repeating() {
-    // Tokens live 200 ms; a page that meets a 5xx waits out a backoff longer than
-    // that, so the next page's token has expired and the walk must restart.
+async fn an_expired_page_token_resumes_by_identity_when_users_left_meanwhile() {
+    // 5,000 active users in pages of 2,000. When zoombulk asks for page 3, 50 users it
+    // has already exported are deleted and its token is answered as expired, so it
+    // restarts from page 1 of a listing that is 50 shorter: skipping 4,000 by count
+    // would silently lose the 50 users that moved up into the first two pages.
     let mut cfg = seeded();
-    cfg.seed_users = 9_000;
-    cfg.page_token_ttl = Duration::from_millis(200);
-    cfg.fault_rate = 0.3;
+    cfg.seed_users = 5_400;
     cfg.seed = 11;
     let sandbox = start(cfg).await;
+    let active: Vec<String> = sandbox
+        .store()
+        .users()
+        .into_iter()
+        .filter(|u| u.status == "active")
+        .map(|u| u.id)
+        .collect();
+    assert!(active.len() > 4_100, "three pages: {}", active.len());
+    let removed: Vec<String> = active[100..150].to_vec();
+    let to_remove = removed.clone();
+    let fired = Arc::new(AtomicBool::new(false));
+    let hook_fired = fired.clone();
+    sandbox
+        .store()
+        .set_page_hook(Some(Arc::new(move |store, visit: PageVisit<'_>| {
+            if !visit.scope.starts_with("users|active|")
+                || visit.page_number != 3
+                || hook_fired.swap(true, Ordering::SeqCst)
+            {
+                return false;
+            }
+            for id in &to_remove {
+                assert!(store.remove_user(id));
+            }
+            true
+        })));
     let dir = tempdir();
     let out = dir.path().join("u.csv");
     let o = zoombulk(
@@ -156,8 +184,6 @@ async fn an_expired_page_token_resumes_without_skipping_or_repeating() {
         &[
             "--qps",
             "medium=1000",
-            "--max-retries",
-            "10",
             "users",
             "export",
             "--out",
@@ -166,27 +192,25 @@ async fn an_expired_page_token_resumes_without_skipping_or_repeating() {
     )
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(fired.load(Ordering::SeqCst), "the token did expire mid-listing");
     let rows = read_results(&out);
-    let active: HashSet<String> = sandbox
+    let ids: Vec<String> = rows.iter().map(|r| r["id"].clone()).collect();
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no user written twice");
+    let now: HashSet<String> = sandbox
         .store()
         .users()
         .into_iter()
         .filter(|u| u.status == "active")
         .map(|u| u.id)
         .collect();
-    let ids: HashSet<String> = rows.iter().map(|r| r["id"].clone()).collect();
-    assert_eq!(rows.len(), active.len(), "no row written twice");
-    assert_eq!(ids, active, "no row skipped");
-    let stats = sandbox.stats();
-    let expired = stats
-        .requests
-        .get("GET /users")
-        .and_then(|m| m.get("400"))
-        .copied()
-        .unwrap_or(0);
+    let expected: HashSet<&String> = now.iter().chain(&removed).collect();
+    let skipped: Vec<_> = expected.difference(&unique).collect();
+    let extra: Vec<_> = unique.difference(&expected).collect();
     assert!(
-        expired > 0,
-        "a page token did expire during the export: {stats:?}"
+        skipped.is_empty() && extra.is_empty(),
+        "everyone still listed, plus those exported before they left: {} skipped {skipped:?}, extra {extra:?}",
+        skipped.len()
     );
 }
 
