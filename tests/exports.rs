@@ -259,7 +259,7 @@ async fn recordings_export_splits_windows_and_downloads_with_skip_and_checksum()
     let archive = dir.path().join("archive");
     let args = [
         "--qps",
-        "medium=1000",
+        "light=1000,medium=1000",
         "recordings",
         "export",
         "--from",
@@ -353,4 +353,164 @@ async fn exports_at_the_right_plan_meet_no_429() {
     let stats = sandbox.stats();
     assert_eq!(stats.rate_limited.values().sum::<u64>(), 0, "{stats:?}");
     assert!(stderr(&o).contains("medium:"), "{}", stderr(&o));
+}
+
+/// `recordings export` of the last 200 days into `out`, downloading into `archive`.
+fn download_args<'a>(out: &'a std::path::Path, archive: &'a std::path::Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--qps",
+        "light=1000,medium=1000",
+        "recordings",
+        "export",
+        "--from",
+        "-200d",
+        "--to",
+        "today",
+        "--out",
+        out.to_str().unwrap(),
+        "--download",
+        archive.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The id the sandbox serves a row's file under (`…/rec/download/{id}`).
+fn download_id(row: &std::collections::HashMap<String, String>) -> String {
+    row["download_url"].rsplit('/').next().unwrap().to_string()
+}
+
+fn download_requests(sandbox: &Sandbox) -> u64 {
+    sandbox
+        .stats()
+        .requests
+        .get("GET /rec/download/{fileId}")
+        .map(|m| m.values().sum())
+        .unwrap_or(0)
+}
+
+fn part_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().filter_map(|e| e.ok()) {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(".part") {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_without_a_size_are_remembered_and_not_downloaded_again() {
+    let sandbox = start(seeded()).await;
+    let dir = tempdir();
+    let (out, archive) = (dir.path().join("rec.csv"), dir.path().join("archive"));
+    let o = zoombulk(&sandbox, &download_args(&out, &archive, &[])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = read_results(&out);
+    let sizeless: Vec<_> = rows.iter().filter(|r| r["file_size"].is_empty()).collect();
+    assert!(!sizeless.is_empty(), "the seed has CC/TIMELINE files without file_size");
+    assert!(
+        archive.join(".zoombulk-manifest.jsonl").is_file(),
+        "the manifest is written beside the files"
+    );
+    // Downloads wait for the client's Light limiter: one slot per file.
+    assert!(
+        stderr(&o).contains(&format!("light: {} requests", rows.len())),
+        "{}",
+        stderr(&o)
+    );
+    let fetched = download_requests(&sandbox);
+
+    // The nightly re-run: nothing is fetched again, files without a size included.
+    let o = zoombulk(&sandbox, &download_args(&out, &archive, &[])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let again = read_results(&out);
+    for row in &again {
+        assert_eq!(row["download_status"], "skipped", "{row:?}");
+        assert!(!row["local_path"].is_empty());
+    }
+    assert_eq!(download_requests(&sandbox), fetched, "no file was requested again");
+
+    // A sizeless file whose content no longer matches the manifest is fetched again.
+    let damaged = &sizeless[0]["local_path"];
+    let mut bytes = std::fs::read(damaged).unwrap();
+    bytes[0] ^= 0xff;
+    std::fs::write(damaged, &bytes).unwrap();
+    let o = zoombulk(&sandbox, &download_args(&out, &archive, &[])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let third = read_results(&out);
+    let row = third.iter().find(|r| &r["local_path"] == damaged).unwrap();
+    assert_eq!(row["download_status"], "downloaded");
+    assert_eq!(
+        std::fs::read(damaged).unwrap(),
+        sandbox.recording_file_bytes(&download_id(row)).unwrap()
+    );
+    assert_eq!(download_requests(&sandbox), fetched + 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn truncated_downloads_are_retried_within_one_run() {
+    let sandbox = start(seeded()).await;
+    sandbox.set_download_truncation(0.3);
+    let dir = tempdir();
+    let (out, archive) = (dir.path().join("rec.csv"), dir.path().join("archive"));
+    let o = zoombulk(&sandbox, &download_args(&out, &archive, &[])).await;
+    assert_eq!(o.status.code(), Some(0), "one run is enough: {}", stderr(&o));
+    assert!(sandbox.downloads_truncated() > 0, "downloads were cut short");
+    let rows = read_results(&out);
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert!(
+            matches!(row["download_status"].as_str(), "downloaded" | "resumed"),
+            "{row:?}"
+        );
+        let on_disk = std::fs::read(&row["local_path"]).unwrap();
+        assert_eq!(
+            on_disk,
+            sandbox.recording_file_bytes(&download_id(row)).unwrap(),
+            "{row:?}"
+        );
+        assert_eq!(row["bytes"], on_disk.len().to_string());
+    }
+    assert!(rows.iter().any(|r| r["download_status"] == "resumed"));
+    assert!(part_files(&archive).is_empty(), "no .part left");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_refetch_keeps_the_complete_copy_in_the_row() {
+    let sandbox = start(seeded()).await;
+    let dir = tempdir();
+    let (out, archive) = (dir.path().join("rec.csv"), dir.path().join("archive"));
+    let o = zoombulk(&sandbox, &download_args(&out, &archive, &[])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Without the manifest, files without a size must be fetched again; every attempt
+    // now breaks off, so the re-fetch fails.
+    std::fs::remove_file(archive.join(".zoombulk-manifest.jsonl")).unwrap();
+    sandbox.set_download_truncation(1.0);
+    let o = zoombulk(&sandbox, &download_args(&out, &archive, &["--max-retries", "1"])).await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let rows = read_results(&out);
+    let sizeless: Vec<_> = rows.iter().filter(|r| r["file_size"].is_empty()).collect();
+    assert!(!sizeless.is_empty());
+    for row in sizeless {
+        assert!(row["download_status"].starts_with("failed: "), "{row:?}");
+        assert!(row["download_status"].contains("kept"), "{row:?}");
+        assert!(!row["local_path"].is_empty(), "{row:?}");
+        let on_disk = std::fs::read(&row["local_path"]).unwrap();
+        assert_eq!(row["bytes"], on_disk.len().to_string());
+        assert_eq!(
+            on_disk,
+            sandbox.recording_file_bytes(&download_id(row)).unwrap(),
+            "the earlier copy is untouched"
+        );
+    }
+    for row in rows.iter().filter(|r| !r["file_size"].is_empty()) {
+        assert_eq!(row["download_status"], "skipped");
+    }
 }

@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 
 use super::query_map;
 use crate::app::AppState;
@@ -157,14 +158,16 @@ pub async fn storage(
         Some(at) => {
             // Declares the whole length, sends `at` bytes, then breaks the connection.
             let head = body[..usize::try_from(at).unwrap_or(0)].to_vec();
-            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
-                Ok(head),
+            // Yield once between the bytes and the break, so hyper sends the bytes first.
+            let broken = futures::stream::once(async {
+                tokio::task::yield_now().await;
                 Err(std::io::Error::new(
                     std::io::ErrorKind::ConnectionReset,
                     "download cut short by fault injection",
-                )),
-            ];
-            let mut r = (status, Body::from_stream(futures::stream::iter(chunks))).into_response();
+                ))
+            });
+            let chunks = futures::stream::iter([Ok::<_, std::io::Error>(head)]).chain(broken);
+            let mut r = (status, Body::from_stream(chunks)).into_response();
             r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
             r
         }
