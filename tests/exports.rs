@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
-use zoombulk_sandbox::PageVisit;
 use sha2::{Digest, Sha256};
+use zoombulk_sandbox::PageVisit;
 
 fn seeded() -> SandboxConfig {
     SandboxConfig {
@@ -356,7 +356,11 @@ async fn exports_at_the_right_plan_meet_no_429() {
 }
 
 /// `recordings export` of the last 200 days into `out`, downloading into `archive`.
-fn download_args<'a>(out: &'a std::path::Path, archive: &'a std::path::Path, extra: &[&'a str]) -> Vec<&'a str> {
+fn download_args<'a>(
+    out: &'a std::path::Path,
+    archive: &'a std::path::Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "--qps",
         "light=1000,medium=1000",
@@ -414,7 +418,10 @@ async fn files_without_a_size_are_remembered_and_not_downloaded_again() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rows = read_results(&out);
     let sizeless: Vec<_> = rows.iter().filter(|r| r["file_size"].is_empty()).collect();
-    assert!(!sizeless.is_empty(), "the seed has CC/TIMELINE files without file_size");
+    assert!(
+        !sizeless.is_empty(),
+        "the seed has CC/TIMELINE files without file_size"
+    );
     let first = stderr(&o);
     let fetched = download_requests(&sandbox);
 
@@ -426,7 +433,11 @@ async fn files_without_a_size_are_remembered_and_not_downloaded_again() {
         assert_eq!(row["download_status"], "skipped", "{row:?}");
         assert!(!row["local_path"].is_empty());
     }
-    assert_eq!(download_requests(&sandbox), fetched, "no file was requested again");
+    assert_eq!(
+        download_requests(&sandbox),
+        fetched,
+        "no file was requested again"
+    );
     assert!(
         archive.join(".zoombulk-manifest.jsonl").is_file(),
         "the manifest is written beside the files"

@@ -35,10 +35,10 @@ pub use model::{
     CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, RecordingFile, RecordingMeeting,
     Registrant, User, Webinar,
 };
+pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
 /// `"GET /users/{userId}"`), from the sandbox's single route table.
 pub use routes::category_of as route_category;
-pub use pages::{PageHook, PageVisit};
 pub use stats::Stats;
 pub use store::{MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
 
@@ -200,7 +200,12 @@ impl Sandbox {
     /// (`…/rec/download/{id}`), or `None` if there is no such file.
     pub fn recording_file_bytes(&self, download_id: &str) -> Option<Vec<u8>> {
         let size = self.app.store.file_size(download_id)?;
-        Some(routes::downloads::file_bytes(self.app.cfg.seed, download_id, 0, size))
+        Some(routes::downloads::file_bytes(
+            self.app.cfg.seed,
+            download_id,
+            0,
+            size,
+        ))
     }
 
     /// The same data as `GET /_sandbox/stats`.

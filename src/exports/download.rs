@@ -299,7 +299,15 @@ impl Downloader {
             attempts += 1;
             let before = have;
             let outcome = self
-                .attempt(target, url, &part, &mut have, &mut hashing, &mut refreshed, &mut resumed)
+                .attempt(
+                    target,
+                    url,
+                    &part,
+                    &mut have,
+                    &mut hashing,
+                    &mut refreshed,
+                    &mut resumed,
+                )
                 .await;
             let (message, wait) = match outcome {
                 Attempt::Complete => break,
@@ -387,7 +395,10 @@ impl Downloader {
             StatusCode::UNAUTHORIZED if with_token && !*refreshed => {
                 *refreshed = true;
                 self.client.invalidate_token(token.generation).await;
-                return Attempt::Retry("the access token was refused; fetched a new one".into(), Some(Duration::ZERO));
+                return Attempt::Retry(
+                    "the access token was refused; fetched a new one".into(),
+                    Some(Duration::ZERO),
+                );
             }
             StatusCode::TOO_MANY_REQUESTS => {
                 limiter.on_throttled(None);
@@ -414,7 +425,10 @@ impl Downloader {
                     return Attempt::Fail(e);
                 }
                 *have = 0;
-                return Attempt::Retry("the partial file did not fit the file; starting over".into(), None);
+                return Attempt::Retry(
+                    "the partial file did not fit the file; starting over".into(),
+                    None,
+                );
             }
             StatusCode::PARTIAL_CONTENT if *have > 0 => {
                 let start = response
@@ -429,7 +443,10 @@ impl Downloader {
                         return Attempt::Fail(e);
                     }
                     *have = 0;
-                    return Attempt::Retry("the server answered a different range; starting over".into(), None);
+                    return Attempt::Retry(
+                        "the server answered a different range; starting over".into(),
+                        None,
+                    );
                 }
                 true
             }
@@ -585,7 +602,9 @@ async fn hash_into(path: &Path, limit: u64, hasher: &mut Sha256) -> std::io::Res
     let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0u64;
     while total < limit {
-        let want = usize::try_from(limit - total).unwrap_or(usize::MAX).min(buf.len());
+        let want = usize::try_from(limit - total)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         let n = file.read(&mut buf[..want]).await?;
         if n == 0 {
             break;

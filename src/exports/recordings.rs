@@ -115,7 +115,12 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
                     .map(|r| async move {
                         let (cells, target) = r?;
                         let outcome = match (&target, downloader) {
-                            (Some(t), Some(d)) => Some(d.fetch(t).await.map(|(f, n)| (t.path.clone(), f, n)).map_err(|e| (t.path.clone(), e))),
+                            (Some(t), Some(d)) => Some(
+                                d.fetch(t)
+                                    .await
+                                    .map(|(f, n)| (t.path.clone(), f, n))
+                                    .map_err(|e| (t.path.clone(), e)),
+                            ),
                             _ => None,
                         };
                         Ok::<_, ApiError>((cells, outcome))

@@ -150,8 +150,14 @@ mod tests {
     fn identity_prefers_uuid_then_id_then_email() {
         let meeting = serde_json::json!({"uuid": "a/b==", "id": 8123});
         assert_eq!(identity(&meeting), "uuid:a/b==");
-        assert_eq!(identity(&serde_json::json!({"id": "u1", "email": "x@y"})), "id:u1");
-        assert_eq!(identity(&serde_json::json!({"id": "", "email": "x@y"})), "email:x@y");
+        assert_eq!(
+            identity(&serde_json::json!({"id": "u1", "email": "x@y"})),
+            "id:u1"
+        );
+        assert_eq!(
+            identity(&serde_json::json!({"id": "", "email": "x@y"})),
+            "email:x@y"
+        );
         assert_eq!(identity(&serde_json::json!({"email": "x@y"})), "email:x@y");
         assert_eq!(identity(&serde_json::json!({"id": 5})), "id:5");
     }

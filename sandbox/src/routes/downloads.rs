@@ -168,7 +168,8 @@ pub async fn storage(
             });
             let chunks = futures::stream::iter([Ok::<_, std::io::Error>(head)]).chain(broken);
             let mut r = (status, Body::from_stream(chunks)).into_response();
-            r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
             r
         }
     };
