@@ -215,6 +215,57 @@ async fn an_expired_page_token_resumes_by_identity_when_users_left_meanwhile() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn pending_users_without_ids_resume_by_email_after_an_expired_token() {
+    // Pending users are listed without an id: the restart must tell them apart by email.
+    let sandbox = start(config()).await;
+    let emails: Vec<String> = (0..2_300).map(|i| format!("p{i:05}@corp.example.com")).collect();
+    for email in &emails {
+        let mut u = zoombulk_sandbox::User::new(email, "Pat", "Pending");
+        u.status = "pending".into();
+        sandbox.store().insert_user(u).unwrap();
+    }
+    let removed: Vec<String> = emails[10..30].to_vec();
+    let to_remove = removed.clone();
+    let fired = Arc::new(AtomicBool::new(false));
+    let hook_fired = fired.clone();
+    sandbox
+        .store()
+        .set_page_hook(Some(Arc::new(move |store, visit: PageVisit<'_>| {
+            if !visit.scope.starts_with("users|pending|") || hook_fired.swap(true, Ordering::SeqCst) {
+                return false;
+            }
+            for email in &to_remove {
+                assert!(store.remove_user(email));
+            }
+            true
+        })));
+    let o = zoombulk(
+        &sandbox,
+        &[
+            "--qps",
+            "medium=1000",
+            "users",
+            "export",
+            "--status",
+            "pending",
+            "--out",
+            "-",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(fired.load(Ordering::SeqCst), "the token did expire mid-listing");
+    let mut reader = csv::Reader::from_reader(o.stdout.as_slice());
+    let exported: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_string()).collect();
+    let unique: HashSet<&String> = exported.iter().collect();
+    assert_eq!(unique.len(), exported.len(), "no pending user written twice");
+    let expected: HashSet<&String> = emails.iter().collect();
+    let skipped: Vec<_> = expected.difference(&unique).collect();
+    assert!(skipped.is_empty(), "{} skipped: {skipped:?}", skipped.len());
+    assert_eq!(unique, expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn registrants_export_matches_the_sandbox() {
     let sandbox = start(seeded()).await;
     let meeting = sandbox
