@@ -668,6 +668,30 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_plain_http_download_url_is_refused_before_any_request() {
+        let client = Client::new(crate::zoom::ClientConfig {
+            // Nothing listens on port 9: a request would fail differently.
+            base_url: "http://127.0.0.1:9/v2".into(),
+            base_url_explicit: true,
+            credentials: crate::zoom::auth::Credentials::Static(crate::zoom::auth::Secret::new("t")),
+            rates: crate::zoom::RateTable::for_plan(crate::zoom::Plan::Pro),
+            max_retries: 0,
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let downloader = Downloader::open(&client, dir.path(), 0).unwrap();
+        let target = Target {
+            url: "http://files.example.com/rec/x.mp4".into(),
+            path: dir.path().join("x.mp4"),
+            size: Some(10),
+        };
+        let e = downloader.fetch(&target).await.unwrap_err();
+        assert!(e.message.contains("only https"), "{}", e.message);
+        assert_eq!(e.kept, None);
+        assert_eq!(client.limiter(DOWNLOAD_CATEGORY).sent(), 0, "nothing was sent");
+    }
+
     #[test]
     fn the_token_goes_only_to_zoom_hosts() {
         assert!(sends_token(&url("https://zoom.us/rec/download/x"), None));
