@@ -172,6 +172,9 @@ enum Attempt {
     Complete,
     /// Try again after `wait` (or the backoff's next delay).
     Retry(String, Option<Duration>),
+    /// Try again after `wait`, without counting against `--max-retries` (a refreshed
+    /// token, a 429): bounded by [`MAX_ATTEMPTS`] alone.
+    Again(String, Duration),
     Fail(String),
 }
 
@@ -250,11 +253,11 @@ impl Downloader {
             kept: complete_copy(target),
             message,
         };
-        let url = Url::parse(&target.url).map_err(|e| failed(format!("unreadable download_url ({e})")))?;
-        check_download_url(&url).map_err(failed)?;
         if let Some(size) = self.on_disk(target).await {
             return Ok((Fetched::Skipped, size));
         }
+        let url = Url::parse(&target.url).map_err(|e| failed(format!("unreadable download_url ({e})")))?;
+        check_download_url(&url).map_err(failed)?;
         if let Some(parent) = target.path.parent() {
             tokio::fs::create_dir_all(parent)
                 .await
@@ -313,6 +316,13 @@ impl Downloader {
                 Attempt::Complete => break,
                 Attempt::Fail(message) => return Err(message),
                 Attempt::Retry(message, wait) => (message, wait),
+                Attempt::Again(message, wait) => {
+                    if attempts >= MAX_ATTEMPTS {
+                        return Err(format!("{message} (gave up after {attempts} attempts)"));
+                    }
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
             };
             if have > before {
                 stalled = 0;
@@ -395,10 +405,7 @@ impl Downloader {
             StatusCode::UNAUTHORIZED if with_token && !*refreshed => {
                 *refreshed = true;
                 self.client.invalidate_token(token.generation).await;
-                return Attempt::Retry(
-                    "the access token was refused; fetched a new one".into(),
-                    Some(Duration::ZERO),
-                );
+                return Attempt::Again("the access token was refused".into(), Duration::ZERO);
             }
             StatusCode::TOO_MANY_REQUESTS => {
                 limiter.on_throttled(None);
@@ -407,8 +414,10 @@ impl Downloader {
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
-                return Attempt::Retry("download answered HTTP 429".into(), wait);
+                    .map_or(Duration::from_secs(1), |s| {
+                        Duration::from_secs(s).min(MAX_RETRY_AFTER)
+                    });
+                return Attempt::Again("download answered HTTP 429".into(), wait);
             }
             StatusCode::RANGE_NOT_SATISFIABLE if *have > 0 => {
                 let total = response
