@@ -4,6 +4,8 @@
 //!
 //! Only `/v2` requests are subject to these: the token endpoint, the stats endpoint and
 //! file downloads are left alone so a test of one failure mode is not muddied by another.
+//! Downloads have their own fault, off unless set: storage answers that break off
+//! part-way through the body ([`Faults::set_truncate_rate`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -56,6 +58,10 @@ pub struct Faults {
     losses: AtomicU64,
     write_losses: AtomicU64,
     delays: AtomicU64,
+    /// Share of storage answers cut short, as `f64` bits (set at run time by tests).
+    truncate_rate: AtomicU64,
+    cuts: AtomicU64,
+    truncated: AtomicU64,
 }
 
 impl Faults {
@@ -72,7 +78,38 @@ impl Faults {
             losses: AtomicU64::new(0),
             write_losses: AtomicU64::new(0),
             delays: AtomicU64::new(0),
+            truncate_rate: AtomicU64::new(0f64.to_bits()),
+            cuts: AtomicU64::new(0),
+            truncated: AtomicU64::new(0),
         }
+    }
+
+    /// From now on, this share of storage answers sends only part of its body, then
+    /// closes the connection (the declared `Content-Length` is not met).
+    pub fn set_truncate_rate(&self, rate: f64) {
+        self.truncate_rate
+            .store(rate.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
+    }
+
+    /// Storage answers cut short so far.
+    pub fn truncated(&self) -> u64 {
+        self.truncated.load(Ordering::Relaxed)
+    }
+
+    /// Whether the next storage answer of `len` bytes is cut short, and after how many.
+    pub fn cut(&self, len: u64) -> Option<u64> {
+        let rate = f64::from_bits(self.truncate_rate.load(Ordering::Relaxed));
+        if rate == 0.0 || len == 0 {
+            return None;
+        }
+        let n = self.cuts.fetch_add(1, Ordering::Relaxed);
+        if unit(draw(self.seed, "cut", n)) >= rate {
+            return None;
+        }
+        self.truncated.fetch_add(1, Ordering::Relaxed);
+        // Anywhere from no byte at all to one byte short.
+        let at = (unit(draw(self.seed, "cut-at", n)) * len as f64) as u64;
+        Some(at.min(len - 1))
     }
 
     pub fn fate(&self) -> Fate {
@@ -181,6 +218,10 @@ mod tests {
         assert!((150..250).contains(&drops), "{drops}");
         assert!((500..700).contains(&fails), "{fails}");
         let f = Faults::new(&config(1));
+        assert_eq!(f.cut(100), None, "downloads are whole unless asked");
+        f.set_truncate_rate(1.0);
+        assert!((0..100).all(|_| f.cut(100).is_some_and(|at| at < 100)));
+        assert_eq!(f.truncated(), 100);
         for _ in 0..100 {
             let d = f.delay();
             assert!(

@@ -37,6 +37,7 @@ pub use model::{
     CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, RecordingFile, RecordingMeeting,
     Registrant, User, Webinar,
 };
+pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
 /// `"GET /users/{userId}"`), from the sandbox's single route table.
 pub use routes::category_of as route_category;
@@ -201,6 +202,29 @@ impl Sandbox {
 
     pub fn store(&self) -> &Store {
         &self.app.store
+    }
+
+    /// From now on, this share of file downloads (storage answers) breaks off part-way
+    /// through the body, as a dropped connection does. Off (0) by default.
+    pub fn set_download_truncation(&self, rate: f64) {
+        self.app.faults.set_truncate_rate(rate);
+    }
+
+    /// Storage answers cut short by [`Sandbox::set_download_truncation`] so far.
+    pub fn downloads_truncated(&self) -> u64 {
+        self.app.faults.truncated()
+    }
+
+    /// The whole content served for a recording file, by the id in its `download_url`
+    /// (`…/rec/download/{id}`), or `None` if there is no such file.
+    pub fn recording_file_bytes(&self, download_id: &str) -> Option<Vec<u8>> {
+        let size = self.app.store.file_size(download_id)?;
+        Some(routes::downloads::file_bytes(
+            self.app.cfg.seed,
+            download_id,
+            0,
+            size,
+        ))
     }
 
     /// The same data as `GET /_sandbox/stats`.

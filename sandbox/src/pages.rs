@@ -4,12 +4,29 @@
 //! see a row twice or skip one; a token may be replayed (a client retrying a lost page).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::errors::ApiError;
 use crate::rng::secret_token;
+use crate::store::Store;
+
+/// A listing request that presented a page token (page 2 and on), as a test hook sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct PageVisit<'a> {
+    /// The listing and its filters, e.g. `users|active|`.
+    pub scope: &'a str,
+    /// The page the token points at.
+    pub page_number: u32,
+}
+
+/// A test's hook into listings: it runs before a presented page token is looked up, may
+/// change the account (remove users between pages), and answers `true` to have the token
+/// treated as expired, exactly as a token older than 15 minutes is. Deterministic where a
+/// short token lifetime would depend on the machine's speed.
+pub type PageHook = Arc<dyn Fn(&Store, PageVisit<'_>) -> bool + Send + Sync>;
 
 /// Position in a listing's total order; a page holds the rows strictly after it.
 pub type Position = (i64, u64);
@@ -33,6 +50,42 @@ pub struct PageRequest {
 pub struct PageTokens {
     ttl: Duration,
     map: Mutex<HashMap<String, Cursor>>,
+    hook: RwLock<Option<PageHook>>,
+}
+
+/// The page tokens with the store a hook may act on: what listing routes use.
+pub struct Pages<'a> {
+    pub(crate) tokens: &'a PageTokens,
+    pub(crate) store: &'a Store,
+}
+
+impl Pages<'_> {
+    /// [`PageTokens::begin`], after the test hook (if any) had its say.
+    pub fn begin(
+        &self,
+        query: &HashMap<String, String>,
+        scope: &str,
+        max: usize,
+    ) -> Result<PageRequest, ApiError> {
+        let req = self.tokens.begin(query, scope, max)?;
+        if req.after.is_some() {
+            let hook = self.tokens.hook.read().clone();
+            if let Some(hook) = hook {
+                let visit = PageVisit {
+                    scope,
+                    page_number: req.page_number,
+                };
+                if hook(self.store, visit) {
+                    return Err(ApiError::bad_page_token());
+                }
+            }
+        }
+        Ok(req)
+    }
+
+    pub fn next(&self, scope: &str, last: Option<Position>, more: bool, page_number: u32) -> String {
+        self.tokens.next(scope, last, more, page_number)
+    }
 }
 
 /// Above this many live tokens, expired ones are swept on the next issue.
@@ -43,7 +96,13 @@ impl PageTokens {
         PageTokens {
             ttl,
             map: Mutex::new(HashMap::new()),
+            hook: RwLock::new(None),
         }
+    }
+
+    /// Installs (or with `None` removes) the test hook.
+    pub fn set_hook(&self, hook: Option<PageHook>) {
+        *self.hook.write() = hook;
     }
 
     /// Reads `page_size` (default 30, clamped to `max`) and `next_page_token`.

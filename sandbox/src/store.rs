@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use parking_lot::RwLock;
 
 use crate::model::{Event, EventKind, RecordingMeeting, Registrant, User};
-use crate::pages::{PageRequest, PageTokens, Position};
+use crate::pages::{PageRequest, PageTokens, Pages, Position};
 use crate::rng;
 
 /// Zoom's cap on registrants per meeting or webinar.
@@ -199,8 +199,22 @@ impl Store {
         &self.setup
     }
 
-    pub(crate) fn pages(&self) -> &PageTokens {
-        &self.pages
+    pub(crate) fn pages(&self) -> Pages<'_> {
+        Pages {
+            tokens: &self.pages,
+            store: self,
+        }
+    }
+
+    /// Installs a test hook on page tokens (see [`crate::PageHook`]).
+    pub fn set_page_hook(&self, hook: Option<crate::PageHook>) {
+        self.pages.set_hook(hook);
+    }
+
+    /// Deletes a user (id or email) for good, as `DELETE /users/{id}?action=delete`
+    /// without transfers would: for tests that change the account behind a client's back.
+    pub fn remove_user(&self, key: &str) -> bool {
+        self.delete_user(key, None, Transfers::default())
     }
 
     // ---- read accessors for tests -------------------------------------------------------

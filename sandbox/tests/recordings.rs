@@ -388,3 +388,45 @@ async fn a_redirect_following_client_that_strips_auth_gets_the_file() {
     .await;
     assert_eq!(got.0, 404);
 }
+
+#[tokio::test]
+async fn a_truncation_fault_breaks_off_the_body_and_a_range_request_resumes_it() {
+    let a = api(seeded()).await;
+    let (mp4, _) = first_files(&a).await;
+    let url = mp4["download_url"].as_str().unwrap();
+    let id = url.rsplit('/').next().unwrap();
+    let expected = a.sandbox.recording_file_bytes(id).unwrap();
+    assert_eq!(expected.len() as u64, mp4["file_size"].as_u64().unwrap());
+    let r = a.http.get(url).bearer_auth(&a.token).send().await.unwrap();
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+
+    a.sandbox.set_download_truncation(1.0);
+    // Cut after some bytes the headers went out, promising the whole length; cut at
+    // byte 0 the connection may close before them. Either way no whole body arrives.
+    match a.http.get(&location).send().await {
+        Err(e) => assert!(e.is_request(), "{e}"),
+        Ok(r) => {
+            assert_eq!(r.status(), 200);
+            assert_eq!(
+                r.headers()["content-length"],
+                expected.len().to_string().as_str(),
+                "the whole length is promised"
+            );
+            assert!(r.bytes().await.is_err(), "but the body breaks off");
+        }
+    }
+    assert_eq!(a.sandbox.downloads_truncated(), 1);
+
+    // Truncation off again: a ranged request gets exactly the rest.
+    a.sandbox.set_download_truncation(0.0);
+    let r = a
+        .http
+        .get(&location)
+        .header("range", "bytes=10-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.unwrap(), expected[10..]);
+    assert_eq!(a.sandbox.downloads_truncated(), 1);
+}

@@ -16,7 +16,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
 use super::dates::month_windows;
-use super::download::{self, Target};
+use super::download::{self, Downloader, Failed, Target};
 use super::{ExportError, Report, Table, columns, plan, run_export, text};
 use crate::app::Context;
 use crate::app::{Exit, RunError};
@@ -61,12 +61,18 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
         return Err(RunError::usage(format!("--from {from} is after --to {to}")));
     }
     let windows = month_windows(from, to);
+    let max_retries = ctx.settings.max_retries;
     run_export(
         ctx,
         "recordings export",
         &columns(COLUMNS, TEXT_COLUMNS, NUMBER_COLUMNS),
         async |client| plan::recordings(client, args, &windows).await,
         async |client, table: &mut Table| {
+            let downloader = match &args.download {
+                Some(dir) => Some(Downloader::open(client, dir, max_retries).map_err(ExportError::Other)?),
+                None => None,
+            };
+            let downloader = downloader.as_ref();
             let hosts = hosts(client, args.user.as_deref()).await?;
             let meetings = meetings(client, args, &hosts, &windows);
             let mut seen = HashSet::new();
@@ -84,13 +90,14 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
                 files
                     .map(|r| async move {
                         let (cells, target) = r?;
-                        let outcome = match &target {
-                            Some(t) => Some(
-                                download::fetch(client, t)
+                        let outcome = match (&target, downloader) {
+                            (Some(t), Some(d)) => Some(
+                                d.fetch(t)
                                     .await
-                                    .map(|(f, n)| (t.path.clone(), f, n)),
+                                    .map(|(f, n)| (t.path.clone(), f, n))
+                                    .map_err(|e| (t.path.clone(), e)),
                             ),
-                            None => None,
+                            _ => None,
                         };
                         Ok::<_, ApiError>((cells, outcome))
                     })
@@ -108,8 +115,14 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
                         let t = tally.entry(fetched.as_str()).or_default();
                         *t = (t.0 + 1, t.1 + bytes);
                     }
-                    Some(Err(message)) => {
+                    Some(Err((path, Failed { message, kept }))) => {
                         cells[LOCAL_PATH + 2] = format!("failed: {message}");
+                        if let Some(bytes) = kept {
+                            // A complete copy from an earlier run is still there: say where.
+                            cells[LOCAL_PATH] = path.display().to_string();
+                            cells[LOCAL_PATH + 1] = bytes.to_string();
+                            cells[LOCAL_PATH + 2].push_str("; the complete copy already on disk is kept");
+                        }
                         report.problems += 1;
                     }
                     None => {}

@@ -1,6 +1,8 @@
 //! Walking a paginated list (`next_page_token`) as a stream of items, so exports
 //! write rows as pages arrive and memory does not grow with the account.
 
+use std::collections::HashSet;
+
 use futures::Stream;
 use serde_json::Value;
 
@@ -12,15 +14,31 @@ const MAX_RESTARTS: u32 = 3;
 
 struct Walk {
     token: Option<String>,
-    /// Items already yielded; after a restart, this many are skipped.
+    /// Items already yielded.
     yielded: u64,
-    skip: u64,
+    /// The identity of every item yielded: after a restart these are skipped, so an
+    /// item that left the listing meanwhile cannot make the walk skip one it never saw.
+    seen: HashSet<String>,
     buffer: std::vec::IntoIter<Value>,
     done: bool,
     restarts: u32,
     /// `yielded` at the last restart: a restart that got further resets `restarts`.
     restarted_at: u64,
     pages: u64,
+}
+
+/// What tells items of a listing apart: a meeting instance's `uuid` (its `id` is the
+/// meeting number, shared by every instance), else `id` (users, registrants), else
+/// `email` (pending users come without an id), else the whole item.
+pub fn identity(item: &Value) -> String {
+    for key in ["uuid", "id", "email"] {
+        match item.get(key) {
+            Some(Value::String(s)) if !s.is_empty() => return format!("{key}:{s}"),
+            Some(Value::Number(n)) => return format!("{key}:{n}"),
+            _ => {}
+        }
+    }
+    item.to_string()
 }
 
 /// Zoom's answer to an expired or unknown `next_page_token`.
@@ -33,8 +51,9 @@ fn is_expired_token(err: &ApiError) -> bool {
 impl Client {
     /// Every item under `items_key` of every page of `call`, in order. A 429 or 5xx
     /// is retried by [`Client::send`]; an expired page token restarts the walk from
-    /// the first page and skips what was already yielded (Zoom's order is stable),
-    /// so no item is skipped or yielded twice.
+    /// the first page and skips the items already yielded by [`identity`] (not by
+    /// count: items may have left the listing meanwhile), so none is yielded twice
+    /// and none that is still listed is skipped.
     pub fn paginate(
         &self,
         call: Call,
@@ -43,7 +62,7 @@ impl Client {
         let walk = Walk {
             token: None,
             yielded: 0,
-            skip: 0,
+            seen: HashSet::new(),
             buffer: Vec::new().into_iter(),
             done: false,
             restarts: 0,
@@ -55,8 +74,7 @@ impl Client {
             async move {
                 loop {
                     if let Some(item) = walk.buffer.next() {
-                        if walk.skip > 0 {
-                            walk.skip -= 1;
+                        if !walk.seen.insert(identity(&item)) {
                             continue;
                         }
                         walk.yielded += 1;
@@ -76,7 +94,7 @@ impl Client {
                                 && is_expired_token(&e)
                                 && walk.restarts < MAX_RESTARTS =>
                         {
-                            tracing::info!(path = %call.path, "page token expired; restarting the listing and skipping {} items", walk.yielded);
+                            tracing::info!(path = %call.path, "page token expired; restarting the listing and skipping the {} items already seen", walk.yielded);
                             walk.restarts = if walk.yielded > walk.restarted_at {
                                 1
                             } else {
@@ -84,7 +102,6 @@ impl Client {
                             };
                             walk.restarted_at = walk.yielded;
                             walk.token = None;
-                            walk.skip = walk.yielded;
                             continue;
                         }
                         Err(e) => return Err(e),
@@ -127,5 +144,21 @@ mod tests {
             attempts: 1,
         };
         assert!(!is_expired_token(&other));
+    }
+
+    #[test]
+    fn identity_prefers_uuid_then_id_then_email() {
+        let meeting = serde_json::json!({"uuid": "a/b==", "id": 8123});
+        assert_eq!(identity(&meeting), "uuid:a/b==");
+        assert_eq!(
+            identity(&serde_json::json!({"id": "u1", "email": "x@y"})),
+            "id:u1"
+        );
+        assert_eq!(
+            identity(&serde_json::json!({"id": "", "email": "x@y"})),
+            "email:x@y"
+        );
+        assert_eq!(identity(&serde_json::json!({"email": "x@y"})), "email:x@y");
+        assert_eq!(identity(&serde_json::json!({"id": 5})), "id:5");
     }
 }

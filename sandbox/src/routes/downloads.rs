@@ -5,9 +5,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 
 use super::query_map;
 use crate::app::AppState;
@@ -150,7 +152,27 @@ pub async fn storage(
         }
     };
     let body = file_bytes(app.cfg.seed, &file_id, start, end);
-    let mut response = (status, body).into_response();
+    let full_length = body.len();
+    let mut response = match app.faults.cut(end - start) {
+        None => (status, body).into_response(),
+        Some(at) => {
+            // Declares the whole length, sends `at` bytes, then breaks the connection.
+            let head = body[..usize::try_from(at).unwrap_or(0)].to_vec();
+            // Yield once between the bytes and the break, so hyper sends the bytes first.
+            let broken = futures::stream::once(async {
+                tokio::task::yield_now().await;
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "download cut short by fault injection",
+                ))
+            });
+            let chunks = futures::stream::iter([Ok::<_, std::io::Error>(head)]).chain(broken);
+            let mut r = (status, Body::from_stream(chunks)).into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(full_length));
+            r
+        }
+    };
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -1,7 +1,7 @@
 //! The route table: every `/v2` endpoint with its Zoom rate-limit category, in one place
 //! (FACTS.md, "Categories of the endpoints zoombulk uses"), plus the routes outside `/v2`.
 
-mod downloads;
+pub(crate) mod downloads;
 mod meetings;
 mod recordings;
 mod users;
