@@ -300,15 +300,18 @@ async fn faults_and_lost_responses_lose_no_row_and_create_nobody_twice() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let rows = read_results(&dir.path().join("faults.results.csv"));
     assert_eq!(rows.len(), 120);
-    let mut exists = 0;
+    let mut recovered = 0;
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row["email"], format!("f{i}@example.com"));
-        assert!(matches!(row["status"].as_str(), "created" | "exists"), "{row:?}");
-        exists += usize::from(row["status"] == "exists");
+        // Every user is new: this run created each one, lost answers or not.
+        assert_eq!(row["status"], "created", "{row:?}");
+        assert_ne!(row["error_code"], "1005", "{row:?}");
+        recovered += usize::from(row["error_message"].starts_with("Created by this run"));
         let user = sandbox.store().user_by_email(&row["email"]).unwrap();
         assert_eq!(row["zoom_id"], user.id);
     }
-    assert!(exists > 0, "some responses were lost and recovered as exists");
+    assert!(recovered > 0, "some answers were lost and the rows still say created");
+    assert!(!stderr(&out).contains("1005"), "{}", stderr(&out));
     assert_eq!(sandbox.store().user_count(), 121, "nobody created twice");
 }
 
@@ -561,4 +564,31 @@ async fn dry_run_counts_the_daily_invite_cap() {
         "{err}"
     );
     assert_eq!(sandbox.stats().total_requests, 0);
+}
+
+/// A create whose answer was lost and whose retry met the daily invite cap: the
+/// user exists, so the row says `created`, never `deferred`/"Not sent".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_then_the_daily_cap_is_looked_up_not_deferred() {
+    let mut cfg = unlimited();
+    cfg.limits.daily_user_invites = 3;
+    cfg.lost_response_rate = 1.0;
+    let sandbox = start(cfg).await;
+    let dir = tempdir();
+    let mut text = String::from("email\n");
+    for i in 0..5 {
+        text.push_str(&format!("lost{i}@example.com\n"));
+    }
+    let input = write(dir.path(), "lost-cap.csv", text);
+    let (_, rows) = run_file(&sandbox, &["users", "import"], &input, &["--concurrency", "1"], 3).await;
+    assert_eq!(statuses(&rows), ["created", "created", "created", "deferred", "deferred"]);
+    for row in &rows[..3] {
+        let user = sandbox.store().user_by_email(&row["email"]).unwrap();
+        assert_eq!(row["zoom_id"], user.id, "{row:?}");
+        assert!(row["error_message"].starts_with("Created by this run"), "{row:?}");
+    }
+    assert_eq!(rows[2]["http_status"], "429", "the last answer was the cap");
+    for row in &rows[3..] {
+        assert!(sandbox.store().user_by_email(&row["email"]).is_none());
+    }
 }

@@ -83,6 +83,15 @@ impl DayCount {
         self.count += 1;
         true
     }
+
+    /// Whether `cap` (0 = none) is used up today.
+    fn is_full(&mut self, cap: u32) -> bool {
+        let today = Utc::now().date_naive().num_days_from_ce();
+        if self.day != today {
+            *self = DayCount { day: today, count: 0 };
+        }
+        cap != 0 && self.count >= cap
+    }
 }
 
 #[derive(Debug, Default)]
@@ -477,6 +486,15 @@ impl Store {
     /// under one lock, so no email is ever created twice.
     pub(crate) fn create_user(&self, user: User, password: Option<String>) -> Result<User, CreateUserError> {
         let mut data = self.data.write();
+        // The cap is a rate limit: once it is used up, every invite request is
+        // refused before Zoom looks at the email (so a retry after a lost answer
+        // can meet the cap rather than 409).
+        if user.created_via == "create" {
+            let cap = self.daily_user_invites();
+            if data.invites.is_full(cap) {
+                return Err(CreateUserError::InviteCap(cap));
+            }
+        }
         if data.by_email.contains_key(&user.email.to_lowercase()) {
             return Err(CreateUserError::Exists);
         }

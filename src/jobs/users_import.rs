@@ -4,6 +4,7 @@
 //! because an earlier attempt's answer was lost) becomes `exists` with the
 //! existing user's id looked up, never `failed`.
 
+use chrono::{SubsecRound, Utc};
 use csv::StringRecord;
 use serde_json::{Map, Value};
 
@@ -18,7 +19,7 @@ use crate::pipeline::input::InputFile;
 use crate::pipeline::job::DailyCap;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, CreateAction, FieldError, UserType};
-use crate::zoom::Client;
+use crate::zoom::{ApiError, Client};
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     run_command(&args.file, ctx, |input| UsersImport::new(input, args)).await
@@ -164,40 +165,80 @@ impl Job for UsersImport {
 }
 
 async fn create(client: &Client, action: CreateAction, email: &str, info: Value) -> Result<Outcome, Fatal> {
-    match client.create_user(action.as_str(), info).await {
-        Ok(sent) => Ok(Outcome {
-            zoom_id: Some(sent.value.id),
-            http_status: Some(sent.status),
-            attempts: sent.attempts,
-            ..Outcome::new(Status::Created)
-        }),
-        Err(err) if err.is_code(409, 1005) => {
-            let attempts = err.attempts();
-            let mut outcome = Outcome {
+    // Zoom's created_at has whole seconds.
+    let first_attempt = Utc::now().trunc_subsecs(0);
+    let err = match client.create_user(action.as_str(), info).await {
+        Ok(sent) => {
+            return Ok(Outcome {
+                zoom_id: Some(sent.value.id),
+                http_status: Some(sent.status),
+                attempts: sent.attempts,
+                ..Outcome::new(Status::Created)
+            });
+        }
+        Err(err) => err,
+    };
+    let exists = err.is_code(409, 1005);
+    if !exists && !may_have_reached_zoom(&err) {
+        return outcome_for_error(&err);
+    }
+    // The email is in the account (409), or an earlier attempt may have created
+    // the user before its answer was lost: ask Zoom before writing the row.
+    let found = client.get_user(email).await;
+    let lookup_attempts = match &found {
+        Ok(sent) => sent.attempts,
+        Err(e) => e.attempts(),
+    };
+    let attempts = err.attempts() + lookup_attempts;
+    let user = match found {
+        Ok(sent) if exists || sent.value.id.is_some() || sent.value.email.is_some() => sent.value,
+        Err(lookup) if exists => {
+            return Ok(Outcome {
                 http_status: Some(409),
                 error_code: Some("1005".into()),
+                error_message: Some(format!(
+                    "The email is already in the account, but looking up its id failed: {lookup}"
+                )),
+                attempts,
                 ..Outcome::new(Status::Exists)
-            };
-            match client.get_user(email).await {
-                Ok(found) => {
-                    outcome.zoom_id = found.value.id;
-                    outcome.attempts = attempts + found.attempts;
-                }
-                Err(lookup) => {
-                    outcome.attempts = attempts + lookup.attempts();
-                    outcome.error_message = Some(format!(
-                        "The email is already in the account, but looking up its id failed: {lookup}"
-                    ));
-                }
-            }
-            if outcome.error_message.is_none() {
-                outcome.error_message = Some(match &err {
-                    crate::zoom::ApiError::Zoom { message, .. } => message.clone(),
-                    other => other.to_string(),
-                });
-            }
-            Ok(outcome)
+            });
         }
-        Err(err) => outcome_for_error(&err),
+        _ => {
+            // Zoom does not have the user: the error stands.
+            let mut outcome = outcome_for_error(&err)?;
+            outcome.attempts = attempts;
+            return Ok(outcome);
+        }
+    };
+    let ours = may_have_reached_zoom(&err) && user.created_at.is_some_and(|t| t >= first_attempt);
+    if ours {
+        return Ok(Outcome {
+            zoom_id: user.id,
+            http_status: err.status(),
+            attempts,
+            error_message: Some(format!(
+                "Created by this run: Zoom's answer to an earlier attempt was lost, and the last answer was \
+                 \"{err}\"; looking the email up found the user created at {}.",
+                user.created_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+            )),
+            ..Outcome::new(Status::Created)
+        });
     }
+    Ok(Outcome {
+        zoom_id: user.id,
+        http_status: err.status(),
+        error_code: exists.then(|| "1005".to_string()),
+        error_message: Some(match &err {
+            ApiError::Zoom { message, .. } if exists => message.clone(),
+            other => format!("The email is already in the account (the create ended in \"{other}\")."),
+        }),
+        attempts,
+        ..Outcome::new(Status::Exists)
+    })
+}
+
+/// Whether an earlier attempt of a failed call may have been applied by Zoom: its
+/// answer was lost, it timed out, or Zoom answered 5xx after receiving it.
+pub fn may_have_reached_zoom(err: &ApiError) -> bool {
+    matches!(err, ApiError::Transport { .. } | ApiError::Aborted { .. }) || err.attempts() > 1
 }
