@@ -464,3 +464,35 @@ async fn a_doomed_meeting_is_looked_up_once_and_its_rows_not_sent() {
         "one lookup per run"
     );
 }
+
+/// A names-only batch that crosses the registrant cap: Zoom adds some, then
+/// answers 400/3043. Rows Zoom registered say `registered` (looked up), the rest
+/// carry the cap error, and `--resume` keeps saying the same truth.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_partly_applied_before_3043_is_told_row_by_row() {
+    let mut cfg = unlimited();
+    cfg.registrant_cap = 5;
+    let sandbox = start(cfg).await;
+    let meeting = add_event(&sandbox, EventKind::Meeting, 2, 0);
+    let id = meeting.to_string();
+    let dir = tempdir();
+    let input = write(dir.path(), "cap.csv", people(8, "example.com"));
+    let rows = results_of(&sandbox, &CMD, &input, &["--meeting", &id], 3).await;
+    let roster = roster(&sandbox, meeting);
+    assert_eq!(roster.len(), 5);
+    for row in &rows {
+        match roster.get(&row["email"]) {
+            Some(r) => {
+                assert_eq!(row["status"], "registered", "{row:?}");
+                assert_eq!(row["zoom_id"], r.id, "{row:?}");
+            }
+            None => {
+                assert_eq!(row["status"], "failed", "{row:?}");
+                assert_eq!(row["error_code"], "3043", "{row:?}");
+            }
+        }
+    }
+    let rows = results_of(&sandbox, &CMD, &input, &["--meeting", &id, "--resume"], 3).await;
+    assert_eq!(rows.iter().filter(|r| r["status"] == "registered").count(), 5);
+    assert_eq!(rows.iter().filter(|r| r["error_code"] == "3043").count(), 3);
+}

@@ -272,3 +272,23 @@ async fn a_missing_transfer_user_is_found_once_and_nothing_is_sent() {
     assert_eq!(sandbox.stats().requests_to("GET /users/{userId}"), 1);
     assert!(sandbox.store().user_by_email("a@example.com").is_some());
 }
+
+/// A delete whose answer was lost: the retry meets 404 because the first attempt
+/// removed the user. The row says `deleted`, not `failed`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_delete_answer_is_deleted_not_failed() {
+    let mut cfg = unlimited();
+    cfg.lost_write_rate = 1.0;
+    let sandbox = start(cfg).await;
+    add_users(&sandbox, &["gone@example.com"]);
+    let dir = tempdir();
+    let input = write(dir.path(), "lost.csv", "email\ngone@example.com\n");
+    let rows = results_of(&sandbox, &CMD, &input, &["--action", "disassociate"], 0).await;
+    assert_eq!(statuses(&rows), ["deleted"]);
+    assert!(
+        rows[0]["error_message"].starts_with("Removed by this run"),
+        "{:?}",
+        rows[0]
+    );
+    assert!(sandbox.store().user_by_email("gone@example.com").is_none());
+}

@@ -310,7 +310,10 @@ async fn faults_and_lost_responses_lose_no_row_and_create_nobody_twice() {
         let user = sandbox.store().user_by_email(&row["email"]).unwrap();
         assert_eq!(row["zoom_id"], user.id);
     }
-    assert!(recovered > 0, "some answers were lost and the rows still say created");
+    assert!(
+        recovered > 0,
+        "some answers were lost and the rows still say created"
+    );
     assert!(!stderr(&out).contains("1005"), "{}", stderr(&out));
     assert_eq!(sandbox.store().user_count(), 121, "nobody created twice");
 }
@@ -581,7 +584,10 @@ async fn a_lost_answer_then_the_daily_cap_is_looked_up_not_deferred() {
     }
     let input = write(dir.path(), "lost-cap.csv", text);
     let (_, rows) = run_file(&sandbox, &["users", "import"], &input, &["--concurrency", "1"], 3).await;
-    assert_eq!(statuses(&rows), ["created", "created", "created", "deferred", "deferred"]);
+    assert_eq!(
+        statuses(&rows),
+        ["created", "created", "created", "deferred", "deferred"]
+    );
     for row in &rows[..3] {
         let user = sandbox.store().user_by_email(&row["email"]).unwrap();
         assert_eq!(row["zoom_id"], user.id, "{row:?}");

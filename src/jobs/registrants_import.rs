@@ -25,7 +25,7 @@ use crate::pipeline::input::InputFile;
 use crate::pipeline::job::KeyPlan;
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, E_MISSING, E_VALUE, FieldError, quoted};
-use crate::zoom::registrants::{Event, EventKind, MAX_BATCH_REGISTRANTS};
+use crate::zoom::registrants::{Event, EventKind, FoundRegistrant, MAX_BATCH_REGISTRANTS};
 use crate::zoom::{ApiError, Client};
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
@@ -254,6 +254,13 @@ impl RegistrantsImport {
                 sent.status,
                 sent.attempts,
             )),
+            Err(err) if super::users_import::may_have_reached_zoom(&err) => {
+                // An earlier attempt may have registered the row before its answer was lost.
+                match client.find_registrant(row.event, cell(record, self.email)).await {
+                    Ok(Some(r)) => Ok(found_registered(&r, &err, "request")),
+                    _ => registration_failed(&err, row.event),
+                }
+            }
             Err(err) => registration_failed(&err, row.event),
         }
     }
@@ -293,6 +300,29 @@ impl RegistrantsImport {
             }
             Err(err) => err,
         };
+        // Zoom may have added some of the batch before it refused (3043 at the
+        // cap) or before its answer was lost: ask who is registered before
+        // writing any row.
+        if err.code() == Some(3043) || super::users_import::may_have_reached_zoom(&err) {
+            let emails = rows.iter().map(|(record, _)| cell(record, self.email));
+            if let Ok(found) = client.registrants_by_email(event, emails).await {
+                let mut outcomes = Vec::with_capacity(rows.len());
+                for (record, row) in rows {
+                    let email = cell(record, self.email).to_lowercase();
+                    let outcome = match found.get(&email) {
+                        Some(r) => found_registered(r, &err, "batch request"),
+                        None if about_the_event(&err) => registration_failed(&err, event)?,
+                        None => {
+                            let mut outcome = self.register_one(client, record, row).await?;
+                            outcome.attempts += err.attempts();
+                            outcome
+                        }
+                    };
+                    outcomes.push(outcome);
+                }
+                return Ok(outcomes);
+            }
+        }
         if about_the_event(&err) {
             return rows.iter().map(|_| registration_failed(&err, event)).collect();
         }
@@ -320,6 +350,21 @@ fn about_the_event(err: &ApiError) -> bool {
             err,
             ApiError::Transport { .. } | ApiError::Aborted { .. } | ApiError::Auth { .. }
         )
+}
+
+/// A row Zoom lists as registered although the request for it ended in `err`.
+fn found_registered(r: &FoundRegistrant, err: &ApiError, what: &str) -> Outcome {
+    Outcome {
+        zoom_id: Some(r.registrant_id.clone()),
+        join_url: r.join_url.clone(),
+        http_status: err.status(),
+        attempts: err.attempts(),
+        error_message: Some(format!(
+            "Registered: the {what} ended in \"{err}\", but Zoom lists this registrant ({}).",
+            r.status
+        )),
+        ..Outcome::new(Status::Registered)
+    }
 }
 
 fn registered(id: String, join_url: Option<String>, status: u16, attempts: u32) -> Outcome {

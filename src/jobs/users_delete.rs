@@ -87,6 +87,22 @@ impl UsersDelete {
             return Ok(outcome);
         }
         let zoom = outcome.error_message.take().unwrap_or_default();
+        let target_named = self
+            .transfer_email
+            .as_deref()
+            .is_some_and(|t| zoom.to_lowercase().contains(&t.to_lowercase()));
+        if !target_named && super::users_import::may_have_reached_zoom(&err) {
+            // An earlier attempt got no answer; the user is gone now: that attempt removed them.
+            return Ok(Outcome {
+                http_status: Some(404),
+                attempts: err.attempts(),
+                error_message: Some(format!(
+                    "Removed by this run: Zoom's answer to an earlier attempt was lost, and the user is gone now \
+                     (Zoom: {zoom})."
+                )),
+                ..Outcome::new(Status::Deleted)
+            });
+        }
         // Zoom answers 404/1001 for a missing transfer target too; that is no reason to skip.
         let target_missing = self
             .transfer_email
