@@ -45,6 +45,9 @@ pub struct Args {
     /// Share of POST /users that create the user but answer 502.
     #[arg(long, default_value_t = 0.0)]
     pub lost_rate: f64,
+    /// Send no X-RateLimit-* headers (Zoom documents that they may be missing).
+    #[arg(long)]
+    pub no_rate_limit_headers: bool,
     /// Seed for faults and seeded data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -112,6 +115,8 @@ pub async fn serve(args: &Args, global: &GlobalArgs) -> Result<Exit, RunError> {
         seed_meetings: args.seed_meetings,
         seed_webinars: args.seed_webinars,
         seed_recordings: args.seed_recordings,
+        rate_limit_headers: !args.no_rate_limit_headers,
+        ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config.clone())
         .await

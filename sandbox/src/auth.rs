@@ -13,6 +13,7 @@ use base64::Engine;
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::faults::{TokenFailure, dropped, html_bad_gateway};
 use crate::errors::{ApiError, MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN};
 use crate::store::{Store, TokenState};
 
@@ -67,6 +68,11 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    match app.faults.token_fault() {
+        Some(TokenFailure::BadGatewayHtml) => return html_bad_gateway(),
+        Some(TokenFailure::Drop) => return dropped(),
+        None => {}
+    }
     let cfg = &app.cfg;
     match basic_credentials(&headers) {
         Some((id, secret)) if id == cfg.client_id && secret == cfg.client_secret => {}
