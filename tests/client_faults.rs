@@ -39,7 +39,11 @@ async fn two_failing_token_requests_are_retried_and_the_run_completes() {
         let input = write(dir.path(), "in.csv", rows_file(3, "tok"));
         let rows = results_of(&sandbox, &["users", "import"], &input, &[], 0).await;
         assert_eq!(statuses(&rows), ["created"; 3], "{failure:?}");
-        let failed = if failure == TokenFailure::Drop { "dropped" } else { "502" };
+        let failed = if failure == TokenFailure::Drop {
+            "dropped"
+        } else {
+            "502"
+        };
         assert_eq!(token_requests(&sandbox, failed), 2, "{failure:?}");
         assert_eq!(token_requests(&sandbox, "200"), 1, "{failure:?}");
     }
@@ -55,11 +59,7 @@ async fn a_token_endpoint_that_keeps_failing_is_not_blamed_on_the_credentials() 
     let dir = tempdir();
     let input = write(dir.path(), "in.csv", rows_file(2, "perm"));
     let file = input.display().to_string();
-    let out = zoombulk(
-        &sandbox,
-        &fast(&["--max-retries", "2", "users", "import", &file]),
-    )
-    .await;
+    let out = zoombulk(&sandbox, &fast(&["--max-retries", "2", "users", "import", &file])).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(!err.contains("refused"), "{err}");
@@ -78,9 +78,16 @@ async fn wrong_credentials_are_refused_at_once_without_retries() {
     let out = run(&args).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("Zoom refused the Server-to-Server OAuth credentials (HTTP 400)"), "{err}");
+    assert!(
+        err.contains("Zoom refused the Server-to-Server OAuth credentials (HTTP 400)"),
+        "{err}"
+    );
     assert!(!err.contains("wrong-secret"), "the secret never shows: {err}");
-    assert_eq!(token_requests(&sandbox, "400"), 1, "a credentials answer is not retried");
+    assert_eq!(
+        token_requests(&sandbox, "400"),
+        1,
+        "a credentials answer is not retried"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +109,15 @@ async fn a_qps_429_with_an_absurd_retry_after_waits_only_the_capped_time() {
     let file = input.display().to_string();
     let out = zoombulk(
         &sandbox,
-        &["--qps", "light=30", "--concurrency", "8", "users", "import", &file],
+        &[
+            "--qps",
+            "light=30",
+            "--concurrency",
+            "8",
+            "users",
+            "import",
+            &file,
+        ],
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

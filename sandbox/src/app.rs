@@ -103,7 +103,12 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
     };
     let mut outcome = outcome;
     if outcome.status() == StatusCode::TOO_MANY_REQUESTS {
-        if let Some(value) = app.cfg.retry_after.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+        if let Some(value) = app
+            .cfg
+            .retry_after
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
             outcome.headers_mut().insert(header::RETRY_AFTER, value);
         }
     }

@@ -13,8 +13,8 @@ use base64::Engine;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::faults::{TokenFailure, dropped, html_bad_gateway};
 use crate::errors::{ApiError, MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN};
+use crate::faults::{TokenFailure, dropped, html_bad_gateway};
 use crate::store::{Store, TokenState};
 
 /// Scopes an admin-level Server-to-Server app for zoombulk would hold.

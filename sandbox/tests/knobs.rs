@@ -61,10 +61,7 @@ async fn token_requests_can_have_their_connection_dropped() {
 async fn without_rate_limit_headers_neither_2xx_nor_429_carry_them() {
     let mut cfg = bare();
     cfg.rate_limit_headers = false;
-    cfg.limits = Limits {
-        light: 1,
-        ..GENEROUS
-    };
+    cfg.limits = Limits { light: 1, ..GENEROUS };
     let a = api(cfg).await;
     let mut seen = (0, 0);
     // At 1/s, a few quick requests meet both answers.
@@ -101,7 +98,11 @@ async fn retry_after_knob_is_put_on_every_429() {
     let r = a.req(Method::GET, "/users").send().await.unwrap();
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["retry-after"], "99999999999999");
-    assert_eq!(r.headers()["x-ratelimit-type"], "Daily-limit", "other headers kept");
+    assert_eq!(
+        r.headers()["x-ratelimit-type"],
+        "Daily-limit",
+        "other headers kept"
+    );
     // Successes are left alone.
     let r = a.req(Method::GET, "/users/me").send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -252,7 +252,16 @@ impl Auth {
                 };
             }
         };
-        let what = |code: u16| format!("HTTP {code}{}", if looks_like_json(&body) { "" } else { " (not a JSON answer)" });
+        let what = |code: u16| {
+            format!(
+                "HTTP {code}{}",
+                if looks_like_json(&body) {
+                    ""
+                } else {
+                    " (not a JSON answer)"
+                }
+            )
+        };
         if status.is_success() {
             return match serde_json::from_slice::<TokenResponse>(&body) {
                 Ok(parsed) => Answer::Token(token_from(parsed, generation, sent_at)),
@@ -366,7 +375,8 @@ mod tests {
         assert_eq!(ttl_of(Some(&v("null"))), DEFAULT_TTL);
         for expires_in in ["-9223372036854775808", "0", "99999999999999999999"] {
             let parsed: TokenResponse =
-                serde_json::from_str(&format!(r#"{{"access_token":"t","expires_in":{expires_in}}}"#)).unwrap();
+                serde_json::from_str(&format!(r#"{{"access_token":"t","expires_in":{expires_in}}}"#))
+                    .unwrap();
             let token = token_from(parsed, 1, Instant::now());
             let at = token.refresh_at.expect("a refresh time");
             assert!(at > Instant::now(), "{expires_in}: a token is used at least once");

@@ -95,7 +95,8 @@ impl Window {
 
     fn advance(&mut self, now: Instant) {
         let width = WINDOW.as_nanos() / SLICES as u128;
-        let slice = u64::try_from(now.saturating_duration_since(self.start).as_nanos() / width).unwrap_or(u64::MAX);
+        let slice =
+            u64::try_from(now.saturating_duration_since(self.start).as_nanos() / width).unwrap_or(u64::MAX);
         let gap = slice.saturating_sub(self.slice);
         for i in 0..gap.min(SLICES as u64) {
             let idx = self.slice.wrapping_add(i).wrapping_add(1) % SLICES as u64;
@@ -328,7 +329,11 @@ mod tests {
         let before = l.current_rate();
         tokio::time::advance(PROBE_EVERY).await;
         l.on_success();
-        assert!((l.current_rate() - (before + 0.8)).abs() < 1e-9, "{}", l.current_rate());
+        assert!(
+            (l.current_rate() - (before + 0.8)).abs() < 1e-9,
+            "{}",
+            l.current_rate()
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -361,6 +366,9 @@ mod tests {
         }
         let took = Instant::now() - start;
         let expected = Duration::from_secs_f64(10.0 / (10.0 * PACING));
-        assert!(took >= expected && took < expected + Duration::from_millis(5), "{took:?}");
+        assert!(
+            took >= expected && took < expected + Duration::from_millis(5),
+            "{took:?}"
+        );
     }
 }
