@@ -6,14 +6,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::SandboxConfig;
 use crate::auth;
 use crate::errors::{ApiError, MSG_UNKNOWN_ENDPOINT};
-use crate::faults::{DropConnection, Fate, Faults, LOSSY_WRITES, LostAnswer, fault_response};
+use crate::faults::{self, DropConnection, Fate, Faults, LOSSY_WRITES, LostAnswer, fault_response};
 use crate::limits::{self, Admission, Category, RateLimiter};
 use crate::stats::{DROPPED, Recorder, Stats};
 use crate::store::{Store, StoreSetup};
@@ -84,11 +84,7 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
         Ok(()) => match app.limiter.admit(category) {
             Admission::Rejected(e) => e.into_response(),
             Admission::Accepted { limit, remaining } => match app.faults.fate() {
-                Fate::Drop => {
-                    let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
-                    r.extensions_mut().insert(DropConnection);
-                    r
-                }
+                Fate::Drop => faults::dropped(),
                 Fate::Fail(status) => {
                     app.recorder.fault_injected();
                     fault_response(status)
@@ -112,6 +108,20 @@ pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) 
             },
         },
     };
+    let mut outcome = outcome;
+    if outcome.status() == StatusCode::TOO_MANY_REQUESTS {
+        if let Some(value) = app
+            .cfg
+            .retry_after
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            outcome.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    if !app.cfg.rate_limit_headers {
+        limits::remove_headers(outcome.headers_mut());
+    }
     let delay = app.faults.delay();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -140,9 +150,12 @@ fn lost_answer(how: LostAnswer) -> Response {
 /// Routes outside `/v2`: only counted.
 pub async fn plain_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) -> Response {
     let response = next.run(req).await;
-    ctx.app
-        .recorder
-        .record(ctx.route.key, response.status().as_u16(), None);
+    let status = if response.extensions().get::<DropConnection>().is_some() {
+        DROPPED
+    } else {
+        response.status().as_u16()
+    };
+    ctx.app.recorder.record(ctx.route.key, status, None);
     response
 }
 

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::errors::{ApiError, MSG_EXPIRED_TOKEN, MSG_INVALID_TOKEN};
+use crate::faults::{TokenFailure, dropped, html_bad_gateway};
 use crate::store::{Store, TokenState};
 
 /// Scopes an admin-level Server-to-Server app for zoombulk would hold.
@@ -110,6 +111,11 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    match app.faults.token_fault() {
+        Some(TokenFailure::BadGatewayHtml) => return html_bad_gateway(),
+        Some(TokenFailure::Drop) => return dropped(),
+        None => {}
+    }
     let cfg = &app.cfg;
     match basic_credentials(&headers) {
         Some((id, secret)) if id == cfg.client_id && secret == cfg.client_secret => {}

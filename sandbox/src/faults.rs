@@ -6,8 +6,9 @@
 //! file downloads are left alone so a test of one failure mode is not muddied by another.
 //! Downloads have their own fault, off unless set: storage answers that break off
 //! part-way through the body ([`Faults::set_truncate_rate`]).
+//! The token endpoint has its own, counted knob (`token_failures`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -46,8 +47,21 @@ pub const LOSSY_WRITES: &[&str] = &[
     "DELETE /users/{userId}",
 ];
 
+/// How a failing `POST /oauth/token` fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenFailure {
+    /// 502 with an HTML page, as a proxy or load balancer in front of Zoom answers.
+    #[default]
+    BadGatewayHtml,
+    /// The connection closes without a response.
+    Drop,
+}
+
 pub struct Faults {
     seed: u64,
+    token_failures: u32,
+    token_failure: TokenFailure,
+    token_requests: AtomicU32,
     fault_rate: f64,
     drop_rate: f64,
     lost_response_rate: f64,
@@ -68,6 +82,9 @@ impl Faults {
     pub fn new(cfg: &crate::SandboxConfig) -> Self {
         Faults {
             seed: cfg.seed,
+            token_failures: cfg.token_failures,
+            token_failure: cfg.token_failure,
+            token_requests: AtomicU32::new(0),
             fault_rate: cfg.fault_rate.clamp(0.0, 1.0),
             drop_rate: cfg.drop_rate.clamp(0.0, 1.0),
             lost_response_rate: cfg.lost_response_rate.clamp(0.0, 1.0),
@@ -133,6 +150,18 @@ impl Faults {
         }
     }
 
+    /// How this token request fails, if it is one of the first `token_failures`.
+    pub fn token_fault(&self) -> Option<TokenFailure> {
+        if self.token_failures == 0 {
+            return None;
+        }
+        let n = self
+            .token_requests
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
+            .unwrap_or(u32::MAX);
+        (n < self.token_failures).then_some(self.token_failure)
+    }
+
     /// Whether this successful `POST /users` should reach the client as a 502.
     pub fn lose_response(&self) -> bool {
         if self.lost_response_rate == 0.0 {
@@ -170,6 +199,23 @@ pub fn fault_response(status: StatusCode) -> Response {
         axum::Json(json!({ "code": status.as_u16(), "message": message })),
     )
         .into_response()
+}
+
+/// A 502 as a proxy in front of Zoom sends it: an HTML page, not JSON.
+pub fn html_bad_gateway() -> Response {
+    (
+        StatusCode::BAD_GATEWAY,
+        [(axum::http::header::CONTENT_TYPE, "text/html")],
+        "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n",
+    )
+        .into_response()
+}
+
+/// A response the server loop turns into a closed connection.
+pub fn dropped() -> Response {
+    let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    r.extensions_mut().insert(DropConnection);
+    r
 }
 
 /// Marks a response the server loop must turn into a dropped connection.

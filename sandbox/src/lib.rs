@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::{SCOPES, required_scope};
-pub use faults::LostAnswer;
+pub use faults::{LostAnswer, TokenFailure};
 pub use limits::Category;
 pub use model::{
     CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, RecordingFile, RecordingMeeting,
@@ -113,6 +113,15 @@ pub struct SandboxConfig {
     pub deny_scopes: Vec<String>,
     /// Every random choice (faults, jitter, seeded data, ids) derives from this.
     pub seed: u64,
+    /// Whether responses carry `X-RateLimit-*` headers. Zoom documents that they may be
+    /// missing; `false` leaves them off every `/v2` response, 2xx and 429 alike.
+    pub rate_limit_headers: bool,
+    /// A `Retry-After` value put on every 429 (QPS and daily), e.g. an absurd one.
+    pub retry_after: Option<String>,
+    /// The first this many `POST /oauth/token` requests fail as `token_failure` says
+    /// (`u32::MAX`: all of them), before credentials are checked.
+    pub token_failures: u32,
+    pub token_failure: TokenFailure,
     pub seed_users: usize,
     pub seed_meetings: usize,
     pub seed_webinars: usize,
@@ -139,6 +148,10 @@ impl Default for SandboxConfig {
             registrant_cap: MAX_REGISTRANTS,
             deny_scopes: Vec::new(),
             seed: 1,
+            rate_limit_headers: true,
+            retry_after: None,
+            token_failures: 0,
+            token_failure: TokenFailure::BadGatewayHtml,
             seed_users: 50,
             seed_meetings: 10,
             seed_webinars: 4,

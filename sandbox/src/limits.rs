@@ -187,6 +187,13 @@ pub fn add_headers(headers: &mut HeaderMap, category: Category, limit: u32, rema
     }
 }
 
+/// Takes every `X-RateLimit-*` header off (`rate_limit_headers: false`).
+pub fn remove_headers(headers: &mut HeaderMap) {
+    for name in [H_CATEGORY, H_TYPE, H_LIMIT, H_REMAINING] {
+        headers.remove(name);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

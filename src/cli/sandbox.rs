@@ -78,6 +78,9 @@ pub struct SandboxArgs {
     /// 400/4711. Repeat for several.
     #[arg(long = "deny-scope", value_name = "SCOPE")]
     pub deny_scopes: Vec<String>,
+    /// Send no X-RateLimit-* headers (Zoom documents that they may be missing).
+    #[arg(long)]
+    pub no_rate_limit_headers: bool,
     /// Seed for faults and seeded data.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub seed: u64,
@@ -129,6 +132,7 @@ impl SandboxArgs {
             },
             registrant_cap: self.registrant_cap,
             deny_scopes: self.deny_scopes.clone(),
+            rate_limit_headers: !self.no_rate_limit_headers,
             seed: self.seed,
             seed_users: self.seed_users,
             seed_meetings: self.seed_meetings,

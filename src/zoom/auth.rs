@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use base64::Engine;
 use serde::Deserialize;
 use tokio::sync::Mutex;
@@ -60,11 +61,23 @@ pub struct Token {
     refresh_at: Option<Instant>,
 }
 
+/// A token's lifetime when Zoom does not say (FACTS: tokens last one hour).
+const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+/// Lifetimes are read within these bounds: a zero or negative `expires_in` must not
+/// make every request fetch a token, a huge one must not overflow the clock.
+const MIN_TTL: Duration = Duration::from_secs(60);
+const MAX_TTL: Duration = Duration::from_secs(24 * 3600);
+/// One token request may take this long before it counts as failed and is retried.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// The OAuth errors that mean the credentials themselves are wrong (FACTS.md).
+const CREDENTIAL_ERRORS: [&str; 3] = ["invalid_client", "invalid_request", "unsupported_grant_type"];
+
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
+    /// Read leniently: a negative or fractional value must not make the token unreadable.
     #[serde(default)]
-    expires_in: Option<u64>,
+    expires_in: Option<serde_json::Value>,
     #[serde(default)]
     api_url: Option<String>,
 }
@@ -81,14 +94,32 @@ pub struct Auth {
     credentials: Credentials,
     http: reqwest::Client,
     current: Mutex<Option<Token>>,
+    /// Retries of a token request that failed for network or server reasons.
+    max_retries: u32,
+}
+
+/// What one token request came to.
+enum Answer {
+    Token(Token),
+    /// Zoom refused the credentials: fatal, never retried.
+    Refused(String),
+    /// Worth another try (5xx, 429, HTML, reset, timeout), with Zoom's wait if it gave one.
+    Retry {
+        why: String,
+        status: Option<u16>,
+        wait: Option<Duration>,
+    },
+    /// Not the credentials, but not worth retrying either (e.g. 404: a wrong --oauth-url).
+    Fail(String),
 }
 
 impl Auth {
-    pub fn new(credentials: Credentials, http: reqwest::Client) -> Auth {
+    pub fn new(credentials: Credentials, http: reqwest::Client, max_retries: u32) -> Auth {
         Auth {
             credentials,
             http,
             current: Mutex::new(None),
+            max_retries,
         }
     }
 
@@ -122,8 +153,9 @@ impl Auth {
         true
     }
 
+    /// Fetches a token, retrying network and server failures with backoff and jitter.
     async fn fetch(&self, generation: u64) -> Result<Token, ApiError> {
-        let (oauth_url, account_id, client_id, client_secret) = match &self.credentials {
+        let oauth_url = match &self.credentials {
             Credentials::Static(value) => {
                 return Ok(Token {
                     value: value.clone(),
@@ -132,12 +164,51 @@ impl Auth {
                     refresh_at: None,
                 });
             }
-            Credentials::ServerToServer {
-                oauth_url,
-                account_id,
-                client_id,
-                client_secret,
-            } => (oauth_url, account_id, client_id, client_secret),
+            Credentials::ServerToServer { oauth_url, .. } => oauth_url,
+        };
+        let mut backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(250))
+            .with_max_delay(Duration::from_secs(20))
+            .with_jitter()
+            .without_max_times()
+            .build();
+        let mut attempts = 0u32;
+        loop {
+            attempts = attempts.saturating_add(1);
+            match self.request(generation).await {
+                Answer::Token(token) => return Ok(token),
+                Answer::Refused(message) => return Err(ApiError::Auth { message }),
+                Answer::Fail(message) => return Err(ApiError::Auth { message }),
+                Answer::Retry { why, status, wait } => {
+                    if attempts > self.max_retries {
+                        return Err(ApiError::Transport {
+                            status,
+                            message: format!(
+                                "could not get an access token from {oauth_url}: {why} (gave up after \
+                                 {attempts} attempts). This is a network or server problem, not a \
+                                 problem with the credentials; try again later."
+                            ),
+                            attempts: 0,
+                        });
+                    }
+                    let pause = backoff.next().unwrap_or(Duration::from_secs(1));
+                    let pause = wait.map_or(pause, |w| w.min(crate::zoom::client::MAX_QPS_WAIT).max(pause));
+                    tracing::debug!(attempts, "retrying the token request: {why}");
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    }
+
+    async fn request(&self, generation: u64) -> Answer {
+        let Credentials::ServerToServer {
+            oauth_url,
+            account_id,
+            client_id,
+            client_secret,
+        } = &self.credentials
+        else {
+            return Answer::Fail("no OAuth credentials".into());
         };
         let basic = base64::engine::general_purpose::STANDARD
             .encode(format!("{client_id}:{}", client_secret.expose()));
@@ -150,45 +221,114 @@ impl Auth {
                 ("grant_type", "account_credentials"),
                 ("account_id", account_id.as_str()),
             ])
+            .timeout(TOKEN_TIMEOUT)
             .send()
-            .await
-            .map_err(|e| ApiError::Auth {
-                message: format!("could not reach the OAuth endpoint {oauth_url}: {}", describe(&e)),
-            })?;
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => {
+                return Answer::Retry {
+                    why: describe(&e),
+                    status: None,
+                    wait: None,
+                };
+            }
+        };
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| ApiError::Auth {
-            message: format!(
-                "the OAuth endpoint {oauth_url} broke off its answer: {}",
-                describe(&e)
-            ),
-        })?;
-        if !status.is_success() {
-            let err: OAuthError = serde_json::from_slice(&body).unwrap_or_default();
-            let reason = err
-                .reason
-                .or(err.error)
-                .unwrap_or_else(|| "no reason given".into());
-            return Err(ApiError::Auth {
-                message: format!(
-                    "Zoom refused the Server-to-Server OAuth credentials (HTTP {}): {reason}. \
-                     Check the account id, client id and client secret of your app \
-                     (flags, ZOOM_* environment variables or the config profile).",
-                    status.as_u16()
-                ),
-            });
+        let code = status.as_u16();
+        let wait = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::zoom::client::parse_retry_after)
+            .map(|r| r.wait);
+        let body = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Answer::Retry {
+                    why: format!("the answer broke off: {}", describe(&e)),
+                    status: Some(code),
+                    wait: None,
+                };
+            }
+        };
+        let what = |code: u16| {
+            format!(
+                "HTTP {code}{}",
+                if looks_like_json(&body) {
+                    ""
+                } else {
+                    " (not a JSON answer)"
+                }
+            )
+        };
+        if status.is_success() {
+            return match serde_json::from_slice::<TokenResponse>(&body) {
+                Ok(parsed) => Answer::Token(token_from(parsed, generation, sent_at)),
+                // A proxy's HTML page or a truncated body: the server is not itself.
+                Err(_) => Answer::Retry {
+                    why: format!("{} without an access_token", what(code)),
+                    status: Some(code),
+                    wait: None,
+                },
+            };
         }
-        let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| ApiError::Auth {
-            message: format!("the OAuth endpoint {oauth_url} answered without an access_token"),
-        })?;
-        let ttl = Duration::from_secs(parsed.expires_in.unwrap_or(3600));
-        // Refresh early: a tenth of the lifetime, at most a minute, before expiry.
-        let margin = (ttl / 10).min(Duration::from_secs(60));
-        Ok(Token {
-            value: Secret::new(parsed.access_token),
-            generation,
-            api_url: parsed.api_url.filter(|u| !u.is_empty()),
-            refresh_at: Some(sent_at + ttl - margin),
-        })
+        let err: Option<OAuthError> = serde_json::from_slice(&body).ok();
+        let error = err.as_ref().and_then(|e| e.error.clone()).unwrap_or_default();
+        let reason = err
+            .and_then(|e| e.reason.or(e.error))
+            .unwrap_or_else(|| "no reason given".into());
+        let credentials_refused = code == 401 || (code == 400 && CREDENTIAL_ERRORS.contains(&error.as_str()));
+        if credentials_refused {
+            return Answer::Refused(format!(
+                "Zoom refused the Server-to-Server OAuth credentials (HTTP {code}): {reason}. \
+                 Check the account id, client id and client secret of your app \
+                 (flags, ZOOM_* environment variables or the config profile)."
+            ));
+        }
+        if status.is_server_error() || code == 429 || code == 408 {
+            return Answer::Retry {
+                why: what(code),
+                status: Some(code),
+                wait,
+            };
+        }
+        Answer::Fail(format!(
+            "the OAuth endpoint {oauth_url} answered {}: {reason}; check --oauth-url",
+            what(code)
+        ))
+    }
+}
+
+fn looks_like_json(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok()
+}
+
+/// The token from Zoom's answer, with its refresh time computed without overflow.
+fn token_from(parsed: TokenResponse, generation: u64, sent_at: Instant) -> Token {
+    let ttl = ttl_of(parsed.expires_in.as_ref());
+    // Refresh early: a tenth of the lifetime, at most a minute, before expiry.
+    let margin = (ttl / 10).min(Duration::from_secs(60));
+    Token {
+        value: Secret::new(parsed.access_token),
+        generation,
+        api_url: parsed.api_url.filter(|u| !u.is_empty()),
+        refresh_at: sent_at.checked_add(ttl.saturating_sub(margin)),
+    }
+}
+
+/// `expires_in` within [`MIN_TTL`]..=[`MAX_TTL`]; [`DEFAULT_TTL`] when absent or unreadable.
+fn ttl_of(expires_in: Option<&serde_json::Value>) -> Duration {
+    let secs = expires_in.and_then(|v| {
+        v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()))
+    });
+    match secs {
+        Some(s) if s.is_finite() => {
+            let s = s.clamp(MIN_TTL.as_secs_f64(), MAX_TTL.as_secs_f64());
+            Duration::from_secs_f64(s)
+        }
+        _ => DEFAULT_TTL,
     }
 }
 
@@ -215,5 +355,31 @@ pub fn describe(e: &reqwest::Error) -> String {
         kind.to_string()
     } else {
         format!("{kind} ({detail})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetimes_are_bounded_and_never_overflow() {
+        let v = |j: &str| serde_json::from_str::<serde_json::Value>(j).unwrap();
+        assert_eq!(ttl_of(None), DEFAULT_TTL);
+        assert_eq!(ttl_of(Some(&v("3600"))), Duration::from_secs(3600));
+        assert_eq!(ttl_of(Some(&v("0"))), MIN_TTL);
+        assert_eq!(ttl_of(Some(&v("-5"))), MIN_TTL);
+        assert_eq!(ttl_of(Some(&v("18446744073709551615"))), MAX_TTL);
+        assert_eq!(ttl_of(Some(&v("1e308"))), MAX_TTL);
+        assert_eq!(ttl_of(Some(&v("\"7200\""))), Duration::from_secs(7200));
+        assert_eq!(ttl_of(Some(&v("null"))), DEFAULT_TTL);
+        for expires_in in ["-9223372036854775808", "0", "99999999999999999999"] {
+            let parsed: TokenResponse =
+                serde_json::from_str(&format!(r#"{{"access_token":"t","expires_in":{expires_in}}}"#))
+                    .unwrap();
+            let token = token_from(parsed, 1, Instant::now());
+            let at = token.refresh_at.expect("a refresh time");
+            assert!(at > Instant::now(), "{expires_in}: a token is used at least once");
+        }
     }
 }

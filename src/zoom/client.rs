@@ -22,6 +22,14 @@ use super::ratelimit::{CategoryLimiter, Limiters};
 /// adaptive limiter should make this rare, so a high number only guards a loop.
 const MAX_THROTTLED_RETRIES: u32 = 30;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest a QPS 429 makes a request wait, whatever its `Retry-After` says: the
+/// quota is per second, so anything longer is not about it.
+pub const MAX_QPS_WAIT: Duration = Duration::from_secs(10);
+/// A daily limit's reset time further ahead than this is not believed: the quota
+/// resets at 00:00 UTC, so the next midnight is used instead.
+pub const MAX_DAILY_RESET_AHEAD: chrono::TimeDelta = chrono::TimeDelta::hours(48);
+/// `Retry-After` seconds beyond this (ten years) are read as this: no value overflows.
+const MAX_RETRY_AFTER_SECS: i64 = 10 * 366 * 24 * 3600;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
@@ -150,7 +158,7 @@ enum Verdict {
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client, String> {
         let http = http_client()?;
-        let auth = Auth::new(config.credentials.clone(), http.clone());
+        let auth = Auth::new(config.credentials.clone(), http.clone(), config.max_retries);
         Ok(Client {
             inner: Arc::new(Inner {
                 limiters: Limiters::new(&config.rates),
@@ -269,7 +277,10 @@ impl Client {
                 _ = limiter.acquire() => {}
                 _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
             }
-            let token = self.inner.auth.token().await?;
+            let token = tokio::select! {
+                t = self.inner.auth.token() => t.map_err(|e| e.with_extra_attempts(attempts))?,
+                _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
+            };
             attempts += 1;
             let verdict = tokio::select! {
                 v = self.attempt(call, &token, attempts) => v,
@@ -404,7 +415,7 @@ impl Client {
                             .unwrap_or(call.category)
                             .to_string(),
                     };
-                    let reset_at = retry_after.map(|r| r.at).or_else(next_utc_midnight);
+                    let reset_at = daily_reset(retry_after);
                     let first = self
                         .inner
                         .exhausted
@@ -429,7 +440,7 @@ impl Client {
                 }
                 let limit = header(headers, "x-ratelimit-limit").and_then(|v| v.trim().parse().ok());
                 self.inner.limiters.get(call.category).on_throttled(limit);
-                Verdict::RetryThrottled(retry_after.map(|r| r.wait))
+                Verdict::RetryThrottled(retry_after.map(|r| r.wait.min(MAX_QPS_WAIT)))
             }
             500..=599 => Verdict::RetryAfterBackoff(
                 format!("Zoom answered HTTP {code}{}", tail(&error.full_message())),
@@ -472,11 +483,19 @@ pub struct RetryAfter {
     pub wait: Duration,
 }
 
+/// Parses `Retry-After`; no value panics (seconds beyond [`MAX_RETRY_AFTER_SECS`] are
+/// read as that many). Callers cap what they do with it.
 pub fn parse_retry_after(value: &str) -> Option<RetryAfter> {
+    parse_retry_after_at(value, Utc::now())
+}
+
+fn parse_retry_after_at(value: &str, now: DateTime<Utc>) -> Option<RetryAfter> {
     let value = value.trim();
-    let now = Utc::now();
-    let at = if let Ok(secs) = value.parse::<u64>() {
-        now + chrono::Duration::seconds(i64::try_from(secs).ok()?)
+    let at = if value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty() {
+        // Too many digits for u64 is still "very long".
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        let secs = i64::try_from(secs).unwrap_or(i64::MAX).min(MAX_RETRY_AFTER_SECS);
+        now.checked_add_signed(chrono::TimeDelta::try_seconds(secs)?)?
     } else if let Ok(t) = httpdate::parse_http_date(value) {
         DateTime::<Utc>::from(t)
     } else if let Ok(t) = DateTime::parse_from_rfc3339(value) {
@@ -486,12 +505,29 @@ pub fn parse_retry_after(value: &str) -> Option<RetryAfter> {
             .ok()?
             .and_utc()
     };
-    let wait = (at - now).to_std().unwrap_or(Duration::ZERO);
+    let wait = at.signed_duration_since(now).to_std().unwrap_or(Duration::ZERO);
     Some(RetryAfter { at, wait })
 }
 
-fn next_utc_midnight() -> Option<DateTime<Utc>> {
-    let tomorrow = Utc::now().date_naive().succ_opt()?;
+/// When a daily quota resets: Zoom's `Retry-After` when it is believable (within
+/// [`MAX_DAILY_RESET_AHEAD`]), else the next 00:00 UTC.
+fn daily_reset(retry_after: Option<RetryAfter>) -> Option<DateTime<Utc>> {
+    daily_reset_at(retry_after, Utc::now())
+}
+
+fn daily_reset_at(retry_after: Option<RetryAfter>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let believable = |at: DateTime<Utc>| {
+        now.checked_add_signed(MAX_DAILY_RESET_AHEAD)
+            .is_some_and(|limit| at <= limit)
+    };
+    match retry_after {
+        Some(r) if believable(r.at) => Some(r.at),
+        _ => next_utc_midnight_after(now),
+    }
+}
+
+fn next_utc_midnight_after(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let tomorrow = now.date_naive().succ_opt()?;
     Some(tomorrow.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
@@ -521,5 +557,39 @@ mod tests {
         let past = parse_retry_after("2001-01-01T00:00:00Z").unwrap();
         assert_eq!(past.wait, Duration::ZERO);
         assert!(parse_retry_after("soon").is_none());
+    }
+
+    #[test]
+    fn retry_after_never_panics_and_is_capped() {
+        let now = Utc::now();
+        for value in [
+            "99999999999999",
+            "9999999999",
+            "18446744073709551615",
+            "999999999999999999999999999",
+            "9223372036854775807",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            "+262143-12-31T23:59:59Z",
+            "9999-12-31T23:59:59",
+            "",
+            "-5",
+            "1e99",
+        ] {
+            if let Some(r) = parse_retry_after_at(value, now) {
+                // What a QPS 429 waits, and when a daily quota is taken to reset.
+                assert!(r.wait.min(MAX_QPS_WAIT) <= MAX_QPS_WAIT);
+                let reset = daily_reset_at(Some(r), now).unwrap();
+                assert!(reset <= now + MAX_DAILY_RESET_AHEAD, "{value}");
+            }
+        }
+        let huge = parse_retry_after_at("99999999999999", now).unwrap();
+        assert_eq!(
+            daily_reset_at(Some(huge), now),
+            next_utc_midnight_after(now),
+            "a reset years away means the next 00:00 UTC"
+        );
+        let soon = parse_retry_after_at("3600", now).unwrap();
+        assert_eq!(daily_reset_at(Some(soon), now), Some(soon.at));
+        assert_eq!(daily_reset_at(None, now), next_utc_midnight_after(now));
     }
 }

@@ -1,27 +1,45 @@
 //! One limiter per rate-limit category, sized from the plan, that slows down when
-//! Zoom answers 429 (the account's quota is shared with every other app) and creeps
-//! back up while requests succeed.
+//! Zoom answers 429 (the account's quota is shared with every other app, and the
+//! plan we were told may be wrong) and creeps back up while requests succeed.
+//!
+//! Zoom may send no `X-RateLimit-*` headers at all, so the limiter cannot rely on
+//! being told the limit: on a 429 it falls to the rate that actually got through in
+//! the last second (what Zoom accepted), once per window, and probes up additively
+//! (AIMD). Requests already waiting re-reserve their slot when the rate changes.
 
-use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::watch;
+use tokio::time::Instant;
 
 use super::plan::{Category, RateTable};
 
 /// Pace a little under the quota: Zoom counts per wall-clock second, and timer
 /// jitter must not push one second over.
 const PACING: f64 = 0.98;
-/// After a 429, cut the rate to this share of what it was.
+/// After a 429 with Zoom's limit stated and the rate already under it (others
+/// share the quota), cut the rate to this share of what it was.
 const BACKOFF_FACTOR: f64 = 0.85;
-/// While no 429 comes, raise the rate by this share ...
-const PROBE_STEP: f64 = 0.03;
+/// After a 429 with no stated limit: the rate falls to what got through in the last
+/// [`WINDOW`], but by at least this factor ...
+const MIN_CUT: f64 = 0.97;
+/// ... and by at most this one (a short measurement must not stall the run).
+const MAX_CUT: f64 = 0.5;
+/// While no 429 comes, raise the rate by this share of the ceiling ...
+const PROBE_SHARE: f64 = 0.01;
+/// ... but by at least this many requests/s ...
+const PROBE_MIN_STEP: f64 = 0.5;
 /// ... at most this often.
-const PROBE_EVERY: Duration = Duration::from_secs(3);
+const PROBE_EVERY: Duration = Duration::from_secs(2);
 /// One burst of 429s is one signal: ignore further ones for this long after a cut.
 const CUT_COOLDOWN: Duration = Duration::from_secs(1);
+/// The rate never goes below this (requests/s).
+const MIN_RATE: f64 = 0.5;
+/// Zoom counts per second: successes are counted over this window, in [`SLICES`] parts.
+const WINDOW: Duration = Duration::from_secs(1);
+const SLICES: usize = 10;
 
 pub struct Limiters {
     categories: [CategoryLimiter; 3],
@@ -42,7 +60,9 @@ impl Limiters {
 pub struct CategoryLimiter {
     configured: f64,
     state: Mutex<Adaptive>,
-    limiter: RwLock<Arc<DefaultDirectRateLimiter>>,
+    pace: Mutex<Pace>,
+    /// Bumped on every rate change, so waiters drop their slot and take a new one.
+    generation: watch::Sender<u64>,
     sent: AtomicU64,
     throttled: AtomicU64,
 }
@@ -53,85 +73,182 @@ struct Adaptive {
     /// when a 429 said it is lower.
     ceiling: f64,
     last_change: Instant,
+    last_cut: Option<Instant>,
+    recent: Window,
 }
 
-fn build(rate: f64) -> Arc<DefaultDirectRateLimiter> {
-    let per_second = (rate * PACING).max(0.5);
-    // A burst of 1 spaces requests evenly; very high (benchmark) rates get a
-    // burst of 10 ms worth so the timer's granularity does not cap them.
-    let burst = NonZeroU32::new(((per_second / 100.0) as u32).max(1)).unwrap_or(NonZeroU32::MIN);
-    let period = Duration::from_secs_f64(1.0 / per_second);
-    let quota = Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(burst);
-    Arc::new(RateLimiter::direct(quota))
+/// Successes in the last [`WINDOW`], counted per slice.
+struct Window {
+    start: Instant,
+    slice: u64,
+    counts: [u32; SLICES],
+}
+
+impl Window {
+    fn new(start: Instant) -> Window {
+        Window {
+            start,
+            slice: 0,
+            counts: [0; SLICES],
+        }
+    }
+
+    fn advance(&mut self, now: Instant) {
+        let width = WINDOW.as_nanos() / SLICES as u128;
+        let slice =
+            u64::try_from(now.saturating_duration_since(self.start).as_nanos() / width).unwrap_or(u64::MAX);
+        let gap = slice.saturating_sub(self.slice);
+        for i in 0..gap.min(SLICES as u64) {
+            let idx = self.slice.wrapping_add(i).wrapping_add(1) % SLICES as u64;
+            self.counts[idx as usize] = 0;
+        }
+        self.slice = self.slice.max(slice);
+    }
+
+    fn add(&mut self, now: Instant) {
+        self.advance(now);
+        let idx = (self.slice % SLICES as u64) as usize;
+        self.counts[idx] = self.counts[idx].saturating_add(1);
+    }
+
+    /// Successes per second over the last window.
+    fn rate(&mut self, now: Instant) -> f64 {
+        self.advance(now);
+        let total: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
+        total as f64 / WINDOW.as_secs_f64()
+    }
+}
+
+/// The slot schedule: `next` is the earliest time the next request may go.
+struct Pace {
+    interval: Duration,
+    /// How far ahead of time a slot may be taken (a burst at very high rates, so the
+    /// timer's granularity does not cap them).
+    tolerance: Duration,
+    next: Instant,
+}
+
+fn spacing(rate: f64) -> (Duration, Duration) {
+    let per_second = (rate * PACING).max(MIN_RATE);
+    let interval = Duration::from_secs_f64(1.0 / per_second);
+    // 10 ms worth of requests may go at once; at Zoom's real rates that is one.
+    let burst = (per_second / 100.0).floor().max(1.0);
+    (interval, interval.mul_f64(burst - 1.0))
 }
 
 impl CategoryLimiter {
     fn new(qps: u32) -> CategoryLimiter {
         let rate = f64::from(qps.max(1));
+        let now = Instant::now();
+        let (interval, tolerance) = spacing(rate);
         CategoryLimiter {
             configured: rate,
             state: Mutex::new(Adaptive {
                 rate,
                 ceiling: rate,
-                last_change: Instant::now(),
+                last_change: now,
+                last_cut: None,
+                recent: Window::new(now),
             }),
-            limiter: RwLock::new(build(rate)),
+            pace: Mutex::new(Pace {
+                interval,
+                tolerance,
+                next: now,
+            }),
+            generation: watch::Sender::new(0),
             sent: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
         }
     }
 
-    /// Waits for this category's next slot.
+    /// Waits for this category's next slot. When the rate changes meanwhile, the
+    /// slot is given up and a new one taken at the new rate.
     pub async fn acquire(&self) {
-        let limiter = match self.limiter.read() {
-            Ok(l) => Arc::clone(&l),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        };
-        limiter.until_ready().await;
+        let mut changes = self.generation.subscribe();
+        loop {
+            changes.borrow_and_update();
+            let now = Instant::now();
+            let (slot, tolerance) = {
+                let mut pace = self.pace.lock().unwrap_or_else(|p| p.into_inner());
+                let slot = pace.next.max(now);
+                pace.next = slot + pace.interval;
+                (slot, pace.tolerance)
+            };
+            if slot <= now + tolerance {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep_until(slot) => break,
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        tokio::time::sleep_until(slot).await;
+                        break;
+                    }
+                }
+            }
+        }
         self.sent.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Zoom said 429 (QPS). `zoom_limit` is its `X-RateLimit-Limit`, when present.
     pub fn on_throttled(&self, zoom_limit: Option<u32>) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
-        let Ok(mut state) = self.state.lock() else { return };
-        if state.last_change.elapsed() < CUT_COOLDOWN {
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state
+            .last_cut
+            .is_some_and(|at| now.saturating_duration_since(at) < CUT_COOLDOWN)
+        {
             return;
         }
-        if let Some(limit) = zoom_limit.filter(|&l| l > 0) {
-            state.ceiling = self.configured.min(f64::from(limit));
-        }
-        // Above Zoom's stated limit: go to it. At or under it, others share the
-        // quota: back off multiplicatively and probe up again.
-        let rate = if state.rate > state.ceiling {
-            state.ceiling
-        } else {
-            state.rate * BACKOFF_FACTOR
+        let rate = match zoom_limit.filter(|&l| l > 0) {
+            Some(limit) => {
+                state.ceiling = self.configured.min(f64::from(limit));
+                // Above Zoom's stated limit: go to it. At or under it, others share
+                // the quota: back off multiplicatively and probe up again.
+                if state.rate > state.ceiling {
+                    state.ceiling
+                } else {
+                    state.rate * BACKOFF_FACTOR
+                }
+            }
+            None => {
+                // No stated limit: what Zoom let through in the last second is the
+                // best estimate of what it allows us.
+                let got_through = state.recent.rate(now);
+                got_through.min(state.rate * MIN_CUT).max(state.rate * MAX_CUT)
+            }
         };
-        self.set_rate(&mut state, rate.max(0.5));
+        state.last_cut = Some(now);
+        self.set_rate(&mut state, rate.max(MIN_RATE), now);
     }
 
-    /// A request went through: probe upwards towards the configured rate.
+    /// A request went through: count it, and probe upwards towards the ceiling.
     pub fn on_success(&self) {
-        let Ok(mut state) = self.state.try_lock() else {
-            return;
-        };
-        if state.rate < state.ceiling && state.last_change.elapsed() >= PROBE_EVERY {
-            let rate = (state.rate * (1.0 + PROBE_STEP)).min(state.ceiling);
-            self.set_rate(&mut state, rate);
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.recent.add(now);
+        if state.rate < state.ceiling && now.saturating_duration_since(state.last_change) >= PROBE_EVERY {
+            let step = (state.ceiling * PROBE_SHARE).max(PROBE_MIN_STEP);
+            let rate = (state.rate + step).min(state.ceiling);
+            self.set_rate(&mut state, rate, now);
         }
     }
 
-    fn set_rate(&self, state: &mut Adaptive, rate: f64) {
+    fn set_rate(&self, state: &mut Adaptive, rate: f64, now: Instant) {
         state.rate = rate;
-        state.last_change = Instant::now();
+        state.last_change = now;
         tracing::debug!(rate = format!("{rate:.1}"), "adjusted request rate");
-        match self.limiter.write() {
-            Ok(mut l) => *l = build(rate),
-            Err(poisoned) => *poisoned.into_inner() = build(rate),
+        let (interval, tolerance) = spacing(rate);
+        {
+            let mut pace = self.pace.lock().unwrap_or_else(|p| p.into_inner());
+            pace.interval = interval;
+            pace.tolerance = tolerance;
+            // Slots taken at the old rate are given back: the schedule restarts one
+            // new interval from now (or sooner, if it was sooner anyway).
+            pace.next = pace.next.min(now + interval);
         }
+        self.generation.send_modify(|g| *g = g.wrapping_add(1));
     }
 
     pub fn configured(&self) -> f64 {
@@ -157,40 +274,101 @@ impl CategoryLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn throttling_cuts_the_rate_to_zooms_limit_and_probing_restores_it() {
+    fn age(l: &CategoryLimiter, by: Duration) {
+        let mut s = l.state.lock().unwrap();
+        s.last_change -= by;
+        s.last_cut = s.last_cut.map(|c| c - by);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_cuts_the_rate_to_zooms_limit_and_probing_restores_it() {
         let l = CategoryLimiter::new(60);
-        {
-            let mut s = l.state.lock().unwrap();
-            s.last_change = Instant::now() - Duration::from_secs(10);
-        }
         l.on_throttled(Some(30));
         assert!((l.current_rate() - 30.0).abs() < 1e-9);
         // A second 429 in the same burst does not cut again.
         l.on_throttled(Some(30));
         assert!((l.current_rate() - 30.0).abs() < 1e-9);
-        {
-            let mut s = l.state.lock().unwrap();
-            s.last_change = Instant::now() - PROBE_EVERY;
-        }
+        age(&l, PROBE_EVERY);
         l.on_success();
         assert!(
             (l.current_rate() - 30.0).abs() < 1e-9,
             "no probing above Zoom's stated limit"
         );
         // Under the stated limit, a 429 means others share the quota: cut, then probe back.
-        {
-            let mut s = l.state.lock().unwrap();
-            s.last_change = Instant::now() - Duration::from_secs(10);
-        }
+        age(&l, Duration::from_secs(10));
         l.on_throttled(Some(30));
         assert!((l.current_rate() - 30.0 * BACKOFF_FACTOR).abs() < 1e-9);
-        {
-            let mut s = l.state.lock().unwrap();
-            s.last_change = Instant::now() - PROBE_EVERY;
-        }
+        age(&l, PROBE_EVERY);
         l.on_success();
         assert!(l.current_rate() > 30.0 * BACKOFF_FACTOR && l.current_rate() <= 30.0);
         assert_eq!(l.throttled(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_headers_the_rate_falls_to_what_got_through_once_per_window() {
+        let l = CategoryLimiter::new(80);
+        // Zoom let 20 through in the last second, then said 429 (no headers).
+        for _ in 0..20 {
+            tokio::time::advance(Duration::from_millis(10)).await;
+            l.on_success();
+        }
+        for _ in 0..50 {
+            l.on_throttled(None);
+        }
+        assert!((l.current_rate() - 40.0).abs() < 1e-9, "at most halved at once");
+        tokio::time::advance(Duration::from_millis(500)).await;
+        l.on_throttled(None);
+        assert!((l.current_rate() - 40.0).abs() < 1e-9, "one cut per window");
+        for _ in 0..20 {
+            tokio::time::advance(Duration::from_millis(25)).await;
+            l.on_success();
+        }
+        l.on_throttled(None);
+        assert!((l.current_rate() - 20.0).abs() < 1.0, "{}", l.current_rate());
+        // Slow additive probe afterwards, bounded by the configured rate.
+        let before = l.current_rate();
+        tokio::time::advance(PROBE_EVERY).await;
+        l.on_success();
+        assert!(
+            (l.current_rate() - (before + 0.8)).abs() < 1e-9,
+            "{}",
+            l.current_rate()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_change_applies_to_requests_already_waiting() {
+        let l = std::sync::Arc::new(CategoryLimiter::new(1));
+        l.acquire().await;
+        // The next slot at 1/s is about a second away.
+        let waiter = tokio::spawn({
+            let l = l.clone();
+            async move { l.acquire().await }
+        });
+        tokio::task::yield_now().await;
+        {
+            let mut s = l.state.lock().unwrap();
+            let now = Instant::now();
+            l.set_rate(&mut s, 1000.0, now);
+        }
+        // Paused time jumps to the earliest timer: the waiter's new slot (1 ms), not
+        // the old one (1 s) nor this 100 ms timeout.
+        let done = tokio::time::timeout(Duration::from_millis(100), waiter).await;
+        assert!(done.is_ok(), "the waiter kept its slot from the old rate");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slots_are_spaced_at_the_paced_rate() {
+        let l = CategoryLimiter::new(10);
+        let start = Instant::now();
+        for _ in 0..11 {
+            l.acquire().await;
+        }
+        let took = Instant::now() - start;
+        let expected = Duration::from_secs_f64(10.0 / (10.0 * PACING));
+        assert!(
+            took >= expected && took < expected + Duration::from_millis(5),
+            "{took:?}"
+        );
     }
 }
