@@ -356,7 +356,6 @@ fn about_the_event(err: &ApiError) -> bool {
 fn found_registered(r: &FoundRegistrant, err: &ApiError, what: &str) -> Outcome {
     Outcome {
         zoom_id: Some(r.registrant_id.clone()),
-        join_url: r.join_url.clone(),
         http_status: err.status(),
         attempts: err.attempts(),
         error_message: Some(format!(
@@ -365,17 +364,21 @@ fn found_registered(r: &FoundRegistrant, err: &ApiError, what: &str) -> Outcome 
         )),
         ..Outcome::new(Status::Registered)
     }
+    .with_extra(JOIN_URL, r.join_url.clone())
 }
 
 fn registered(id: String, join_url: Option<String>, status: u16, attempts: u32) -> Outcome {
     Outcome {
         zoom_id: Some(id),
-        join_url,
         http_status: Some(status),
         attempts,
         ..Outcome::new(Status::Registered)
     }
+    .with_extra(JOIN_URL, join_url)
 }
+
+/// The registrant's own result column: where they join.
+const JOIN_URL: &str = "join_url";
 
 /// The row's outcome for `err`, with what to do about the event-level codes.
 fn registration_failed(err: &ApiError, event: Event) -> Result<Outcome, Fatal> {
@@ -456,6 +459,7 @@ fn event_of_key(key: &str) -> Option<Event> {
 
 impl Job for RegistrantsImport {
     type Row = RegistrantRow;
+    const EXTRA_COLUMNS: &'static [&'static str] = &[JOIN_URL];
     const KIND: &'static str = "registrants";
     const KEY_NAME: &'static str = "email and meeting";
 
@@ -622,10 +626,6 @@ impl Job for RegistrantsImport {
             );
         }
         format!("POST {path}/registrants {}", cell(record, self.email))
-    }
-
-    fn has_join_url() -> bool {
-        true
     }
 
     async fn run_row(

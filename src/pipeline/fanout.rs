@@ -253,7 +253,7 @@ fn not_sent(template: Outcome) -> Outcome {
         http_status: None,
         attempts: 0,
         zoom_id: None,
-        join_url: None,
+        extra: Vec::new(),
         error_message: Some(if message.contains("Not sent") {
             message
         } else {

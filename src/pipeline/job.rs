@@ -25,6 +25,10 @@ pub trait Job: Send + Sync + 'static {
     /// `validate` KIND and message prefix, e.g. `users-import`.
     const KIND: &'static str;
 
+    /// The job's own result columns, written between `zoom_id` and `http_status`
+    /// from [`Outcome::extra`] (registrants: `join_url`).
+    const EXTRA_COLUMNS: &'static [&'static str] = &[];
+
     /// What makes two rows duplicates, in words (`email`, `email and meeting`).
     const KEY_NAME: &'static str;
 
@@ -99,11 +103,6 @@ pub trait Job: Send + Sync + 'static {
     /// Record indexes whose values must never be written out (passwords).
     fn secret_columns(&self) -> Vec<usize> {
         Vec::new()
-    }
-
-    /// Whether the results carry a `join_url` column.
-    fn has_join_url() -> bool {
-        false
     }
 
     /// Does one row against Zoom. `Err` only when the whole run must stop.

@@ -40,8 +40,9 @@ pub struct Entry {
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zoom_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub join_url: Option<String>,
+    /// The job's own columns, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,7 +61,7 @@ impl Entry {
             key: key.map(str::to_string),
             status: o.status.as_str().to_string(),
             zoom_id: o.zoom_id.clone(),
-            join_url: o.join_url.clone(),
+            extra: o.extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
             http_status: o.http_status,
             error_code: o.error_code.clone(),
             error_message: o.error_message.clone(),
@@ -69,12 +70,19 @@ impl Entry {
         }
     }
 
-    /// The outcome, or `None` for a status this version does not know.
-    pub fn outcome(&self) -> Option<Outcome> {
+    /// The outcome, or `None` for a status this version does not know; `extra`
+    /// names the job's own columns.
+    pub fn outcome(&self, extra: &'static [&'static str]) -> Option<Outcome> {
         Some(Outcome {
             status: Status::parse(&self.status)?,
             zoom_id: self.zoom_id.clone(),
-            join_url: self.join_url.clone(),
+            extra: extra
+                .iter()
+                .filter_map(|name| {
+                    let (_, v) = self.extra.iter().find(|(k, _)| k == name)?;
+                    Some((*name, v.clone()))
+                })
+                .collect(),
             http_status: self.http_status,
             error_code: self.error_code.clone(),
             error_message: self.error_message.clone(),
@@ -184,7 +192,7 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let all = load(&path, 0).unwrap();
         assert_eq!(all.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
-        assert_eq!(all[&3].outcome().unwrap().zoom_id.as_deref(), Some("u1"));
+        assert_eq!(all[&3].outcome(&[]).unwrap().zoom_id.as_deref(), Some("u1"));
         assert_eq!(all[&3].key.as_deref(), Some("a@b.c"));
         let later = load(&path, 2).unwrap();
         assert_eq!(later.keys().copied().collect::<Vec<_>>(), vec![3]);

@@ -253,7 +253,7 @@ where
 
     let options = ResultsOptions {
         format: opts.format,
-        join_url: J::has_join_url(),
+        extra_columns: J::EXTRA_COLUMNS,
         raw_cells: opts.raw_cells,
         secret_columns: job.secret_columns(),
         bom: opts.bom,
@@ -264,7 +264,6 @@ where
             let spec = FoldSpec {
                 input: &input,
                 key_column,
-                format: opts.format,
                 options: options.clone(),
             };
             Prior::fold(files, &spec).map_err(|e| EngineError::fatal(e.to_string()))?

@@ -60,8 +60,9 @@ pub struct Outcome {
     pub status: Status,
     /// The id Zoom returned (user id, registrant id), or the existing user's id for `exists`.
     pub zoom_id: Option<String>,
-    /// Registrants only.
-    pub join_url: Option<String>,
+    /// The job's own result columns ([`crate::pipeline::job::Job::EXTRA_COLUMNS`],
+    /// e.g. registrants' `join_url`), by name; a column not here is written empty.
+    pub extra: Vec<(&'static str, String)>,
     /// Final HTTP status; `None` when no request was sent.
     pub http_status: Option<u16>,
     /// Zoom's numeric `code`, or a local `E_*` code.
@@ -77,7 +78,7 @@ impl Outcome {
         Outcome {
             status,
             zoom_id: None,
-            join_url: None,
+            extra: Vec::new(),
             http_status: None,
             error_code: None,
             error_message: None,
@@ -93,6 +94,23 @@ impl Outcome {
             error_message: Some(message.into()),
             ..Outcome::new(Status::Invalid)
         }
+    }
+
+    /// Sets the job's own column `name` (nothing when `value` is `None`).
+    pub fn with_extra(mut self, name: &'static str, value: Option<String>) -> Outcome {
+        self.extra.retain(|(n, _)| *n != name);
+        if let Some(v) = value {
+            self.extra.push((name, v));
+        }
+        self
+    }
+
+    /// The job's own column `name`, when set.
+    pub fn extra(&self, name: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn finished_at_rfc3339(&self) -> String {

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::input::{InputError, InputFile};
 use super::journal::{self, Entry, hidden_beside, journal_path};
 use super::outcome::{Outcome, Status};
-use super::results::{Format, PreviousRow, ResultsOptions, ResultsReader, ResultsWriter};
+use super::results::{PreviousRow, ResultsOptions, ResultsReader, ResultsWriter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResumeError {
@@ -55,6 +55,9 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ResumeError + '_ {
         err,
     }
 }
+
+/// The job's own result columns.
+type Extra = &'static [&'static str];
 
 /// The files of one results path.
 #[derive(Debug, Clone)]
@@ -117,6 +120,7 @@ impl PreviousReader {
         path: &Path,
         key_header: Option<&str>,
         headers: &StringRecord,
+        extra: Extra,
     ) -> Result<Option<PreviousReader>, ResumeError> {
         let mut file = match File::open(path) {
             Ok(f) => f,
@@ -126,9 +130,11 @@ impl PreviousReader {
         let mut first = [0u8; 1];
         let n = file.read(&mut first).map_err(io_error(path))?;
         if n == 1 && first[0] == b'{' {
-            return Ok(Some(PreviousReader::Jsonl(JsonlResults::open(path, key_header)?)));
+            return Ok(Some(PreviousReader::Jsonl(JsonlResults::open(
+                path, key_header, extra,
+            )?)));
         }
-        let reader = ResultsReader::open(path, key_header)?;
+        let reader = ResultsReader::open(path, key_header, extra)?;
         // A file whose header line was never finished reads as no rows.
         if !reader.input_headers().is_empty() && reader.input_headers() != headers {
             return Err(ResumeError::OtherInput {
@@ -156,8 +162,13 @@ struct Walk {
 }
 
 impl Walk {
-    fn open(path: &Path, key_header: Option<&str>, headers: &StringRecord) -> Result<Walk, ResumeError> {
-        let mut reader = PreviousReader::open(path, key_header, headers)?;
+    fn open(
+        path: &Path,
+        key_header: Option<&str>,
+        headers: &StringRecord,
+        extra: Extra,
+    ) -> Result<Walk, ResumeError> {
+        let mut reader = PreviousReader::open(path, key_header, headers, extra)?;
         let next = match reader.as_mut() {
             Some(r) => r.read()?,
             None => None,
@@ -194,8 +205,8 @@ impl Walk {
     }
 
     /// The last row of the file (reads it to the end).
-    fn last_row(path: &Path, headers: &StringRecord) -> Result<u64, ResumeError> {
-        let mut walk = Walk::open(path, None, headers)?;
+    fn last_row(path: &Path, headers: &StringRecord, extra: Extra) -> Result<u64, ResumeError> {
+        let mut walk = Walk::open(path, None, headers, extra)?;
         while walk.next.is_some() {
             walk.advance()?;
         }
@@ -215,7 +226,6 @@ pub struct FoldSpec<'a> {
     pub input: &'a InputFile,
     /// The key column (record index); its cell is compared row by row.
     pub key_column: Option<usize>,
-    pub format: Format,
     pub options: ResultsOptions,
 }
 
@@ -232,10 +242,11 @@ impl Prior {
             .and_then(|i| headers.get(i).map(|h| (i, h.to_string())));
         let key_header = key.as_ref().map(|(_, h)| h.as_str());
         // Journal rows up to the results file's last row are in it already.
-        let written = Walk::last_row(&files.results, headers)?;
+        let extra = spec.options.extra_columns;
+        let written = Walk::last_row(&files.results, headers, extra)?;
         let mut newest = journal::load(&files.journal, written).map_err(io_error(&files.journal))?;
-        let mut results = Walk::open(&files.results, key_header, headers)?;
-        let mut older = Walk::open(&files.folded, key_header, headers)?;
+        let mut results = Walk::open(&files.results, key_header, headers, extra)?;
+        let mut older = Walk::open(&files.folded, key_header, headers, extra)?;
 
         let out = File::create(&files.folding).map_err(io_error(&files.folding))?;
         let sink = BufWriter::with_capacity(64 * 1024, out);
@@ -248,7 +259,7 @@ impl Prior {
             let from_results = results.at(row)?;
             let from_older = older.at(row)?;
             let found = match newest.remove(&row) {
-                Some(entry) => entry.outcome().map(|o| (entry.key.clone(), o)),
+                Some(entry) => entry.outcome(extra).map(|o| (entry.key.clone(), o)),
                 None => from_results.or(from_older).map(|p| (p.key, p.outcome)),
             };
             let Some((was, outcome)) = found else { continue };
@@ -282,7 +293,7 @@ impl Prior {
         std::fs::rename(&files.folding, &files.folded).map_err(io_error(&files.folded))?;
         // The fold holds everything now; what it came from can go.
         journal::remove_if_present(&files.journal).map_err(io_error(&files.journal))?;
-        let walk = Walk::open(&files.folded, key_header, headers)?;
+        let walk = Walk::open(&files.folded, key_header, headers, extra)?;
         Ok(Some(Prior { walk, kept: 0 }))
     }
 
@@ -310,16 +321,18 @@ struct JsonlResults {
     path: PathBuf,
     lines: std::iter::Peekable<std::io::Lines<BufReader<File>>>,
     key_header: Option<String>,
+    extra: Extra,
     line: u64,
 }
 
 impl JsonlResults {
-    fn open(path: &Path, key_header: Option<&str>) -> Result<JsonlResults, ResumeError> {
+    fn open(path: &Path, key_header: Option<&str>, extra: Extra) -> Result<JsonlResults, ResumeError> {
         let file = File::open(path).map_err(io_error(path))?;
         Ok(JsonlResults {
             path: path.to_path_buf(),
             lines: BufReader::new(file).lines().peekable(),
             key_header: key_header.map(str::to_string),
+            extra,
             line: 0,
         })
     }
@@ -369,7 +382,11 @@ impl JsonlResults {
             outcome: Outcome {
                 status,
                 zoom_id: text("zoom_id"),
-                join_url: text("join_url"),
+                extra: self
+                    .extra
+                    .iter()
+                    .filter_map(|name| Some((*name, text(name)?)))
+                    .collect(),
                 http_status: number("http_status").and_then(|n| u16::try_from(n).ok()),
                 error_code: text("error_code"),
                 error_message: text("error_message"),
