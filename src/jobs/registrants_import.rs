@@ -441,24 +441,9 @@ fn optional(
     }
 }
 
-/// The key of a batch, and the event it stands for.
-fn batch_key(event: Event) -> String {
-    format!("{}:{}", event.kind.noun(), event.id)
-}
-
-fn event_of_key(key: &str) -> Option<Event> {
-    let (noun, id) = key.split_once(':')?;
-    let kind = [EventKind::Meeting, EventKind::Webinar]
-        .into_iter()
-        .find(|k| k.noun() == noun)?;
-    Some(Event {
-        kind,
-        id: id.parse().ok()?,
-    })
-}
-
 impl Job for RegistrantsImport {
     type Row = RegistrantRow;
+    type BatchKey = Event;
     const EXTRA_COLUMNS: &'static [&'static str] = &[JOIN_URL];
     const KIND: &'static str = "registrants";
     const KEY_NAME: &'static str = "email and meeting";
@@ -545,8 +530,8 @@ impl Job for RegistrantsImport {
     }
 
     /// Every row has its event as key, so each event is looked up once.
-    fn batch_key(&self, _record: &StringRecord, row: &RegistrantRow) -> Option<String> {
-        Some(batch_key(row.event))
+    fn batch_key(&self, _record: &StringRecord, row: &RegistrantRow) -> Option<Event> {
+        Some(row.event)
     }
 
     fn joins_batch(&self, row: &RegistrantRow) -> bool {
@@ -560,10 +545,8 @@ impl Job for RegistrantsImport {
     /// Looks the event up once: an event that does not exist or takes no
     /// registrations dooms its rows (said once, nothing sent); batches only where
     /// Zoom takes them, else one request per registrant.
-    async fn plan_key(&self, client: &Client, key: &str) -> Result<KeyPlan, Fatal> {
-        let Some(event) = event_of_key(key) else {
-            return Ok(KeyPlan::Send { per_request: 1 });
-        };
+    async fn plan_key(&self, client: &Client, event: &Event) -> Result<KeyPlan, Fatal> {
+        let event = *event;
         let found = match client.get_event(event).await {
             Ok(found) => found.value,
             Err(ApiError::Auth { message }) => return Err(Fatal(message)),
@@ -671,23 +654,5 @@ mod tests {
         );
         assert!(event_id("webinar_id", "0").is_err());
         assert!(event_id("webinar_id", "99999999999999999999999").is_err());
-    }
-
-    #[test]
-    fn batch_keys_round_trip() {
-        for event in [
-            Event {
-                kind: EventKind::Meeting,
-                id: 81234567890,
-            },
-            Event {
-                kind: EventKind::Webinar,
-                id: 9,
-            },
-        ] {
-            assert_eq!(event_of_key(&batch_key(event)), Some(event));
-        }
-        assert_eq!(event_of_key("meeting:x"), None);
-        assert_eq!(event_of_key("nonsense"), None);
     }
 }

@@ -132,6 +132,8 @@ impl UsersDelete {
 
 impl Job for UsersDelete {
     type Row = ();
+    /// The --transfer-email user, shared by every row.
+    type BatchKey = String;
     const KIND: &'static str = "users-delete";
     const KEY_NAME: &'static str = "user";
 
@@ -145,7 +147,7 @@ impl Job for UsersDelete {
     }
 
     /// A transfer user Zoom does not have dooms every row: said once, nothing sent.
-    async fn plan_key(&self, client: &Client, target: &str) -> Result<KeyPlan, Fatal> {
+    async fn plan_key(&self, client: &Client, target: &String) -> Result<KeyPlan, Fatal> {
         match client.get_user(target).await {
             Err(err) if err.status() == Some(404) => {
                 let outcome = outcome_for_error(&err)?;

@@ -96,6 +96,7 @@ impl UsersImport {
 
 impl Job for UsersImport {
     type Row = UserRow;
+    type BatchKey = ();
     const KIND: &'static str = "users-import";
     const KEY_NAME: &'static str = "email";
 

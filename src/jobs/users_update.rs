@@ -342,6 +342,7 @@ fn status_change(value: &str) -> Result<StatusChange, FieldError> {
 
 impl Job for UsersUpdate {
     type Row = UpdateRow;
+    type BatchKey = ();
     const KIND: &'static str = "users-update";
     const KEY_NAME: &'static str = "user";
 

@@ -1,7 +1,7 @@
 //! The run: rows stream from the input, go out with bounded concurrency, and come
 //! back through a bounded re-order window so the results file stays in input order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::pin::Pin;
 
 use csv::StringRecord;
@@ -45,11 +45,11 @@ pub struct Fanout<'a, J: Job> {
     pub job: &'a J,
     pub client: &'a Client,
     pub input: &'a InputFile,
-    pub preflight: &'a Preflight,
+    pub preflight: &'a Preflight<J::BatchKey>,
     pub concurrency: usize,
     /// Rows per request for each batch key ([`Job::batch_limit`]); a key not here
     /// sends its rows one by one.
-    pub batch_limits: &'a HashMap<String, KeyPlan>,
+    pub batch_limits: &'a BTreeMap<J::BatchKey, KeyPlan>,
     /// Cancelled by the first Ctrl-C: stop dispatching.
     pub stop: CancellationToken,
     /// The record index whose cell the journal keeps with each row (the key `--resume` compares).
@@ -79,7 +79,7 @@ impl<J: Job> Fanout<'_, J> {
         let mut in_flight: FuturesUnordered<InFlight<'_>> = FuturesUnordered::new();
         let mut finished: BTreeMap<u64, (StringRecord, Outcome)> = BTreeMap::new();
         let mut batch: Batch<J::Row> = Vec::new();
-        let mut batch_key: Option<String> = None;
+        let mut batch_key: Option<J::BatchKey> = None;
         let (mut next_to_read, mut next_to_write) = (1u64, 1u64);
         let mut eof = false;
         let mut fatal: Option<Fatal> = None;

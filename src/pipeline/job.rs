@@ -25,6 +25,10 @@ pub trait Job: Send + Sync + 'static {
     /// `validate` KIND and message prefix, e.g. `users-import`.
     const KIND: &'static str;
 
+    /// What rows of one target share ([`Job::batch_key`]): a meeting, a transfer
+    /// user. `()` for jobs whose rows share nothing.
+    type BatchKey: Clone + Ord + Send + Sync + 'static;
+
     /// The job's own result columns, written between `zoom_id` and `http_status`
     /// from [`Outcome::extra`] (registrants: `join_url`).
     const EXTRA_COLUMNS: &'static [&'static str] = &[];
@@ -47,7 +51,7 @@ pub trait Job: Send + Sync + 'static {
     /// Rows with the same key go to the same target (a meeting): the target is
     /// checked once ([`Job::plan_key`]), and consecutive rows that
     /// [`Job::joins_batch`] may be sent in one request.
-    fn batch_key(&self, _record: &StringRecord, _row: &Self::Row) -> Option<String> {
+    fn batch_key(&self, _record: &StringRecord, _row: &Self::Row) -> Option<Self::BatchKey> {
         None
     }
 
@@ -66,7 +70,11 @@ pub trait Job: Send + Sync + 'static {
     /// on Zoom's data (registrants: whether the meeting exists, takes
     /// registrations, and takes batches). A target that dooms its rows is said
     /// here once, not found out by one failing request per row.
-    fn plan_key(&self, _client: &Client, _key: &str) -> impl Future<Output = Result<KeyPlan, Fatal>> + Send {
+    fn plan_key(
+        &self,
+        _client: &Client,
+        _key: &Self::BatchKey,
+    ) -> impl Future<Output = Result<KeyPlan, Fatal>> + Send {
         std::future::ready(Ok(KeyPlan::Send {
             per_request: self.max_batch(),
         }))

@@ -14,7 +14,6 @@ pub mod results;
 pub mod resume;
 pub mod summary;
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -170,7 +169,7 @@ pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<RunEnd, Engin
     })
 }
 
-fn describe_preflight(pre: &Preflight) -> String {
+fn describe_preflight<K>(pre: &Preflight<K>) -> String {
     let mut line = format!(
         "{} rows: {} valid, {} invalid",
         pre.rows,
@@ -397,9 +396,9 @@ fn check_results_path(files: &RunFiles, opts: &RunOptions) -> Result<(), EngineE
 async fn batch_limits<J: Job>(
     job: &J,
     client: &Client,
-    pre: &Preflight,
+    pre: &Preflight<J::BatchKey>,
     concurrency: usize,
-) -> Result<HashMap<String, job::KeyPlan>, EngineError> {
+) -> Result<std::collections::BTreeMap<J::BatchKey, job::KeyPlan>, EngineError> {
     use futures::{StreamExt, TryStreamExt};
     futures::stream::iter(pre.rows_by_batch_key.keys())
         .map(|key| async move { job.plan_key(client, key).await.map(|limit| (key.clone(), limit)) })
@@ -409,7 +408,7 @@ async fn batch_limits<J: Job>(
         .map_err(|fatal| EngineError::fatal(fatal.to_string()))
 }
 
-fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight, opts: &RunOptions) -> RunEnd {
+fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight<J::BatchKey>, opts: &RunOptions) -> RunEnd {
     use csv::StringRecord;
     eprintln!(
         "dry run of {} on {}: nothing is sent",

@@ -19,7 +19,7 @@ pub struct Problem {
 }
 
 /// What the preflight learnt about the file.
-pub struct Preflight {
+pub struct Preflight<K> {
     pub rows: u64,
     pub invalid: u64,
     pub invalid_by_code: BTreeMap<&'static str, u64>,
@@ -31,7 +31,7 @@ pub struct Preflight {
     /// Valid rows per daily quota, with the requests they need.
     pub capped: BTreeMap<DailyCap, (u64, [u64; 3])>,
     /// Valid rows per batch key: the keys whose batch limit the run asks the job for.
-    pub rows_by_batch_key: BTreeMap<String, u64>,
+    pub rows_by_batch_key: BTreeMap<K, u64>,
     /// Every valid row's duplicate-key hash with its row, sorted: the first entry
     /// of a hash is the row that keeps it. A sorted vector of 16-byte entries is
     /// a third of a hash map's memory and its build is a sequential sort, not a
@@ -57,9 +57,9 @@ fn narrow(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-impl Preflight {
+impl<K: Ord> Preflight<K> {
     /// Reads the whole file once.
-    pub fn run<J: Job>(job: &J, input: &InputFile) -> Result<Preflight, InputError> {
+    pub fn run<J: Job<BatchKey = K>>(job: &J, input: &InputFile) -> Result<Preflight<K>, InputError> {
         let mut pre = Preflight {
             rows: 0,
             invalid: 0,

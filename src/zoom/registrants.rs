@@ -19,7 +19,7 @@ use super::plan::Category;
 /// Zoom's cap on registrants per `batch_registrants` call.
 pub const MAX_BATCH_REGISTRANTS: usize = 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventKind {
     Meeting,
     Webinar,
@@ -43,7 +43,7 @@ impl EventKind {
 }
 
 /// A meeting or webinar, by id: where registrants go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Event {
     pub kind: EventKind,
     pub id: u64,
