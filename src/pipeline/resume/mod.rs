@@ -20,7 +20,10 @@ use serde_json::Value;
 use super::input::{InputError, InputFile};
 use super::journal::{self, Entry, hidden_beside, journal_path};
 use super::outcome::{Outcome, Status};
-use super::results::{PreviousRow, ResultsOptions, ResultsReader, ResultsWriter};
+pub mod csv_results;
+
+use super::results::{ResultsOptions, ResultsWriter};
+use csv_results::{PreviousRow, ResultsReader};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResumeError {
