@@ -4,9 +4,9 @@
 //! special-file rules), the row writer, signals and closed pipes, `--dry-run`,
 //! progress and the summary.
 
-pub mod dates;
-pub mod download;
-pub mod plan;
+pub(crate) mod dates;
+pub(crate) mod download;
+pub(crate) mod plan;
 pub mod recordings;
 pub mod registrants;
 pub mod users;

@@ -132,15 +132,6 @@ pub fn recording_files(meetings: &[Value]) -> String {
     s
 }
 
-/// Reads a whole listing (GET only) into memory: what a plan needs to count.
-pub async fn read_all(
-    client: &Client,
-    call: Call,
-    items_key: &'static str,
-) -> Result<Vec<Value>, ExportError> {
-    Ok(client.paginate(call, items_key).try_collect().await?)
-}
-
 /// Requests sent so far, per category: what a plan that read a listing spent.
 pub fn sent(client: &Client) -> Vec<(u64, Category)> {
     Category::ALL

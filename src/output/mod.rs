@@ -10,7 +10,7 @@ pub mod table;
 
 pub use publish::{Policy, Publisher, Target};
 pub use signals::Signals;
-pub use table::{Column, Format, Kind, TableOptions, TableWriter};
+pub use table::{Column, TableOptions, TableWriter};
 
 /// Whether an error is a closed pipe on the data output (`| head`): the reader
 /// has all it wants, so the command ends quietly and successfully.

@@ -106,18 +106,6 @@ pub enum Policy {
     RefuseExisting,
 }
 
-impl Policy {
-    /// A results file's policy: replaced only with `--resume` (which folds the
-    /// old results into the new file) or `--force`.
-    pub fn for_results(resume: bool, force: bool) -> Policy {
-        if resume || force {
-            Policy::Replace
-        } else {
-            Policy::RefuseExisting
-        }
-    }
-}
-
 enum Dest {
     Stdout,
     /// A device or FIFO: written straight to, never replaced.
@@ -207,7 +195,8 @@ impl Publisher {
         matches!(self.dest, Dest::Stdout)
     }
 
-    /// The temp file being written, if any (for tests and messages).
+    /// The temp file being written, if any.
+    #[cfg(test)]
     pub fn temp_path(&self) -> Option<&Path> {
         match &self.dest {
             Dest::Atomic { temp, .. } => Some(temp.path()),

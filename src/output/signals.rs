@@ -61,6 +61,7 @@ impl Signals {
     }
 
     /// Whether a signal has arrived.
+    #[cfg(test)]
     pub fn interrupted(&self) -> bool {
         self.stop.is_cancelled()
     }

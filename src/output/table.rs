@@ -151,11 +151,6 @@ impl<W: Write> TableWriter<W> {
         Ok(table)
     }
 
-    /// Number of columns.
-    pub fn width(&self) -> usize {
-        self.kinds.len()
-    }
-
     /// Writes one row: `cells` in column order; missing cells are written empty,
     /// cells beyond the columns are dropped.
     pub fn write_row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> io::Result<()> {

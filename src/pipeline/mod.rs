@@ -1,18 +1,17 @@
 //! The batch engine every bulk write shares: read and check the whole input,
 //! then fan rows out under the rate limits and write one result per row, in order.
 
-pub mod cells;
-pub mod columns;
-pub mod fanout;
+pub(crate) mod columns;
+pub(crate) mod fanout;
 pub mod input;
 pub mod job;
-pub mod journal;
-pub mod outcome;
+pub(crate) mod journal;
+pub(crate) mod outcome;
 pub mod preflight;
-pub mod progress;
-pub mod results;
-pub mod resume;
-pub mod summary;
+pub(crate) mod progress;
+pub(crate) mod results;
+pub(crate) mod resume;
+pub(crate) mod summary;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};

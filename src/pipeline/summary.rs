@@ -22,10 +22,6 @@ impl Tally {
         }
     }
 
-    pub fn count(&self, status: Status) -> u64 {
-        self.by_status.get(&status).copied().unwrap_or(0)
-    }
-
     pub fn rows(&self) -> u64 {
         self.by_status.values().sum()
     }

@@ -15,13 +15,9 @@ mod text;
 mod user_type;
 
 pub use email::email;
-pub use names::{cjk_ideographs, name};
+pub use names::name;
 pub use password::password;
-pub use registrant::{
-    COUNTRY_CODES, NO_OF_EMPLOYEES, NO_OF_EMPLOYEES_LISTED, PURCHASING_TIME_FRAME, REGISTRANT_LANGUAGES,
-    ROLE_IN_PURCHASE_PROCESS, country, language, no_of_employees, purchasing_time_frame,
-    role_in_purchase_process,
-};
+pub use registrant::{country, language, no_of_employees, purchasing_time_frame, role_in_purchase_process};
 pub use text::{multiline_text, text};
 pub use user_type::{
     CreateAction, UserType, check_password_action, check_type_action, create_action, host_key, pmi, user_type,
@@ -178,7 +174,7 @@ mod tests {
                 if let Err(e) = host_key(&v) { well_formed(&e, "host_key"); }
                 if let Err(e) = pmi(&v) { well_formed(&e, "pmi"); }
                 match country(&v) {
-                    Ok(c) => prop_assert!(COUNTRY_CODES.contains(&c)),
+                    Ok(c) => prop_assert!(registrant::COUNTRY_CODES.contains(&c)),
                     Err(e) => well_formed(&e, "country"),
                 }
                 for (col, f) in [

@@ -16,31 +16,9 @@ pub enum UserType {
 }
 
 impl UserType {
-    pub const ALL: [UserType; 4] = [
-        UserType::Basic,
-        UserType::Licensed,
-        UserType::Unassigned,
-        UserType::NoneSso,
-    ];
-
     /// The number sent to Zoom.
     pub fn code(self) -> u8 {
         self as u8
-    }
-
-    /// The name Zoom's portal shows.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserType::Basic => "Basic",
-            UserType::Licensed => "Licensed",
-            UserType::Unassigned => "Unassigned without Meetings Basic",
-            UserType::NoneSso => "None",
-        }
-    }
-
-    /// The user type Zoom reports as a number (`GET /users`).
-    pub fn from_code(code: i64) -> Option<UserType> {
-        UserType::ALL.into_iter().find(|t| i64::from(t.code()) == code)
     }
 }
 
@@ -232,8 +210,6 @@ mod tests {
         }
         assert_eq!(UserType::Licensed as u8, 2);
         assert_eq!(UserType::NoneSso.code(), 99);
-        assert_eq!(UserType::from_code(4), Some(UserType::Unassigned));
-        assert_eq!(UserType::from_code(3), None);
     }
 
     #[test]
@@ -273,7 +249,12 @@ mod tests {
 
     #[test]
     fn type_action_matrix() {
-        for t in UserType::ALL {
+        for t in [
+            UserType::Basic,
+            UserType::Licensed,
+            UserType::Unassigned,
+            UserType::NoneSso,
+        ] {
             for a in CreateAction::ALL {
                 let ok = check_type_action(t, a).is_ok();
                 assert_eq!(

@@ -2,13 +2,13 @@
 //! rate limiters and the retry policy, plus one file per resource.
 
 pub mod auth;
-pub mod client;
-pub mod error;
-pub mod pagination;
-pub mod plan;
-pub mod ratelimit;
+pub(crate) mod client;
+pub(crate) mod error;
+pub(crate) mod pagination;
+pub(crate) mod plan;
+pub(crate) mod ratelimit;
 pub mod registrants;
-pub mod users;
+pub(crate) mod users;
 
 pub use client::{Call, Client, ClientConfig, Response, Sent};
 pub use error::ApiError;

@@ -133,11 +133,13 @@ impl ResultsReader {
     }
 
     /// Record index (in the input) of the key column, when found.
+    #[cfg(test)]
     pub fn key_index(&self) -> Option<usize> {
         self.key
     }
 
     /// Whether a last line cut short (a crash mid-write) was ignored.
+    #[cfg(test)]
     pub fn truncated_tail(&self) -> bool {
         self.truncated_tail
     }
@@ -272,6 +274,7 @@ fn not_results(path: &Path, extra: &'static [&'static str]) -> InputError {
     .at_line(1)
 }
 
+#[cfg(test)]
 /// Reads a whole results CSV (see [`ResultsReader`]; it keeps every row in
 /// memory, so prefer the reader for big files).
 pub fn read_results(
