@@ -2,6 +2,9 @@
 //! (does the email exist? is the invite cap reached? then create) is a single critical
 //! section: two concurrent creates of one email can never both succeed. Guards are never
 //! held across an `.await`; handlers copy what they need out.
+//!
+//! Long on purpose: all state sits behind one lock so that every check-then-act
+//! is one critical section; splitting it would split the lock.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -11,6 +11,9 @@
 //! - Only https URLs are fetched (plain http only on loopback, for the sandbox), the
 //!   bearer token goes only to Zoom's hosts, and never to the storage host a download
 //!   redirects to (reqwest drops `Authorization` when a redirect changes host).
+//!
+//! Long on purpose: the resumable download (part files, Range, retries, the
+//! manifest, which hosts get the token) is one piece whose parts depend on each other.
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -8,6 +8,9 @@
 //! batches, is one request. Either way each row gets its own registrant id and
 //! join URL, or its own error. Registering an email again returns the registrant
 //! Zoom already has, so a re-run is safe.
+//!
+//! Long on purpose: one job, one file (its columns, checks, the single and batch
+//! paths and the lookups that keep rows truthful after a partial batch).
 
 use std::collections::HashMap;
 

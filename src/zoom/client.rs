@@ -1,5 +1,8 @@
 //! Sending one logical request to Zoom: rate limit, token, retries, and the
 //! decision of what each answer means (SPEC: Rate limits, concurrency, retries).
+//!
+//! Long on purpose: what an answer means (retry, back off, refresh the token,
+//! stop a daily scope, give up) is one decision, read best in one place.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

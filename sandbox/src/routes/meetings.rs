@@ -1,5 +1,7 @@
 //! Meetings, webinars and their registrants (single, batch, listing), plus meeting
 //! creation with its per-user daily cap.
+//!
+//! Long on purpose: one file per resource family, like Zoom's own API reference.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};

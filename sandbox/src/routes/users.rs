@@ -1,4 +1,6 @@
 //! Users: create (four actions), list, get, update, delete, password, status, SSO token.
+//!
+//! Long on purpose: one file per resource family, like Zoom's own API reference.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};

@@ -1,4 +1,6 @@
 //! Reading CSV input: layouts, line numbers and every kind of malformed file.
+//!
+//! Long on purpose: a test per kind of malformed file.
 
 use super::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
