@@ -213,3 +213,28 @@ async fn out_with_date_names_the_results_file_and_a_second_run_refuses() {
     assert_eq!(std::fs::read(&dated).expect("read"), first, "all done already");
     assert_eq!(sandbox.stats().requests_to("POST /users"), 3);
 }
+
+/// The results guard free text only: a phone number starting with `+` and the
+/// email are written as they are, a name starting with `=` gets its `'`.
+#[tokio::test(flavor = "multi_thread")]
+async fn results_guard_free_text_but_not_phone_numbers_or_emails() {
+    let sandbox = start(unlimited()).await;
+    sandbox
+        .store()
+        .insert_user(zoombulk_sandbox::User::new("ann@example.com", "Old", "Name"))
+        .expect("new user");
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "guard.csv",
+        "email,first_name,phone_number,notes\nann@example.com,=Ann,+1 555 010 2030,-note\n",
+    );
+    let (_, rows) = run_file(&sandbox, &["users", "update"], &input, &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated"]);
+    let raw = std::fs::read_to_string(dir.path().join("guard.results.csv")).unwrap();
+    let line = raw.lines().nth(1).unwrap();
+    assert!(
+        line.starts_with("1,ann@example.com,'=Ann,+1 555 010 2030,'-note,updated"),
+        "{line}"
+    );
+}

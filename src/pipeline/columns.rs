@@ -51,3 +51,33 @@ pub fn normalize_header(header: &str) -> String {
         .flat_map(char::to_lowercase)
         .collect()
 }
+
+/// Columns that hold ids, emails, numbers, codes, dates or phone numbers: never
+/// free text, so the CSV-injection guard never touches them in the results
+/// (a `+1 555…` phone number or a `-AbC` id is written as it is).
+pub const PLAIN_COLUMNS: &[&str] = &[
+    "email",
+    "user_id",
+    "id",
+    "type",
+    "action",
+    "status",
+    "meeting_id",
+    "webinar_id",
+    "occurrence_ids",
+    "pmi",
+    "use_pmi",
+    "host_key",
+    "phone",
+    "phone_number",
+    "zip",
+    "country",
+    "language",
+    "timezone",
+    "manager",
+    "new_email",
+    "vanity_name",
+    "no_of_employees",
+    "purchasing_time_frame",
+    "role_in_purchase_process",
+];

@@ -255,7 +255,10 @@ where
         raw_cells: opts.raw_cells,
         secret_columns: job.secret_columns(),
         bom: opts.bom,
-        plain_columns: Vec::new(),
+        plain_columns: columns::PLAIN_COLUMNS
+            .iter()
+            .filter_map(|name| input.column(name))
+            .collect(),
     };
     let mut prior = match &files {
         Some(files) if opts.resume => {
