@@ -214,6 +214,22 @@ async fn results_never_overwrite_the_input_or_earlier_results() {
     let o = run(&import_args(&sandbox, &input, &["--force"])).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(statuses(&read_results(&out)), ["exists"; 3]);
+
+    // A file that is not a results file is not called one.
+    let notes = write(dir.path(), "notes.txt", "my notes\n");
+    let o = run(&import_args(
+        &sandbox,
+        &input,
+        &["--out", notes.to_str().unwrap()],
+    ))
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a zoombulk results file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -272,5 +288,38 @@ async fn resume_checks_a_fixed_invalid_row_again() {
         sandbox.stats().requests_to("POST /users"),
         2,
         "ann was not sent again"
+    );
+}
+
+/// A done row is never sent again, so `--resume` refuses an input whose done
+/// row changed in any column (its result would claim what Zoom does not have).
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_refuses_a_done_row_whose_cells_changed() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let input = write(dir.path(), "d.csv", "email,first_name\nann@example.com,Ann\n");
+    let out = dir.path().join("d.results.csv");
+    let o = run(&import_args(&sandbox, &input, &[])).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let before = std::fs::read(&out).unwrap();
+    write(dir.path(), "d.csv", "email,first_name\nann@example.com,Anna\n");
+    let o = run(&import_args(&sandbox, &input, &["--resume"])).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("row 1") && err.contains("first_name") && err.contains("Anna"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before, "the results are untouched");
+    for suffix in ["journal", "previous", "folding"] {
+        assert!(!hidden(&out, suffix).exists(), "no stray .{suffix} file");
+    }
+    assert_eq!(
+        sandbox
+            .store()
+            .user_by_email("ann@example.com")
+            .unwrap()
+            .first_name,
+        "Ann"
     );
 }

@@ -238,3 +238,50 @@ async fn results_guard_free_text_but_not_phone_numbers_or_emails() {
         "{line}"
     );
 }
+
+/// Results on stdout whose reader goes away (`| head -1`): no panic, and the
+/// run says that results are missing instead of ending as if interrupted.
+#[tokio::test(flavor = "multi_thread")]
+async fn results_to_a_closed_stdout_end_with_a_plain_error() {
+    use tokio::io::AsyncBufReadExt;
+    let mut cfg = unlimited();
+    cfg.latency = Duration::from_millis(50);
+    let sandbox = start(cfg).await;
+    let dir = tempdir();
+    let mut text = String::from("email\n");
+    for i in 0..200 {
+        text.push_str(&format!("pipe{i}@example.com\n"));
+    }
+    let input = write(dir.path(), "pipe.csv", text);
+    let mut args = sandbox_args_with(&sandbox, "sandbox");
+    args.extend(
+        [
+            "--qps",
+            "light=1000",
+            "users",
+            "import",
+            input.to_str().unwrap(),
+            "--out",
+            "-",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let mut child = command(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("zoombulk starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    lines.next_line().await.unwrap().expect("the header line");
+    drop(lines);
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("stdout was closed"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

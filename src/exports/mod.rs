@@ -171,9 +171,14 @@ pub async fn run_export(
         }
         // The reader of stdout has all it wanted (`| head`): a quiet, successful end.
         Some(Err(ExportError::Io(e))) if closed_pipe(&e) => return Ok(Exit::Ok),
+        Some(Err(e)) if publisher.is_stdout() => {
+            return Err(RunError::new(format!(
+                "{kind} failed: {e} The rows written to stdout so far are incomplete."
+            )));
+        }
         Some(Err(e)) => {
             return Err(RunError::new(format!(
-                "{kind} failed: {e}. {shown} was not written; the previous file, if any, is untouched"
+                "{kind} failed: {e} {shown} was not written; the previous file, if any, is untouched."
             )));
         }
         Some(Ok(report)) => report,

@@ -24,6 +24,31 @@ pub enum OutputError {
     Fatal(String),
 }
 
+/// How old a `.NAME.XXXXXX.partial` beside the output must be before a new run
+/// removes it as left by a killed run (younger ones may belong to a run that is
+/// still writing).
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes temp files that a killed run (`kill -9`, power loss) left beside the
+/// output: ours by name, and old enough that no live run writes them.
+fn remove_stale_temps(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.starts_with(prefix) && name.ends_with(".partial");
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if ours && old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Most symlinks followed to find the file a path names (Linux's own limit).
 const MAX_SYMLINK_HOPS: usize = 40;
 
@@ -169,6 +194,7 @@ impl Publisher {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let prefix = format!(".{name}.");
+        remove_stale_temps(&dir, &prefix);
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".partial");
         #[cfg(unix)]
@@ -282,6 +308,31 @@ fn resolve_links(path: &Path) -> io::Result<PathBuf> {
 mod tests {
     use super::*;
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+    #[test]
+    fn old_temps_of_a_killed_run_are_removed_young_ones_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".x.csv.AbC123.partial");
+        let young = dir.path().join(".x.csv.DeF456.partial");
+        let other = dir.path().join(".y.csv.GhI789.partial");
+        for p in [&old, &young, &other] {
+            fs::write(p, b"part").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - STALE_TEMP_AGE - std::time::Duration::from_secs(60);
+        for p in [&old, &other] {
+            File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(long_ago)
+                .unwrap();
+        }
+        let target = Target::Path(dir.path().join("x.csv"));
+        drop(Publisher::create(&target, Policy::Replace).unwrap());
+        assert!(!old.exists(), "a killed run's temp is removed");
+        assert!(young.exists(), "a live run's temp is kept");
+        assert!(other.exists(), "another output's temp is kept");
+    }
 
     fn write_through(target: &Target, policy: Policy, bytes: &[u8]) -> Result<(), OutputError> {
         let p = Publisher::create(target, policy)?;

@@ -70,6 +70,7 @@ impl<J: Job> Fanout<'_, J> {
         mut journal: Option<&mut Journal>,
     ) -> Result<Ending, FanoutError> {
         let max_batch = self.job.max_batch().max(1);
+        let secret_columns = self.job.secret_columns();
         let concurrency = self.concurrency.max(1);
         // Rows between the oldest unwritten and the newest read: the only buffer.
         let window = (concurrency * max_batch * 4).max(1024) as u64;
@@ -174,7 +175,7 @@ impl<J: Job> Fanout<'_, J> {
                                 run_doomed = Some(outcome.clone());
                             }
                             if let Some(journal) = journal.as_deref_mut() {
-                                let entry = super::resume::entry(row, &record, self.key_column, &outcome);
+                                let entry = super::resume::entry(row, &record, self.key_column, &secret_columns, &outcome);
                                 journal.append(&entry).map_err(FanoutError::Journal)?;
                             }
                             finished.insert(row, (record, outcome));

@@ -37,6 +37,10 @@ pub struct Entry {
     /// The key cell (e.g. the email) the row was done for: `--resume` compares it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// The input's cells the row was done for (secrets as `***`): `--resume`
+    /// refuses to keep a done row whose cells changed since.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cells: Vec<String>,
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zoom_id: Option<String>,
@@ -55,10 +59,11 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(row: u64, key: Option<&str>, o: &Outcome) -> Entry {
+    pub fn new(row: u64, key: Option<&str>, cells: Vec<String>, o: &Outcome) -> Entry {
         Entry {
             row,
             key: key.map(str::to_string),
+            cells,
             status: o.status.as_str().to_string(),
             zoom_id: o.zoom_id.clone(),
             extra: o.extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
@@ -184,7 +189,8 @@ mod tests {
         o.zoom_id = Some("u1".into());
         o.attempts = 2;
         for row in [3, 1, 2, 3] {
-            j.append(&Entry::new(row, Some("a@b.c"), &o)).unwrap();
+            j.append(&Entry::new(row, Some("a@b.c"), vec!["a@b.c".into()], &o))
+                .unwrap();
         }
         j.sync().unwrap();
         let mut bytes = std::fs::read(&path).unwrap();

@@ -302,7 +302,7 @@ where
         .map_err(|e| EngineError::fatal(format!("{}: {e}", write_path.display())))?;
 
     let signals = Signals::watch_with(Messages {
-        first: "stopping: finishing requests in flight (Ctrl-C again to abandon them)",
+        first: "stopping: finishing requests in flight (interrupt again to abandon them)",
         second: "abandoning requests in flight",
     });
     let stop = signals.stop().clone();
@@ -341,9 +341,15 @@ where
     let flushed = writer.flush();
     drop(writer);
     let ending = match ending {
-        // The reader of stdout went away (`| head`): end quietly.
+        // The reader of stdout went away (`| head`): no panic and no noise about
+        // the pipe, but say plainly that results are missing.
         Err(FanoutError::Output(e)) if to_stdout && crate::output::is_broken_pipe(&e) => {
-            return Ok(RunEnd::Interrupted);
+            return Err(EngineError::fatal(format!(
+                "stdout was closed before every result was written: {} rows had results, rows sent \
+                 after that may have changed Zoom with no results row. Give --out FILE for a run you \
+                 may need to --resume.",
+                tally.rows()
+            )));
         }
         other => other.map_err(|e| EngineError::fatal(e.to_string()))?,
     };
@@ -386,11 +392,34 @@ fn check_results_path(files: &RunFiles, opts: &RunOptions) -> Result<(), EngineE
     if opts.resume || opts.force || !files.any_exist() {
         return Ok(());
     }
+    if !looks_like_results(&files.results) {
+        return Err(EngineError::usage(format!(
+            "{}: a file that is not a zoombulk results file is there; choose another --out, or \
+             replace it with --force.",
+            files.results.display()
+        )));
+    }
     Err(EngineError::usage(format!(
         "{}: results of an earlier run are there. Continue that run with --resume, \
          replace them with --force, or choose another --out.",
         files.results.display()
     )))
+}
+
+/// Whether `path` starts like a results file zoombulk wrote (CSV or JSONL), or
+/// is missing (only a journal is left).
+fn looks_like_results(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    match std::fs::File::open(path) {
+        Err(_) => true,
+        Ok(mut f) => {
+            let n = f.read(&mut head).unwrap_or(0);
+            let head = head.get(..n).unwrap_or_default();
+            let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+            n == 0 || head.starts_with(b"row,") || head.starts_with(b"{\"row\":")
+        }
+    }
 }
 
 /// Each batch key's plan, asked of the job once per key for the whole run (a few

@@ -32,6 +32,9 @@ pub struct PreviousRow {
     /// The key column's cell (e.g. the email), injection guard removed; `None`
     /// when no key column was asked for or found.
     pub key: Option<String>,
+    /// The input's cells as recorded (guard removed; secrets as `***`), or
+    /// empty when the source does not keep them.
+    pub cells: Vec<String>,
     pub outcome: Outcome,
 }
 
@@ -239,6 +242,7 @@ impl ResultsReader {
             row,
             line,
             key: self.key.and_then(|k| text(k + 1)),
+            cells: (1..outcome_start).map(|i| unguard(&r[i]).to_string()).collect(),
             outcome: Outcome {
                 status,
                 zoom_id,

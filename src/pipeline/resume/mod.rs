@@ -50,6 +50,19 @@ pub enum ResumeError {
         was: String,
         now: String,
     },
+    #[error(
+        "the input changed since the previous run: row {row} is done ({status}) with `{was}` in column \
+         `{column}`, the input now has `{now}`. A done row is not sent again, so its result would not be \
+         true. Restore the value and resume; change it in Zoom with `users update`, or start a new run \
+         with another --out."
+    )]
+    ChangedDone {
+        row: u64,
+        status: &'static str,
+        column: String,
+        was: String,
+        now: String,
+    },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ResumeError + '_ {
@@ -133,9 +146,8 @@ impl PreviousReader {
         let mut first = [0u8; 1];
         let n = file.read(&mut first).map_err(io_error(path))?;
         if n == 1 && first[0] == b'{' {
-            return Ok(Some(PreviousReader::Jsonl(JsonlResults::open(
-                path, key_header, extra,
-            )?)));
+            let reader = JsonlResults::open(path, key_header, headers, extra)?;
+            return Ok(Some(PreviousReader::Jsonl(reader)));
         }
         let reader = ResultsReader::open(path, key_header, extra)?;
         // A file whose header line was never finished reads as no rows.
@@ -239,6 +251,15 @@ impl Prior {
         if !files.any_exist() {
             return Ok(None);
         }
+        let folded = Prior::fold_into(files, spec);
+        if folded.is_err() {
+            // A refused or failed fold leaves the earlier files as they were.
+            let _ = journal::remove_if_present(&files.folding);
+        }
+        folded.map(Some)
+    }
+
+    fn fold_into(files: &RunFiles, spec: &FoldSpec<'_>) -> Result<Prior, ResumeError> {
         let headers = &spec.input.headers;
         let key = spec
             .key_column
@@ -262,10 +283,28 @@ impl Prior {
             let from_results = results.at(row)?;
             let from_older = older.at(row)?;
             let found = match newest.remove(&row) {
-                Some(entry) => entry.outcome(extra).map(|o| (entry.key.clone(), o)),
-                None => from_results.or(from_older).map(|p| (p.key, p.outcome)),
+                Some(entry) => entry
+                    .outcome(extra)
+                    .map(|o| (entry.key.clone(), entry.cells.clone(), o)),
+                None => from_results.or(from_older).map(|p| (p.key, p.cells, p.outcome)),
             };
-            let Some((was, outcome)) = found else { continue };
+            let Some((was, cells, outcome)) = found else {
+                continue;
+            };
+            // A done row is never sent again: a cell changed under it would make
+            // the results claim what Zoom does not have.
+            if outcome.status.is_done()
+                && let Some((column, was, now)) =
+                    changed_cell(headers, &record, &cells, &spec.options.secret_columns)
+            {
+                return Err(ResumeError::ChangedDone {
+                    row,
+                    status: outcome.status.as_str(),
+                    column,
+                    was,
+                    now,
+                });
+            }
             if let (Some((index, column)), Some(was)) = (&key, &was) {
                 let now = record.get(*index).unwrap_or_default().trim();
                 if now != was.trim() {
@@ -297,7 +336,7 @@ impl Prior {
         // The fold holds everything now; what it came from can go.
         journal::remove_if_present(&files.journal).map_err(io_error(&files.journal))?;
         let walk = Walk::open(&files.folded, key_header, headers, extra)?;
-        Ok(Some(Prior { walk, kept: 0 }))
+        Ok(Prior { walk, kept: 0 })
     }
 
     /// The previous outcome of `row` when it is done (kept as it was); `None` when
@@ -324,17 +363,34 @@ struct JsonlResults {
     path: PathBuf,
     lines: std::iter::Peekable<std::io::Lines<BufReader<File>>>,
     key_header: Option<String>,
+    /// The input's headers, as JSON keys (`input.<name>` for reserved names).
+    cell_keys: Vec<String>,
     extra: Extra,
     line: u64,
 }
 
 impl JsonlResults {
-    fn open(path: &Path, key_header: Option<&str>, extra: Extra) -> Result<JsonlResults, ResumeError> {
+    fn open(
+        path: &Path,
+        key_header: Option<&str>,
+        headers: &StringRecord,
+        extra: Extra,
+    ) -> Result<JsonlResults, ResumeError> {
         let file = File::open(path).map_err(io_error(path))?;
         Ok(JsonlResults {
             path: path.to_path_buf(),
             lines: BufReader::new(file).lines().peekable(),
             key_header: key_header.map(str::to_string),
+            cell_keys: headers
+                .iter()
+                .map(|h| {
+                    if super::results::is_reserved(h) {
+                        format!("{}{h}", super::results::INPUT_PREFIX)
+                    } else {
+                        h.to_string()
+                    }
+                })
+                .collect(),
             extra,
             line: 0,
         })
@@ -378,10 +434,16 @@ impl JsonlResults {
             .key_header
             .as_deref()
             .and_then(|k| text(k).or_else(|| text(&format!("input.{k}"))));
+        let cells = self
+            .cell_keys
+            .iter()
+            .map(|k| text(k).unwrap_or_default())
+            .collect();
         Ok(Some(PreviousRow {
             row,
             line: self.line,
             key,
+            cells,
             outcome: Outcome {
                 status,
                 zoom_id: text("zoom_id"),
@@ -403,7 +465,50 @@ impl JsonlResults {
 }
 
 /// A journal entry for `row`, with the key cell of `record` at `key_column`.
-pub fn entry(row: u64, record: &StringRecord, key_column: Option<usize>, outcome: &Outcome) -> Entry {
+pub fn entry(
+    row: u64,
+    record: &StringRecord,
+    key_column: Option<usize>,
+    secret_columns: &[usize],
+    outcome: &Outcome,
+) -> Entry {
     let key = key_column.and_then(|i| record.get(i)).map(str::trim);
-    Entry::new(row, key, outcome)
+    let cells = record
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if secret_columns.contains(&i) && !c.is_empty() {
+                super::results::MASK.to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    Entry::new(row, key, cells, outcome)
+}
+
+/// The first input column (other than secrets) whose cell differs from what a
+/// done row was done for: `(column, was, now)`.
+fn changed_cell(
+    headers: &StringRecord,
+    record: &StringRecord,
+    was: &[String],
+    secret_columns: &[usize],
+) -> Option<(String, String, String)> {
+    if was.is_empty() {
+        return None;
+    }
+    (0..record.len().max(was.len()))
+        .filter(|i| !secret_columns.contains(i))
+        .find_map(|i| {
+            let now = record.get(i).unwrap_or_default().trim();
+            let before = was.get(i).map_or("", |c| c.trim());
+            (now != before).then(|| {
+                (
+                    headers.get(i).unwrap_or_default().to_string(),
+                    before.to_string(),
+                    now.to_string(),
+                )
+            })
+        })
 }
