@@ -541,6 +541,8 @@ async fn dry_run_counts_the_daily_invite_cap() {
     for i in 0..5 {
         text.push_str(&format!("auto{i}@example.com,custCreate\n"));
     }
+    // A duplicate is invalid: it is neither counted nor sent.
+    text.push_str("cap0@example.com,create\n");
     let input = write(dir.path(), "cap-plan.csv", text);
     let out = zoombulk(
         &sandbox,
@@ -554,8 +556,9 @@ async fn dry_run_counts_the_daily_invite_cap() {
         ],
     )
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let err = stderr(&out);
+    assert!(err.contains("65 light requests"), "{err}");
     assert!(
         err.contains("60 rows count against Zoom's daily quota of 50"),
         "{err}"

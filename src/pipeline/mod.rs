@@ -431,7 +431,7 @@ async fn batch_limits<J: Job>(
     concurrency: usize,
 ) -> Result<std::collections::BTreeMap<J::BatchKey, job::KeyPlan>, EngineError> {
     use futures::{StreamExt, TryStreamExt};
-    futures::stream::iter(pre.rows_by_batch_key.keys())
+    futures::stream::iter(pre.plan.rows_by_batch_key.keys())
         .map(|key| async move { job.plan_key(client, key).await.map(|limit| (key.clone(), limit)) })
         .buffer_unordered(concurrency.max(1))
         .try_collect()
@@ -453,31 +453,31 @@ fn dry_run<J: Job>(job: &J, input: &InputFile, pre: &Preflight<J::BatchKey>, opt
             p.pos.row, p.pos.line, p.code, p.message
         );
     }
-    // A preview of the first requests (secrets never shown: planned calls carry none).
+    // What the valid rows send (duplicates left out), and a preview of the
+    // first requests (secrets never shown: planned calls carry none).
+    let mut plan = preflight::Plan::default();
     if let Ok(mut records) = input.records() {
         let mut record = StringRecord::new();
         let mut shown = 0;
-        while shown < 3 {
-            match records.read(&mut record) {
-                Ok(Some(pos)) => {
-                    if let Ok(row) = pre.check(job, &record, pos.row) {
-                        eprintln!("  would send (row {}): {}", pos.row, job.describe(&record, &row));
-                        shown += 1;
-                    }
+        while let Ok(Some(pos)) = records.read(&mut record) {
+            if let Ok(row) = pre.check(job, &record, pos.row) {
+                if shown < 3 {
+                    eprintln!("  would send (row {}): {}", pos.row, job.describe(&record, &row));
+                    shown += 1;
                 }
-                _ => break,
+                plan.count(job, &record, &row);
             }
         }
     }
-    for (category, n) in Category::ALL.into_iter().zip(pre.planned) {
+    for (category, n) in Category::ALL.into_iter().zip(plan.planned) {
         if n > 0 {
             eprintln!("  {n} {category} requests at {}/s", opts.rates.get(category));
         }
     }
     // Rows past a daily quota would be deferred: they take no time today.
-    let mut sent_today = pre.planned;
+    let mut sent_today = plan.planned;
     let mut deferred = 0u64;
-    for (cap, (rows, requests)) in &pre.capped {
+    for (cap, (rows, requests)) in &plan.capped {
         let per_day = cap.per_day(&opts.rates);
         let over = rows.saturating_sub(per_day);
         eprintln!(

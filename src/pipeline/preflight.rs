@@ -25,13 +25,9 @@ pub struct Preflight<K> {
     pub invalid_by_code: BTreeMap<&'static str, u64>,
     /// The first few problems (by row), for the terminal.
     pub problems: Vec<Problem>,
-    /// Requests the valid rows need, per category (for `--dry-run`'s estimate;
-    /// in-file duplicates included).
-    pub planned: [u64; 3],
-    /// Valid rows per daily quota, with the requests they need.
-    pub capped: BTreeMap<DailyCap, (u64, [u64; 3])>,
-    /// Valid rows per batch key: the keys whose batch limit the run asks the job for.
-    pub rows_by_batch_key: BTreeMap<K, u64>,
+    /// The requests of the rows that parsed (in-file duplicates included: they
+    /// are known only at the end; `--dry-run` counts again without them).
+    pub plan: Plan<K>,
     /// Every valid row's duplicate-key hash with its row, sorted: the first entry
     /// of a hash is the row that keeps it. A sorted vector of 16-byte entries is
     /// a third of a hash map's memory and its build is a sequential sort, not a
@@ -57,6 +53,57 @@ fn narrow(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// What a set of rows will send: requests per category, rows under a daily
+/// quota, rows per batch key.
+#[derive(Debug)]
+pub struct Plan<K> {
+    pub planned: [u64; 3],
+    /// Rows per daily quota, with the requests they need.
+    pub capped: BTreeMap<DailyCap, (u64, [u64; 3])>,
+    /// Rows per batch key: the keys whose plan the run asks the job for.
+    pub rows_by_batch_key: BTreeMap<K, u64>,
+}
+
+impl<K> Default for Plan<K> {
+    fn default() -> Plan<K> {
+        Plan {
+            planned: [0; 3],
+            capped: BTreeMap::new(),
+            rows_by_batch_key: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Ord> Plan<K> {
+    /// Counts one checked row. A batch request is counted with the first row of
+    /// every `max_batch` rows of its key.
+    pub fn count<J: Job<BatchKey = K>>(&mut self, job: &J, record: &StringRecord, row: &J::Row) {
+        let max_batch = job.max_batch().max(1) as u64;
+        let first_of_batch = match job.batch_key(record, row) {
+            None => true,
+            Some(key) => {
+                let n = self.rows_by_batch_key.entry(key).or_default();
+                *n += 1;
+                !job.joins_batch(row) || (*n - 1) % max_batch == 0
+            }
+        };
+        if !first_of_batch {
+            return;
+        }
+        let counts = job.request_counts(record, row);
+        for (total, n) in self.planned.iter_mut().zip(counts) {
+            *total += u64::from(n);
+        }
+        if let Some(cap) = job.daily_cap(row) {
+            let (rows, requests) = self.capped.entry(cap).or_default();
+            *rows += 1;
+            for (total, n) in requests.iter_mut().zip(counts) {
+                *total += u64::from(n);
+            }
+        }
+    }
+}
+
 impl<K: Ord> Preflight<K> {
     /// Reads the whole file once.
     pub fn run<J: Job<BatchKey = K>>(job: &J, input: &InputFile) -> Result<Preflight<K>, InputError> {
@@ -65,12 +112,9 @@ impl<K: Ord> Preflight<K> {
             invalid: 0,
             invalid_by_code: BTreeMap::new(),
             problems: Vec::new(),
-            planned: [0; 3],
-            capped: BTreeMap::new(),
-            rows_by_batch_key: BTreeMap::new(),
+            plan: Plan::default(),
             keys: Vec::new(),
         };
-        let max_batch = job.max_batch().max(1) as u64;
         let mut records = input.records()?;
         let mut record = StringRecord::new();
         while let Some(pos) = records.read(&mut record)? {
@@ -84,30 +128,7 @@ impl<K: Ord> Preflight<K> {
                             line: narrow(pos.line),
                         });
                     }
-                    // A batch request is counted with the first row of every `max_batch`.
-                    let batch_key = job.batch_key(&record, &row);
-                    let joins = job.joins_batch(&row);
-                    let first_of_batch = match batch_key {
-                        None => true,
-                        Some(key) => {
-                            let n = pre.rows_by_batch_key.entry(key).or_default();
-                            *n += 1;
-                            !joins || (*n - 1) % max_batch == 0
-                        }
-                    };
-                    if first_of_batch {
-                        let counts = job.request_counts(&record, &row);
-                        for (total, n) in pre.planned.iter_mut().zip(counts) {
-                            *total += u64::from(n);
-                        }
-                        if let Some(cap) = job.daily_cap(&row) {
-                            let (rows, requests) = pre.capped.entry(cap).or_default();
-                            *rows += 1;
-                            for (total, n) in requests.iter_mut().zip(counts) {
-                                *total += u64::from(n);
-                            }
-                        }
-                    }
+                    pre.plan.count(job, &record, &row);
                 }
                 Err(e) => pre.note_invalid(pos, e),
             }
