@@ -264,3 +264,30 @@ async fn a_file_that_names_no_user_or_no_change_is_fatal_before_any_request() {
     );
     assert_eq!(sandbox.stats().total_requests, 0);
 }
+
+/// Every answer to a PATCH is lost although Zoom applied it: the row is checked
+/// against Zoom's user and says `updated`, not `failed`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patch_whose_answers_were_lost_is_checked_and_updated() {
+    let mut cfg = unlimited();
+    cfg.lost_write_rate = 1.0;
+    let sandbox = start(cfg).await;
+    let kim = add_user(&sandbox, "kim@example.com");
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "lost.csv",
+        "email,first_name,dept\nkim@example.com,Kimberly,Sales\n",
+    );
+    let rows = results_of(&sandbox, &CMD, &input, &["--max-retries", "2"], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{rows:?}");
+    let after = sandbox.store().user_by_id(&kim.id).unwrap();
+    assert_eq!(
+        (after.first_name.as_str(), after.dept.as_str()),
+        ("Kimberly", "Sales")
+    );
+    assert!(
+        sandbox.stats().requests_to(PATCH) >= 2,
+        "the answers were lost and retried"
+    );
+}

@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use csv::StringRecord;
 use serde_json::{Map, Value};
 
+use super::users_import::may_have_reached_zoom;
 use super::{
     Context, DISPLAY_NAME_ALIASES, DuplicateKey, EMAIL_ALIASES, FIRST_NAME_ALIASES, Fatal, Job,
     LAST_NAME_ALIASES, Steps, USER_ID_ALIASES, USER_TYPE_ALIASES, UserKey, cell, run_command,
@@ -214,7 +215,7 @@ impl UsersUpdate {
         if row.profile {
             let body = self.profile_body(record);
             steps
-                .step("profile", "updated", client.update_user(user, body))
+                .step("profile", "updated", patch_checked(client, user, body))
                 .await?;
         }
         if row.password {
@@ -225,10 +226,66 @@ impl UsersUpdate {
         }
         if let Some(change) = row.status {
             steps
-                .step("status", change.done(), client.set_status(user, change.action()))
+                .step("status", change.done(), status_checked(client, user, change))
                 .await?;
         }
         Ok(steps.outcome(Status::Updated))
+    }
+}
+
+/// A PATCH that failed after an attempt that may have reached Zoom (a lost
+/// answer, a 5xx) is checked: when Zoom's user has every value sent, the step
+/// went through.
+async fn patch_checked(client: &Client, user: &str, body: Value) -> Result<Sent<()>, ApiError> {
+    let err = match client.update_user(user, body.clone()).await {
+        Ok(sent) => return Ok(sent),
+        Err(err) if may_have_reached_zoom(&err) => err,
+        Err(err) => return Err(err),
+    };
+    match client.get_user_fields(user).await {
+        Ok(found) if has_fields(&found.value, &body) => Ok(Sent {
+            value: (),
+            status: err.status().unwrap_or_default(),
+            attempts: err.attempts() + found.attempts,
+        }),
+        Ok(found) => Err(err.with_extra_attempts(found.attempts)),
+        Err(lookup) => Err(err.with_extra_attempts(lookup.attempts())),
+    }
+}
+
+/// Whether `user` (Zoom's answer) has every field of `body` (a PATCH) as sent.
+fn has_fields(user: &Value, body: &Value) -> bool {
+    let Some(fields) = body.as_object() else {
+        return false;
+    };
+    fields.iter().all(|(k, v)| match (user.get(k), v) {
+        (Some(have), want) if have == want => true,
+        // Zoom may send numbers as strings or the reverse.
+        (Some(have), want) => have.to_string().trim_matches('"') == want.to_string().trim_matches('"'),
+        (None, want) => want.as_str() == Some(""),
+    })
+}
+
+/// A status change that failed after an attempt that may have reached Zoom is
+/// checked: a user already in the wanted status is what the row asked for.
+async fn status_checked(client: &Client, user: &str, change: StatusChange) -> Result<Sent<()>, ApiError> {
+    let err = match client.set_status(user, change.action()).await {
+        Ok(sent) => return Ok(sent),
+        Err(err) if may_have_reached_zoom(&err) => err,
+        Err(err) => return Err(err),
+    };
+    let wanted = match change {
+        StatusChange::Activate => "active",
+        StatusChange::Deactivate => "inactive",
+    };
+    match client.get_user(user).await {
+        Ok(found) if found.value.status.as_deref() == Some(wanted) => Ok(Sent {
+            value: (),
+            status: err.status().unwrap_or_default(),
+            attempts: err.attempts() + found.attempts,
+        }),
+        Ok(found) => Err(err.with_extra_attempts(found.attempts)),
+        Err(lookup) => Err(err.with_extra_attempts(lookup.attempts())),
     }
 }
 

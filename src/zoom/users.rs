@@ -84,6 +84,14 @@ impl Client {
             .sent()
     }
 
+    /// `GET /users/{userId}` as Zoom sends it, every field (Light): to check
+    /// what a write whose answer was lost did.
+    pub async fn get_user_fields(&self, user: &str) -> Result<Sent<Value>, ApiError> {
+        self.send(&Call::get(user_path(user), Category::Light))
+            .await?
+            .sent()
+    }
+
     /// `PATCH /users/{userId}` (Light).
     pub async fn update_user(&self, user: &str, fields: Value) -> Result<Sent<()>, ApiError> {
         let call = Call::new(Method::PATCH, user_path(user), Category::Light).json(fields);
