@@ -12,9 +12,10 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use zoombulk_sandbox::Sandbox;
 
-use crate::app::RunError;
+use crate::error::RunError;
 use crate::zoom::auth::{Credentials, Secret};
 use crate::zoom::plan::QpsOverride;
+pub use crate::zoom::urls::check_url_scheme;
 use crate::zoom::{Client, ClientConfig, Plan, RateTable};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.zoom.us/v2";
@@ -114,23 +115,6 @@ fn check_permissions(path: &Path) -> Result<(), RunError> {
 #[cfg(not(unix))]
 fn check_permissions(_path: &Path) -> Result<(), RunError> {
     Ok(())
-}
-
-/// `https` only, except plain `http` to this machine (the sandbox, tests).
-pub fn check_url_scheme(url: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a valid URL ({e})"))?;
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" => match parsed.host() {
-            Some(url::Host::Domain("localhost")) => Ok(()),
-            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
-            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
-            _ => Err(format!(
-                "`{url}`: plain http is refused except to 127.0.0.1, localhost or [::1]; use https"
-            )),
-        },
-        other => Err(format!("`{url}`: unsupported scheme `{other}`; use https")),
-    }
 }
 
 /// What the command line says about reaching Zoom (the connection flags); every

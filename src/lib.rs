@@ -39,6 +39,8 @@ macro_rules! eprint {
 pub mod app;
 pub mod cli;
 pub mod config;
+mod dates;
+pub mod error;
 pub mod exports;
 pub mod jobs;
 mod output;

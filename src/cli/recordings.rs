@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 use clap::{Args, Subcommand};
 
 use super::Export;
-use crate::exports::dates::parse_date;
+use crate::dates::parse_date;
 
 #[derive(Debug, Subcommand)]
 pub enum RecordingsCommand {

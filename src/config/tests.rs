@@ -174,7 +174,7 @@ fn settings_other_than_credentials_are_taken_one_by_one() {
     assert_eq!(s.max_retries, DEFAULT_MAX_RETRIES);
     let bad_plan = |name: &str| (name == ENV_PLAN).then(|| "gold".to_string());
     let err = Settings::resolve(&c, &bad_plan, true).err().unwrap();
-    assert_eq!(err.kind, crate::app::ErrorKind::Usage);
+    assert_eq!(err.kind, crate::error::ErrorKind::Usage);
 }
 
 #[test]

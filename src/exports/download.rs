@@ -30,6 +30,8 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
+use crate::zoom::urls::{check_scheme, is_loopback};
+
 use crate::zoom::auth::describe;
 use crate::zoom::{Category, Client};
 
@@ -124,25 +126,9 @@ pub fn target_path(
     .join(safe_component(file_name))
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// Downloads (and redirects) only over https, or plain http to 127.0.0.1, localhost, [::1].
 pub fn check_download_url(url: &Url) -> Result<(), String> {
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
-        scheme => Err(format!(
-            "refused to download over {scheme} from {}: only https (or http to loopback)",
-            url.host_str().unwrap_or("an unknown host")
-        )),
-    }
+    check_scheme(url).map_err(|why| format!("refused to download: {why}"))
 }
 
 /// Whether the bearer token may go to `url`'s host: Zoom's domains, the API host Zoom
@@ -676,7 +662,10 @@ mod tests {
             "file:///etc/passwd",
         ] {
             let e = check_download_url(&url(refused)).unwrap_err();
-            assert!(e.contains("only https"), "{refused}: {e}");
+            assert!(
+                e.contains("refused to download") && e.contains("use https"),
+                "{refused}: {e}"
+            );
         }
     }
 
@@ -729,7 +718,7 @@ mod tests {
             size: Some(10),
         };
         let e = downloader.fetch(&target).await.unwrap_err();
-        assert!(e.message.contains("only https"), "{}", e.message);
+        assert!(e.message.contains("use https"), "{}", e.message);
         assert_eq!(e.kept, None);
         assert_eq!(client.limiter(DOWNLOAD_CATEGORY).sent(), 0, "nothing was sent");
     }

@@ -4,7 +4,6 @@
 //! special-file rules), the row writer, signals and closed pipes, `--dry-run`,
 //! progress and the summary.
 
-pub(crate) mod dates;
 pub(crate) mod download;
 pub(crate) mod plan;
 pub mod recordings;

@@ -15,12 +15,12 @@ use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
-use super::dates::month_windows;
 use super::download::{self, Downloader, Failed, Target};
 use super::{ExportError, Report, Table, columns, plan, run_export, text};
 use crate::app::Context;
 use crate::app::{Exit, RunError};
 use crate::cli::recordings::ExportArgs as Args;
+use crate::dates::month_windows;
 use crate::zoom::users::{USERS_PAGE_SIZE, user_path};
 use crate::zoom::{ApiError, Call, Category, Client};
 

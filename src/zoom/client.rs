@@ -226,7 +226,7 @@ impl Client {
         match token.api_url.as_deref() {
             Some(api_url) if !config.base_url_explicit => {
                 let base = format!("{}/v2", api_url.trim_end_matches('/'));
-                crate::config::check_url_scheme(&base).map_err(|message| ApiError::Auth { message })?;
+                super::urls::check_url_scheme(&base).map_err(|message| ApiError::Auth { message })?;
                 Ok(base)
             }
             _ => Ok(config.base_url.trim_end_matches('/').to_string()),
@@ -539,7 +539,7 @@ fn http_client() -> Result<reqwest::Client, String> {
         .user_agent(concat!("zoombulk/", env!("CARGO_PKG_VERSION")))
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
-        .https_only(false) // checked per URL: http only for loopback (config::check_url_scheme)
+        .https_only(false) // checked per URL: http only for loopback (urls::check_url_scheme)
         .pool_max_idle_per_host(256)
         .build()
         .map_err(|e| format!("could not set up the HTTP client: {e}"))

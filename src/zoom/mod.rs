@@ -8,6 +8,7 @@ pub(crate) mod pagination;
 pub(crate) mod plan;
 pub(crate) mod ratelimit;
 pub mod registrants;
+pub(crate) mod urls;
 pub(crate) mod users;
 
 pub use client::{Call, Client, ClientConfig, Response, Sent};
