@@ -4,7 +4,6 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use base64::Engine;
 use serde::Deserialize;
 use tokio::sync::Mutex;
@@ -166,12 +165,7 @@ impl Auth {
             }
             Credentials::ServerToServer { oauth_url, .. } => oauth_url,
         };
-        let mut backoff = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(250))
-            .with_max_delay(Duration::from_secs(20))
-            .with_jitter()
-            .without_max_times()
-            .build();
+        let mut backoff = super::client::server_error_backoff();
         let mut attempts = 0u32;
         loop {
             attempts = attempts.saturating_add(1);

@@ -131,6 +131,18 @@ pub struct Sent<T> {
     pub attempts: u32,
 }
 
+/// Waits between retries of 5xx answers, resets and timeouts (API calls and the
+/// token endpoint alike): exponential from 250 ms to 20 s, with jitter; the
+/// callers count the attempts.
+pub(crate) fn server_error_backoff() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_secs(20))
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
 /// The shared client: clone it freely, every clone shares token, limiters and state.
 #[derive(Clone)]
 pub struct Client {
@@ -260,12 +272,7 @@ impl Client {
     /// Sends `call`, retrying what is worth retrying, and returns the final 2xx answer.
     pub async fn send(&self, call: &Call) -> Result<Response, ApiError> {
         let max_retries = self.inner.config.max_retries;
-        let mut backoff = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(250))
-            .with_max_delay(Duration::from_secs(20))
-            .with_jitter()
-            .without_max_times()
-            .build();
+        let mut backoff = server_error_backoff();
         let mut throttle_backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(500))
             .with_max_delay(Duration::from_secs(10))
