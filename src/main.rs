@@ -7,7 +7,7 @@ use zoombulk::app::{Exit, RunError};
 use zoombulk::cli::{
     Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateCommand, stdin_input,
 };
-use zoombulk::jobs::{registrants_import, users_delete, users_import, users_update};
+use zoombulk::jobs::{registrants_import, users_delete, users_import, users_logout, users_update};
 use zoombulk::{exports, sandbox};
 
 // `eprintln!` panics on a closed stderr: write and ignore the error instead
@@ -64,6 +64,10 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
                 let _stdin = stdin_input(&mut a.file, None)?;
                 users_delete::validate(&a)
             }
+            ValidateCommand::UsersLogout(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                users_logout::validate(&a)
+            }
             ValidateCommand::Registrants(mut a) => {
                 let _stdin = stdin_input(&mut a.file, None)?;
                 registrants_import::validate(&a)
@@ -80,6 +84,10 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
         Command::Users(UsersCommand::Delete(mut w)) => {
             let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
             users_delete::command(&w.args, &w.context(&g)?).await
+        }
+        Command::Users(UsersCommand::Logout(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
+            users_logout::command(&w.args, &w.context(&g)?).await
         }
         Command::Registrants(RegistrantsCommand::Import(mut w)) => {
             let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;

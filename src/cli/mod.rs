@@ -127,6 +127,8 @@ pub enum ValidateCommand {
     UsersUpdate(users::UpdateArgs),
     /// Check a `users delete` file.
     UsersDelete(users::DeleteArgs),
+    /// Check a `users logout` file.
+    UsersLogout(users::LogoutArgs),
     /// Check a `registrants import` file.
     #[command(alias = "registrants-import")]
     Registrants(registrants::ImportArgs),
@@ -218,6 +220,7 @@ impl Command {
             Command::Users(UsersCommand::Import(_)) => ("users", "import"),
             Command::Users(UsersCommand::Update(_)) => ("users", "update"),
             Command::Users(UsersCommand::Delete(_)) => ("users", "delete"),
+            Command::Users(UsersCommand::Logout(_)) => ("users", "logout"),
             Command::Users(UsersCommand::Export(_)) => ("users", "export"),
             Command::Registrants(RegistrantsCommand::Import(_)) => ("registrants", "import"),
             Command::Registrants(RegistrantsCommand::Export(_)) => ("registrants", "export"),
@@ -269,6 +272,7 @@ impl Command {
             Command::Users(UsersCommand::Import(w)) => write(w),
             Command::Users(UsersCommand::Update(w)) => write(w),
             Command::Users(UsersCommand::Delete(w)) => write(w),
+            Command::Users(UsersCommand::Logout(w)) => write(w),
             Command::Registrants(RegistrantsCommand::Import(w)) => write(w),
             Command::Users(UsersCommand::Export(e)) => export(e),
             Command::Registrants(RegistrantsCommand::Export(e)) => export(e),

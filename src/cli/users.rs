@@ -28,6 +28,12 @@ pub enum UsersCommand {
     /// Columns: user_id (a Zoom user id or email) or email. Other columns are
     /// carried through to the results file.
     Delete(BulkWrite<DeleteArgs>),
+    /// Sign users out everywhere: DELETE /users/{userId}/token revokes their SSO
+    /// token (Light).
+    ///
+    /// Columns: user_id (a Zoom user id or email) or email. Other columns are
+    /// carried through to the results file.
+    Logout(BulkWrite<LogoutArgs>),
     /// Export the account's users: GET /users, all pages (Medium).
     ///
     /// Columns: id, email, first_name, last_name, display_name, type, status,
@@ -130,6 +136,14 @@ pub struct UpdateArgs {
     /// host_key, password and status are never cleared.
     #[arg(long)]
     pub clear_empty: bool,
+}
+
+/// `users logout`'s own flags.
+#[derive(Debug, Clone, Args)]
+pub struct LogoutArgs {
+    /// The input CSV (UTF-8, `,` `;` or tab delimited); `-` reads it from stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// `users delete`'s own flags.

@@ -121,6 +121,16 @@ impl Client {
     }
 
     /// `DELETE /users/{userId}` (Light) with `action` and transfer options.
+    /// `DELETE /users/{userId}/token` (Light): revokes the user's SSO token.
+    pub async fn revoke_sso_token(&self, user: &str) -> Result<Sent<()>, ApiError> {
+        let call = Call::new(
+            Method::DELETE,
+            format!("{}/token", user_path(user)),
+            Category::Light,
+        );
+        Ok(self.send(&call).await?.done())
+    }
+
     pub async fn delete_user(
         &self,
         user: &str,
