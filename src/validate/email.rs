@@ -48,42 +48,52 @@ static CLASS: [u8; 256] = {
 };
 
 /// One table-driven pass that accepts exactly the valid addresses the checks
-/// in [`explain`] accept, or says no and leaves the explaining to them. The
-/// loops carry flags instead of branching per byte: valid input is the common case.
+/// in [`explain`] accept, or says no and leaves the explaining to them.
 fn is_plainly_valid(b: &[u8]) -> bool {
-    if b.len() > EMAIL_MAX {
+    let n = b.len();
+    if n > EMAIL_MAX {
         return false;
     }
-    let Some(at) = b.iter().position(|&c| c == b'@') else {
-        return false;
-    };
-    let (local, domain) = (&b[..at], &b[at + 1..]);
     // Before the @ (a leading dot reads as a double dot).
-    let (mut ok, mut prev) = (true, b'.');
-    for &c in local {
-        ok &= CLASS[c as usize] & LOCAL != 0;
-        ok &= !(c == b'.' && prev == b'.');
+    let (mut i, mut prev) = (0, b'.');
+    loop {
+        let Some(&c) = b.get(i) else { return false };
+        if c == b'@' {
+            break;
+        }
+        if CLASS[c as usize] & LOCAL == 0 || (c == b'.' && prev == b'.') {
+            return false;
+        }
         prev = c;
+        i += 1;
     }
-    if !ok || local.is_empty() || local.len() > LOCAL_MAX || prev == b'.' {
+    if i == 0 || i > LOCAL_MAX || prev == b'.' {
         return false;
     }
     // After it: labels of letters, digits and inner hyphens, at most 63 long.
-    let (mut label_len, mut dots, mut tld) = (0usize, 0usize, 0usize);
+    i += 1;
+    let (mut label, mut dots) = (i, 0);
     prev = b'.';
-    for (i, &c) in domain.iter().enumerate() {
-        let dot = c == b'.';
-        ok &= dot || CLASS[c as usize] & DOMAIN != 0;
-        ok &= !(dot && (prev == b'.' || prev == b'-'));
-        ok &= !(c == b'-' && prev == b'.');
-        label_len = if dot { 0 } else { label_len + 1 };
-        ok &= label_len <= LABEL_MAX;
-        dots += usize::from(dot);
-        tld = if dot { i + 1 } else { tld };
+    while i < n {
+        let c = b[i];
+        if c == b'.' {
+            if prev == b'.' || prev == b'-' || i - label > LABEL_MAX {
+                return false;
+            }
+            dots += 1;
+            label = i + 1;
+        } else if CLASS[c as usize] & DOMAIN == 0 || (c == b'-' && prev == b'.') {
+            return false;
+        }
         prev = c;
+        i += 1;
     }
-    let tld = &domain[tld..];
-    ok && dots > 0 && prev != b'-' && tld.len() >= 2 && !tld.iter().all(u8::is_ascii_digit)
+    let tld = &b[label..];
+    dots > 0
+        && prev != b'-'
+        && tld.len() >= 2
+        && tld.len() <= LABEL_MAX
+        && !tld.iter().all(u8::is_ascii_digit)
 }
 
 /// Checks an email address as Zoom will receive it (the caller trims the cell).
