@@ -105,7 +105,19 @@ pub(crate) fn eq_folded(a: &str, b: &str) -> bool {
 mod tests {
     #[test]
     fn fast_trim_is_str_trim() {
-        for v in ["", " ", "a", " a", "a ", "\ta\r\n", "\u{a0}x\u{3000}", "x\u{85}", "é", "\u{0}a\u{7f}", "a b"] {
+        for v in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\r\n",
+            "\u{a0}x\u{3000}",
+            "x\u{85}",
+            "é",
+            "\u{0}a\u{7f}",
+            "a b",
+        ] {
             assert_eq!(super::trim(v), v.trim(), "{v:?}");
         }
     }
