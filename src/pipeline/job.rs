@@ -293,7 +293,9 @@ pub fn reset_text(reset_at: Option<DateTime<Utc>>) -> String {
 
 /// The cell at `index`, trimmed; empty when the column is absent.
 pub fn cell(record: &StringRecord, index: Option<usize>) -> &str {
-    index.and_then(|i| record.get(i)).map_or("", str::trim)
+    index
+        .and_then(|i| record.get(i))
+        .map_or("", crate::validate::trim)
 }
 
 /// A row done in several requests (users update: profile, then password, then

@@ -133,8 +133,9 @@ impl<K: Ord> Preflight<K> {
                 Err(e) => pre.note_invalid(pos, e),
             }
         }
-        // Stable: entries of one hash stay in row order, so the first is the keeper.
-        pre.keys.sort_by_key(|e| e.hash);
+        // By (hash, row): entries of one hash in row order, so the first is the
+        // keeper. Rows are unique, so an unstable sort gives that order, faster.
+        pre.keys.sort_unstable();
         pre.note_duplicates(J::KEY_NAME);
         Ok(pre)
     }

@@ -23,6 +23,16 @@ pub use user_type::{
     CreateAction, UserType, check_password_action, check_type_action, create_action, host_key, pmi, user_type,
 };
 
+/// `value.trim()`, with a fast path for the common cell that starts and ends
+/// with a visible ASCII character (nothing to trim, no decoding).
+pub fn trim(value: &str) -> &str {
+    match value.as_bytes() {
+        [] => value,
+        [first, .., last] | [first @ last] if first.is_ascii_graphic() && last.is_ascii_graphic() => value,
+        _ => value.trim(),
+    }
+}
+
 /// Not a usable email address.
 pub const E_EMAIL: &str = "E_EMAIL";
 /// Unknown or rejected user type, or a type the action does not allow.
@@ -93,6 +103,25 @@ pub(crate) fn eq_folded(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fast_trim_is_str_trim() {
+        for v in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\r\n",
+            "\u{a0}x\u{3000}",
+            "x\u{85}",
+            "é",
+            "\u{0}a\u{7f}",
+            "a b",
+        ] {
+            assert_eq!(super::trim(v), v.trim(), "{v:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -35,7 +35,8 @@ pub fn multiline_text(column: &str, value: &str) -> Result<(), FieldError> {
 }
 
 fn check(column: &str, value: &str, allowed: impl Fn(char) -> bool) -> Result<(), FieldError> {
-    if !value.bytes().any(maybe_refused) {
+    // Without early exit the scan is vectorised: one pass, no branch per byte.
+    if !value.bytes().fold(false, |any, b| any | maybe_refused(b)) {
         return Ok(());
     }
     let Some((position, c)) = value

@@ -29,8 +29,13 @@ const TYPE_HELP: &str =
 /// `Unassigned` / `Unassigned without Meetings Basic`, `None`, in any case
 /// (spaces, `_` and `-` ignored). `3` / `On-prem` is refused as Zoom refuses it.
 pub fn user_type(value: &str) -> Result<UserType, FieldError> {
-    let v = value.trim();
-    // Exact spellings first: one comparison each, no folding.
+    let v = super::trim(value);
+    // Digits and exact spellings first: one comparison each, no folding.
+    match v {
+        "1" => return Ok(UserType::Basic),
+        "2" => return Ok(UserType::Licensed),
+        _ => {}
+    }
     for (name, t) in [
         ("Licensed", UserType::Licensed),
         ("Basic", UserType::Basic),
