@@ -285,10 +285,15 @@ impl Client {
                 _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
             };
             attempts += 1;
+            let on_wire = limiter.start_attempt();
             let verdict = tokio::select! {
                 v = self.attempt(call, &token, attempts) => v,
                 _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
             };
+            // Only an answer measures the round trip (not a reset connection).
+            if !matches!(verdict, Verdict::RetryAfterBackoff(_, None)) {
+                on_wire.answered();
+            }
             let pause = match verdict {
                 Verdict::Done(response) => {
                     limiter.on_success();

@@ -7,6 +7,7 @@
 //! the last second (what Zoom accepted), once per window, and probes up additively
 //! (AIMD). Requests already waiting re-reserve their slot when the rate changes.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -40,6 +41,9 @@ const MIN_RATE: f64 = 0.5;
 /// Zoom counts per second: successes are counted over this window, in [`SLICES`] parts.
 const WINDOW: Duration = Duration::from_secs(1);
 const SLICES: usize = 10;
+/// The weight of each new answer in the moving average of request latency: about the
+/// last 10 answers count, so a change in latency shows within a second at Zoom's rates.
+const LATENCY_WEIGHT: f64 = 0.1;
 
 pub struct Limiters {
     categories: [CategoryLimiter; 3],
@@ -65,6 +69,53 @@ pub struct CategoryLimiter {
     generation: watch::Sender<u64>,
     sent: AtomicU64,
     throttled: AtomicU64,
+    latency: Mutex<Latency>,
+}
+
+/// How long requests of this category take (sending to answer, limiter wait excluded).
+#[derive(Default)]
+struct Latency {
+    /// Seconds, moving average of answered attempts.
+    average: Option<f64>,
+    /// Attempts sent and not answered yet, by a sequence number (oldest first).
+    outstanding: BTreeMap<u64, Instant>,
+    next_id: u64,
+}
+
+/// One attempt on the wire; dropping it without [`Attempt::answered`] (a transport
+/// error, an abort) leaves the average alone.
+pub struct Attempt<'a> {
+    limiter: &'a CategoryLimiter,
+    id: u64,
+    started: Instant,
+}
+
+impl Attempt<'_> {
+    /// Zoom answered (any status): the round trip is a latency sample.
+    pub fn answered(self) {
+        let took = self.started.elapsed().as_secs_f64();
+        let mut l = self.limiter.latency.lock().unwrap_or_else(|p| p.into_inner());
+        l.average = Some(match l.average {
+            None => took,
+            Some(avg) => avg + LATENCY_WEIGHT * (took - avg),
+        });
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut l = self.limiter.latency.lock().unwrap_or_else(|p| p.into_inner());
+        l.outstanding.remove(&self.id);
+    }
+}
+
+/// Little's law: requests in flight that keep `rate` per second going when each takes
+/// `average` seconds, with `headroom` for jitter. An attempt out for longer than the
+/// average (latency just rose, or nothing has answered yet) counts as the latency,
+/// so the bound grows at once instead of after the slow answers come back.
+pub fn in_flight_for(rate: f64, average: Option<f64>, oldest_age: f64, headroom: f64) -> f64 {
+    let latency = average.map_or(0.0, |a| a * headroom).max(oldest_age);
+    (rate * latency).max(0.0)
 }
 
 struct Adaptive {
@@ -158,7 +209,42 @@ impl CategoryLimiter {
             generation: watch::Sender::new(0),
             sent: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            latency: Mutex::new(Latency::default()),
         }
+    }
+
+    /// Marks an attempt as sent now; call [`Attempt::answered`] when Zoom answers.
+    pub fn start_attempt(&self) -> Attempt<'_> {
+        let started = Instant::now();
+        let mut l = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        let id = l.next_id;
+        l.next_id = l.next_id.wrapping_add(1);
+        l.outstanding.insert(id, started);
+        Attempt {
+            limiter: self,
+            id,
+            started,
+        }
+    }
+
+    /// The moving average of answered attempts, in seconds (`None` before the first).
+    pub fn average_latency(&self) -> Option<f64> {
+        self.latency.lock().map(|l| l.average).unwrap_or(None)
+    }
+
+    /// Requests in flight this category needs to run at its current rate (see
+    /// [`in_flight_for`]); `None` while it has sent nothing (the run does not use it).
+    pub fn in_flight_needed(&self, headroom: f64) -> Option<f64> {
+        if self.sent() == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        let (average, oldest) = {
+            let l = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+            (l.average, l.outstanding.values().next().copied())
+        };
+        let oldest_age = oldest.map_or(0.0, |t| now.saturating_duration_since(t).as_secs_f64());
+        Some(in_flight_for(self.current_rate(), average, oldest_age, headroom))
     }
 
     /// Waits for this category's next slot. When the rate changes meanwhile, the
