@@ -512,7 +512,7 @@ async fn files_without_a_size_are_remembered_and_not_downloaded_again() {
 
     // Downloads wait for the client's Light limiter: one slot per file.
     assert!(
-        first.contains(&format!("light: {} requests", rows.len())),
+        first.contains(&format!("Light: {} requests", rows.len())),
         "{first}"
     );
 }

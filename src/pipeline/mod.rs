@@ -572,3 +572,22 @@ pub fn estimate(planned: &[u64; 3], rates: &crate::zoom::RateTable) -> Duration 
         .max()
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_concurrency_is_bounded_and_starts_from_the_plan() {
+        // Before any answer, at least the start value (limit/2 within 4..=64).
+        assert_eq!(auto_bound(3.0, false, 15), 15);
+        assert_eq!(auto_bound(40.2, false, 15), 41);
+        // Measured: Little's law alone, rounded up, within the bounds.
+        assert_eq!(auto_bound(0.3, true, 15), MIN_AUTO_CONCURRENCY);
+        assert_eq!(auto_bound(135.0, true, 15), 135);
+        assert_eq!(auto_bound(1e9, true, 15), MAX_AUTO_CONCURRENCY);
+        assert_eq!(auto_bound(f64::NAN, true, 15), MIN_AUTO_CONCURRENCY);
+        let pro = crate::zoom::RateTable::for_plan(crate::zoom::Plan::Pro);
+        assert_eq!(start_concurrency(&pro), 15);
+    }
+}

@@ -273,6 +273,10 @@ impl Client {
             .without_max_times()
             .build();
         let (mut attempts, mut retries, mut throttled, mut refreshed) = (0u32, 0u32, 0u32, false);
+        self.inner
+            .limiters
+            .get(call.category)
+            .note_endpoint(call.method.as_str(), &call.path);
         loop {
             self.check_daily(call, attempts)?;
             let limiter = self.inner.limiters.get(call.category);
