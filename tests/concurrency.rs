@@ -26,9 +26,16 @@ async fn with_slow_answers_auto_keeps_more_requests_in_flight_than_the_old_fixed
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let stats = sandbox.stats();
     assert_eq!(stats.requests_to("POST /users"), rows, "{stats:?}");
-    assert_eq!(stats.rate_limited["light"], 0, "no 429 for keeping more in flight");
+    assert_eq!(
+        stats.rate_limited["light"], 0,
+        "no 429 for keeping more in flight"
+    );
     // Each answer is held 2 s: Little's law wants ~60 in flight at 30/s.
-    assert!(stats.peak_in_flight > 15, "peak in flight {}", stats.peak_in_flight);
+    assert!(
+        stats.peak_in_flight > 15,
+        "peak in flight {}",
+        stats.peak_in_flight
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -51,7 +58,11 @@ async fn a_fixed_concurrency_stays_fixed() {
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let stats = sandbox.stats();
-    assert!(stats.peak_in_flight <= 3, "peak in flight {}", stats.peak_in_flight);
+    assert!(
+        stats.peak_in_flight <= 3,
+        "peak in flight {}",
+        stats.peak_in_flight
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -78,5 +89,8 @@ async fn progress_always_without_a_terminal_writes_a_few_plain_lines_not_one_per
     assert!(!lines.is_empty(), "{err}");
     assert!(lines.len() < 40, "not a line per row: {err}");
     assert!(lines[0].contains("/40 rows"), "{err}");
-    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "no terminal drawing: {err:?}");
+    assert!(
+        !err.contains('\r') && !err.contains('\u{1b}'),
+        "no terminal drawing: {err:?}"
+    );
 }

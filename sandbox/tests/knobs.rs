@@ -139,6 +139,7 @@ async fn latency_can_change_mid_run_and_the_peak_in_flight_is_counted() {
     let peak = a.sandbox.stats().peak_in_flight;
     assert!((2..=5).contains(&peak), "{peak}");
     // The library call does the same.
-    a.sandbox.set_latency(std::time::Duration::ZERO, std::time::Duration::ZERO);
+    a.sandbox
+        .set_latency(std::time::Duration::ZERO, std::time::Duration::ZERO);
     assert_eq!(a.get("/users/me").await.0, 200);
 }

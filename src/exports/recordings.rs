@@ -52,7 +52,6 @@ const TEXT_COLUMNS: &[&str] = &["topic", "download_status"];
 /// JSON numbers in JSONL.
 const NUMBER_COLUMNS: &[&str] = &["meeting_id", "duration", "file_size", "bytes"];
 
-
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     let (from, to) = (args.from, args.to);
     if from > to {

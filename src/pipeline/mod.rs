@@ -164,8 +164,16 @@ pub fn auto_concurrency(client: &Client) -> usize {
 
 /// Rounds `needed` up into the bounds; before any answer is measured, never below `start`.
 pub fn auto_bound(needed: f64, measured: bool, start: usize) -> usize {
-    let floor = if measured { MIN_AUTO_CONCURRENCY } else { start.max(MIN_AUTO_CONCURRENCY) };
-    let needed = if needed.is_finite() { needed.ceil().min(MAX_AUTO_CONCURRENCY as f64) } else { 0.0 };
+    let floor = if measured {
+        MIN_AUTO_CONCURRENCY
+    } else {
+        start.max(MIN_AUTO_CONCURRENCY)
+    };
+    let needed = if needed.is_finite() {
+        needed.ceil().min(MAX_AUTO_CONCURRENCY as f64)
+    } else {
+        0.0
+    };
     (needed as usize).clamp(floor, MAX_AUTO_CONCURRENCY)
 }
 
@@ -292,7 +300,9 @@ where
         .await
         .map_err(|e| EngineError::fatal(e.to_string()))?;
     let concurrency = InFlight::from_option(opts.concurrency);
-    let lookups = opts.concurrency.unwrap_or_else(|| start_concurrency(client.rates()));
+    let lookups = opts
+        .concurrency
+        .unwrap_or_else(|| start_concurrency(client.rates()));
     let batch_limits = batch_limits(&job, &client, &pre, lookups).await?;
 
     let options = ResultsOptions {

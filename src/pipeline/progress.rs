@@ -111,7 +111,11 @@ impl Progress {
         let pos = s.pos;
         s.samples.push_back((now, pos));
         // Keep one sample at or beyond the window's start as its baseline.
-        while s.samples.len() > 2 && s.samples.get(1).is_some_and(|&(t, _)| now.saturating_duration_since(t) >= WINDOW) {
+        while s.samples.len() > 2
+            && s.samples
+                .get(1)
+                .is_some_and(|&(t, _)| now.saturating_duration_since(t) >= WINDOW)
+        {
             s.samples.pop_front();
         }
         let rate = recent_rate(&s.samples);
@@ -122,7 +126,9 @@ impl Progress {
         match display {
             Display::Bar(bar) => bar.set_message(text),
             Display::Plain => {
-                if s.last_plain.is_none_or(|t| now.saturating_duration_since(t) >= PLAIN_EVERY) {
+                if s.last_plain
+                    .is_none_or(|t| now.saturating_duration_since(t) >= PLAIN_EVERY)
+                {
                     s.last_plain = Some(now);
                     let done = match self.total {
                         Some(total) => format!("{pos}/{total}"),
@@ -167,7 +173,11 @@ fn status_text(done: u64, total: Option<u64>, rate: Option<f64>) -> String {
 }
 
 fn eta_text(secs: f64) -> String {
-    let secs = if secs.is_finite() { secs.ceil().min(1e9) as u64 } else { u64::MAX };
+    let secs = if secs.is_finite() {
+        secs.ceil().min(1e9) as u64
+    } else {
+        u64::MAX
+    };
     match secs {
         s if s >= 360_000 => "over 100 h".into(),
         s if s >= 3600 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),

@@ -159,7 +159,11 @@ async fn set_latency(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Re
                 .set_latency(Duration::from_millis(latency), Duration::from_millis(jitter));
             StatusCode::NO_CONTENT.into_response()
         }
-        _ => (StatusCode::BAD_REQUEST, "expected ?ms=N[&jitter_ms=M] (whole milliseconds)\n").into_response(),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "expected ?ms=N[&jitter_ms=M] (whole milliseconds)\n",
+        )
+            .into_response(),
     }
 }
 
