@@ -403,7 +403,7 @@ async fn exports_at_the_right_plan_meet_no_429() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let stats = sandbox.stats();
     assert_eq!(stats.rate_limited.values().sum::<u64>(), 0, "{stats:?}");
-    assert!(stderr(&o).contains("medium:"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Medium (GET /users"), "{}", stderr(&o));
 }
 
 /// `recordings export` of the last 200 days into `out`, downloading into `archive`.
@@ -512,7 +512,7 @@ async fn files_without_a_size_are_remembered_and_not_downloaded_again() {
 
     // Downloads wait for the client's Light limiter: one slot per file.
     assert!(
-        first.contains(&format!("light: {} requests", rows.len())),
+        first.contains(&format!("Light: {} requests", rows.len())),
         "{first}"
     );
 }

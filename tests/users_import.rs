@@ -51,7 +51,7 @@ async fn a_clean_file_creates_every_row_with_zooms_ids_in_input_order() {
     let err = stderr(&out);
     assert!(err.contains("created 4"), "summary counts statuses: {err}");
     assert!(
-        err.contains("light: 4 requests"),
+        err.contains("Light (POST /users): 4 requests"),
         "summary shows achieved rate: {err}"
     );
 }

@@ -74,6 +74,7 @@ pub struct RouteCtx {
 
 pub async fn v2_pipeline(State(ctx): State<RouteCtx>, req: Request, next: Next) -> Response {
     let app = &ctx.app;
+    let _serving = app.recorder.serving();
     let category = ctx.route.category.unwrap_or(Category::Light);
     let is_user_create = ctx.route.key == "POST /users";
     let is_lossy_write = LOSSY_WRITES.contains(&ctx.route.key);

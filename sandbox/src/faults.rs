@@ -66,8 +66,9 @@ pub struct Faults {
     drop_rate: f64,
     lost_response_rate: f64,
     lost_write_rate: f64,
-    latency: Duration,
-    jitter: Duration,
+    /// Nanoseconds; changed at run time by [`Faults::set_latency`].
+    latency: AtomicU64,
+    jitter: AtomicU64,
     fates: AtomicU64,
     losses: AtomicU64,
     write_losses: AtomicU64,
@@ -89,8 +90,8 @@ impl Faults {
             drop_rate: cfg.drop_rate.clamp(0.0, 1.0),
             lost_response_rate: cfg.lost_response_rate.clamp(0.0, 1.0),
             lost_write_rate: cfg.lost_write_rate.clamp(0.0, 1.0),
-            latency: cfg.latency,
-            jitter: cfg.jitter,
+            latency: AtomicU64::new(nanos(cfg.latency)),
+            jitter: AtomicU64::new(nanos(cfg.jitter)),
             fates: AtomicU64::new(0),
             losses: AtomicU64::new(0),
             write_losses: AtomicU64::new(0),
@@ -182,13 +183,25 @@ impl Faults {
 
     /// `latency` ± uniform `jitter`, never negative.
     pub fn delay(&self) -> Duration {
-        if self.jitter.is_zero() {
-            return self.latency;
+        let latency = Duration::from_nanos(self.latency.load(Ordering::Relaxed));
+        let jitter = Duration::from_nanos(self.jitter.load(Ordering::Relaxed));
+        if jitter.is_zero() {
+            return latency;
         }
         let n = self.delays.fetch_add(1, Ordering::Relaxed);
-        let offset = self.jitter.mul_f64(2.0 * unit(draw(self.seed, "jitter", n)));
-        (self.latency + offset).saturating_sub(self.jitter)
+        let offset = jitter.mul_f64(2.0 * unit(draw(self.seed, "jitter", n)));
+        (latency + offset).saturating_sub(jitter)
     }
+
+    /// From now on, `/v2` answers take `latency` ± `jitter` (a latency step mid-run).
+    pub fn set_latency(&self, latency: Duration, jitter: Duration) {
+        self.latency.store(nanos(latency), Ordering::Relaxed);
+        self.jitter.store(nanos(jitter), Ordering::Relaxed);
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A 5xx with a Zoom-shaped body.

@@ -223,6 +223,11 @@ impl Sandbox {
         self.app.faults.set_truncate_rate(rate);
     }
 
+    /// From now on, `/v2` answers take `latency` ± `jitter` (also `POST /_sandbox/latency`).
+    pub fn set_latency(&self, latency: Duration, jitter: Duration) {
+        self.app.faults.set_latency(latency, jitter);
+    }
+
     /// Storage answers cut short by [`Sandbox::set_download_truncation`] so far.
     pub fn downloads_truncated(&self) -> u64 {
         self.app.faults.truncated()

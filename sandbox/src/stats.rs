@@ -25,6 +25,10 @@ pub struct Stats {
     pub peak_arrivals_per_second: BTreeMap<String, u64>,
     /// The most requests accepted (not 429) within one UTC second, per category.
     pub peak_accepted_per_second: BTreeMap<String, u64>,
+    /// The most `/v2` requests the sandbox was serving at once (authenticated or not,
+    /// latency included): how many a client kept in flight.
+    #[serde(default)]
+    pub peak_in_flight: u64,
     /// 5xx answers injected by `fault_rate`.
     pub faults_injected: u64,
     /// Connections closed without a response by `drop_rate`.
@@ -59,6 +63,17 @@ pub struct Recorder {
     faults: AtomicU64,
     dropped: AtomicU64,
     lost: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+}
+
+/// One `/v2` request being served; dropping it ends it.
+pub struct Serving<'a>(&'a Recorder);
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Recorder {
@@ -73,6 +88,13 @@ impl Recorder {
         if status == DROPPED {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts a `/v2` request as being served until the guard drops.
+    pub fn serving(&self) -> Serving<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        Serving(self)
     }
 
     pub fn fault_injected(&self) {
@@ -109,6 +131,7 @@ impl Recorder {
             rate_limited: per_category(&|c| self.rate_limited[c as usize].load(Ordering::Relaxed)),
             peak_arrivals_per_second: per_category(&|c| u64::from(limiter.peak_arrivals(c))),
             peak_accepted_per_second: per_category(&|c| u64::from(limiter.peak_accepted(c))),
+            peak_in_flight: self.peak_in_flight.load(Ordering::Relaxed),
             faults_injected: self.faults.load(Ordering::Relaxed),
             connections_dropped: self.dropped.load(Ordering::Relaxed),
             responses_lost: self.lost.load(Ordering::Relaxed),

@@ -108,3 +108,38 @@ async fn retry_after_knob_is_put_on_every_429() {
     assert_eq!(r.status(), 200);
     assert!(!r.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn latency_can_change_mid_run_and_the_peak_in_flight_is_counted() {
+    let a = api(bare()).await;
+    let origin = format!("http://{}", a.sandbox.addr());
+    // A bad value is refused and changes nothing.
+    let r = http()
+        .post(format!("{origin}/_sandbox/latency?ms=slow"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = http()
+        .post(format!("{origin}/_sandbox/latency?ms=300&jitter_ms=0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // Five requests at once, each held 300 ms: they overlap on the server.
+    let started = std::time::Instant::now();
+    let sends = (0..5).map(|_| a.req(Method::GET, "/users/me").send());
+    for r in futures::future::join_all(sends).await {
+        assert_eq!(r.unwrap().status(), 200);
+    }
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "the new latency applies"
+    );
+    let peak = a.sandbox.stats().peak_in_flight;
+    assert!((2..=5).contains(&peak), "{peak}");
+    // The library call does the same.
+    a.sandbox
+        .set_latency(std::time::Duration::ZERO, std::time::Duration::ZERO);
+    assert_eq!(a.get("/users/me").await.0, 200);
+}

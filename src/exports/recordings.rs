@@ -52,9 +52,6 @@ const TEXT_COLUMNS: &[&str] = &["topic", "download_status"];
 /// JSON numbers in JSONL.
 const NUMBER_COLUMNS: &[&str] = &["meeting_id", "duration", "file_size", "bytes"];
 
-/// Users listed concurrently per window with `--by-user`.
-const USER_FETCH_CONCURRENCY: usize = 8;
-
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     let (from, to) = (args.from, args.to);
     if from > to {
@@ -187,22 +184,22 @@ pub(super) fn meetings<'a>(
     windows: &'a [(NaiveDate, NaiveDate)],
 ) -> futures::stream::BoxStream<'a, Result<Value, ApiError>> {
     if args.user.is_none() && args.by_user {
-        // Per user and window, concurrently under the Medium limiter.
+        // Per user and window, concurrently under the Medium limiter, as many in
+        // flight as the measured latency needs to reach its rate.
         let work: Vec<(String, NaiveDate, NaiveDate)> = hosts
             .keys()
             .flat_map(|id| windows.iter().map(move |(f, t)| (id.clone(), *f, *t)))
             .collect();
-        return stream::iter(work)
-            .map(move |(id, f, t)| async move {
-                client
-                    .paginate(
-                        recordings_call(format!("{}/recordings", user_path(&id)), f, t),
-                        "meetings",
-                    )
-                    .try_collect::<Vec<_>>()
-                    .await
-            })
-            .buffer_unordered(USER_FETCH_CONCURRENCY)
+        let fetches = work.into_iter().map(move |(id, f, t)| async move {
+            client
+                .paginate(
+                    recordings_call(format!("{}/recordings", user_path(&id)), f, t),
+                    "meetings",
+                )
+                .try_collect::<Vec<_>>()
+                .await
+        });
+        return crate::pipeline::fanout::buffer_auto(client, fetches)
             .map_ok(|ms| stream::iter(ms.into_iter().map(Ok)))
             .try_flatten()
             .boxed();

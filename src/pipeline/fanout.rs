@@ -46,7 +46,8 @@ pub struct Fanout<'a, J: Job> {
     pub client: &'a Client,
     pub input: &'a InputFile,
     pub preflight: &'a Preflight<J::BatchKey>,
-    pub concurrency: usize,
+    /// Rows in flight; `Auto` is recomputed as answers come back and as time passes.
+    pub concurrency: super::InFlight,
     /// Rows per request for each batch key ([`Job::batch_limit`]); a key not here
     /// sends its rows one by one.
     pub batch_limits: &'a BTreeMap<J::BatchKey, KeyPlan>,
@@ -55,6 +56,9 @@ pub struct Fanout<'a, J: Job> {
     /// The record index whose cell the journal keeps with each row (the key `--resume` compares).
     pub key_column: Option<usize>,
 }
+
+/// How often an auto bound is looked at while no answer comes.
+const RECOMPUTE_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
 type Batch<R> = Vec<(u64, StringRecord, R)>;
 type InFlight<'f> =
@@ -71,9 +75,10 @@ impl<J: Job> Fanout<'_, J> {
     ) -> Result<Ending, FanoutError> {
         let max_batch = self.job.max_batch().max(1);
         let secret_columns = self.job.secret_columns();
-        let concurrency = self.concurrency.max(1);
-        // Rows between the oldest unwritten and the newest read: the only buffer.
-        let window = (concurrency * max_batch * 4).max(1024) as u64;
+        let auto = self.concurrency == super::InFlight::Auto;
+        // An auto bound grows while answers are slow to come: look again this often.
+        let mut recompute = tokio::time::interval(RECOMPUTE_EVERY);
+        recompute.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         let mut records = self.input.records()?;
         let mut record = StringRecord::new();
@@ -88,6 +93,9 @@ impl<J: Job> Fanout<'_, J> {
         let mut run_doomed: Option<Outcome> = None;
 
         loop {
+            let concurrency = self.concurrency.current(self.client);
+            // Rows between the oldest unwritten and the newest read: the only buffer.
+            let window = (concurrency.saturating_mul(max_batch).saturating_mul(4)).max(1024) as u64;
             let stopping = self.stop.is_cancelled() || fatal.is_some();
             // Read and dispatch while there is room in flight and in the window.
             while !eof && !stopping && in_flight.len() < concurrency && next_to_read - next_to_write < window
@@ -189,6 +197,7 @@ impl<J: Job> Fanout<'_, J> {
                     }
                 },
                 _ = self.stop.cancelled(), if !self.stop.is_cancelled() => {}
+                _ = recompute.tick(), if auto && !eof && fatal.is_none() && !self.stop.is_cancelled() => {}
             }
         }
         // Rows that finished behind one that never will (a fatal error in flight).
@@ -263,4 +272,37 @@ fn not_sent(template: Outcome) -> Outcome {
         finished_at: chrono::Utc::now(),
         ..template
     }
+}
+
+/// Runs `work`'s futures with as many in flight as [`super::auto_concurrency`] says
+/// (recomputed as answers come back and while they are slow to), yielding results
+/// as they finish: `buffer_unordered` with a bound that follows the latency.
+pub fn buffer_auto<'a, I, F, T>(client: &'a Client, work: I) -> futures::stream::BoxStream<'a, T>
+where
+    I: Iterator<Item = F> + Send + 'a,
+    F: Future<Output = T> + Send + 'a,
+    T: Send + 'a,
+{
+    let mut recompute = tokio::time::interval(RECOMPUTE_EVERY);
+    recompute.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let state = (work.fuse(), FuturesUnordered::new(), recompute);
+    futures::stream::unfold(state, move |(mut work, mut running, mut recompute)| async move {
+        loop {
+            let bound = super::InFlight::Auto.current(client);
+            while running.len() < bound {
+                match work.next() {
+                    Some(f) => running.push(f),
+                    None => break,
+                }
+            }
+            if running.is_empty() {
+                return None;
+            }
+            tokio::select! {
+                Some(out) = running.next() => return Some((out, (work, running, recompute))),
+                _ = recompute.tick() => {}
+            }
+        }
+    })
+    .boxed()
 }

@@ -114,14 +114,67 @@ pub fn results_path(input: &Path, out: Option<&Path>, format: Format) -> PathBuf
     input.with_file_name(format!("{stem}.results.{ext}"))
 }
 
-/// Concurrency that reaches the limit at ~0.5 s per request, within sane bounds.
-pub fn auto_concurrency(client: &Client) -> usize {
-    let fastest = Category::ALL
-        .iter()
-        .map(|&c| client.rates().get(c))
-        .max()
-        .unwrap_or(10);
+/// `--concurrency auto` keeps this many times Little's law's requests in flight
+/// (latency jitter, the time between an answer and the next row going out).
+pub const AUTO_HEADROOM: f64 = 1.5;
+/// Bounds of `--concurrency auto`: rows past the limiter's rate only wait for a slot.
+pub const MIN_AUTO_CONCURRENCY: usize = 2;
+pub const MAX_AUTO_CONCURRENCY: usize = 512;
+
+/// Rows in flight: fixed (`--concurrency N`), or following the measured latency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InFlight {
+    Fixed(usize),
+    Auto,
+}
+
+impl InFlight {
+    pub fn from_option(n: Option<usize>) -> InFlight {
+        n.map_or(InFlight::Auto, InFlight::Fixed)
+    }
+
+    /// The bound now; `Auto` changes as answers come back.
+    pub fn current(self, client: &Client) -> usize {
+        match self {
+            InFlight::Fixed(n) => n.max(1),
+            InFlight::Auto => auto_concurrency(client),
+        }
+    }
+}
+
+/// Before any answer: enough to reach the fastest limit at ~0.5 s per request.
+pub fn start_concurrency(rates: &crate::zoom::RateTable) -> usize {
+    let fastest = Category::ALL.iter().map(|&c| rates.get(c)).max().unwrap_or(10);
     (fastest as usize / 2).clamp(4, 64)
+}
+
+/// `--concurrency auto` now: Little's law (rate × latency × [`AUTO_HEADROOM`]) summed
+/// over the categories the run uses, from each limiter's current rate and moving
+/// average latency, within [`MIN_AUTO_CONCURRENCY`]..=[`MAX_AUTO_CONCURRENCY`].
+pub fn auto_concurrency(client: &Client) -> usize {
+    let needed: Vec<f64> = Category::ALL
+        .iter()
+        .filter_map(|&c| client.limiter(c).in_flight_needed(AUTO_HEADROOM))
+        .collect();
+    let measured = Category::ALL
+        .iter()
+        .any(|&c| client.limiter(c).average_latency().is_some());
+    auto_bound(needed.iter().sum(), measured, start_concurrency(client.rates()))
+}
+
+/// Rounds `needed` up into the bounds; before any answer is measured, never below `start`.
+pub fn auto_bound(needed: f64, measured: bool, start: usize) -> usize {
+    let floor = if measured {
+        MIN_AUTO_CONCURRENCY
+    } else {
+        start.max(MIN_AUTO_CONCURRENCY)
+    };
+    let needed = if needed.is_finite() {
+        needed.ceil().min(MAX_AUTO_CONCURRENCY as f64)
+    } else {
+        0.0
+    };
+    (needed as usize).clamp(floor, MAX_AUTO_CONCURRENCY)
 }
 
 /// Reads the header and maps columns; a missing required column stops here.
@@ -246,8 +299,11 @@ where
         .check_credentials()
         .await
         .map_err(|e| EngineError::fatal(e.to_string()))?;
-    let concurrency = opts.concurrency.unwrap_or_else(|| auto_concurrency(&client));
-    let batch_limits = batch_limits(&job, &client, &pre, concurrency).await?;
+    let concurrency = InFlight::from_option(opts.concurrency);
+    let lookups = opts
+        .concurrency
+        .unwrap_or_else(|| start_concurrency(client.rates()));
+    let batch_limits = batch_limits(&job, &client, &pre, lookups).await?;
 
     let options = ResultsOptions {
         format: opts.format,
@@ -525,4 +581,23 @@ pub fn estimate(planned: &[u64; 3], rates: &crate::zoom::RateTable) -> Duration 
         .map(|(c, &n)| Duration::from_secs_f64(n as f64 / f64::from(rates.get(c).max(1))))
         .max()
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_concurrency_is_bounded_and_starts_from_the_plan() {
+        // Before any answer, at least the start value (limit/2 within 4..=64).
+        assert_eq!(auto_bound(3.0, false, 15), 15);
+        assert_eq!(auto_bound(40.2, false, 15), 41);
+        // Measured: Little's law alone, rounded up, within the bounds.
+        assert_eq!(auto_bound(0.3, true, 15), MIN_AUTO_CONCURRENCY);
+        assert_eq!(auto_bound(135.0, true, 15), 135);
+        assert_eq!(auto_bound(1e9, true, 15), MAX_AUTO_CONCURRENCY);
+        assert_eq!(auto_bound(f64::NAN, true, 15), MIN_AUTO_CONCURRENCY);
+        let pro = crate::zoom::RateTable::for_plan(crate::zoom::Plan::Pro);
+        assert_eq!(start_concurrency(&pro), 15);
+    }
 }

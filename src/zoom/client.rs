@@ -280,6 +280,10 @@ impl Client {
             .without_max_times()
             .build();
         let (mut attempts, mut retries, mut throttled, mut refreshed) = (0u32, 0u32, 0u32, false);
+        self.inner
+            .limiters
+            .get(call.category)
+            .note_endpoint(call.method.as_str(), &call.path);
         loop {
             self.check_daily(call, attempts)?;
             let limiter = self.inner.limiters.get(call.category);
@@ -292,10 +296,15 @@ impl Client {
                 _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
             };
             attempts += 1;
+            let on_wire = limiter.start_attempt();
             let verdict = tokio::select! {
                 v = self.attempt(call, &token, attempts) => v,
                 _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
             };
+            // Only an answer measures the round trip (not a reset connection).
+            if !matches!(verdict, Verdict::RetryAfterBackoff(_, None)) {
+                on_wire.answered();
+            }
             let pause = match verdict {
                 Verdict::Done(response) => {
                     limiter.on_success();

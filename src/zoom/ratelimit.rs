@@ -7,6 +7,7 @@
 //! the last second (what Zoom accepted), once per window, and probes up additively
 //! (AIMD). Requests already waiting re-reserve their slot when the rate changes.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -40,6 +41,9 @@ const MIN_RATE: f64 = 0.5;
 /// Zoom counts per second: successes are counted over this window, in [`SLICES`] parts.
 const WINDOW: Duration = Duration::from_secs(1);
 const SLICES: usize = 10;
+/// The weight of each new answer in the moving average of request latency: about the
+/// last 10 answers count, so a change in latency shows within a second at Zoom's rates.
+const LATENCY_WEIGHT: f64 = 0.1;
 
 pub struct Limiters {
     categories: [CategoryLimiter; 3],
@@ -65,6 +69,75 @@ pub struct CategoryLimiter {
     generation: watch::Sender<u64>,
     sent: AtomicU64,
     throttled: AtomicU64,
+    latency: Mutex<Latency>,
+    /// Endpoint templates seen, for the summary (a few at most).
+    endpoints: Mutex<Vec<String>>,
+}
+
+/// Endpoints a summary line names per category; more are counted, not named.
+const MAX_ENDPOINTS: usize = 4;
+
+/// How long requests of this category take (sending to answer, limiter wait excluded).
+#[derive(Default)]
+struct Latency {
+    /// Seconds, moving average of answered attempts.
+    average: Option<f64>,
+    /// Attempts sent and not answered yet, by a sequence number (oldest first).
+    outstanding: BTreeMap<u64, Instant>,
+    next_id: u64,
+}
+
+/// One attempt on the wire; dropping it without [`Attempt::answered`] (a transport
+/// error, an abort) leaves the average alone.
+pub struct Attempt<'a> {
+    limiter: &'a CategoryLimiter,
+    id: u64,
+    started: Instant,
+}
+
+impl Attempt<'_> {
+    /// Zoom answered (any status): the round trip is a latency sample.
+    pub fn answered(self) {
+        let took = self.started.elapsed().as_secs_f64();
+        let mut l = self.limiter.latency.lock().unwrap_or_else(|p| p.into_inner());
+        l.average = Some(match l.average {
+            None => took,
+            Some(avg) => avg + LATENCY_WEIGHT * (took - avg),
+        });
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut l = self.limiter.latency.lock().unwrap_or_else(|p| p.into_inner());
+        l.outstanding.remove(&self.id);
+    }
+}
+
+/// Little's law: requests in flight that keep `rate` per second going when each takes
+/// `average` seconds, with `headroom` for jitter. An attempt out for longer than the
+/// average (latency just rose, or nothing has answered yet) counts as the latency,
+/// so the bound grows at once instead of after the slow answers come back.
+pub fn in_flight_for(rate: f64, average: Option<f64>, oldest_age: f64, headroom: f64) -> f64 {
+    let latency = average.map_or(0.0, |a| a * headroom).max(oldest_age);
+    (rate * latency).max(0.0)
+}
+
+/// `GET /users/ab12cd/password` → `GET /users/{id}/password`: a segment with a digit,
+/// an `@` or a `%` is an id, an email or an encoded value, not part of the endpoint.
+pub fn endpoint_template(method: &str, path: &str) -> String {
+    let path = path.split('?').next().unwrap_or_default();
+    let segments: Vec<&str> = path
+        .split('/')
+        .map(|seg| {
+            if seg.chars().any(|c| c.is_ascii_digit() || c == '@' || c == '%') {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect();
+    format!("{method} {}", segments.join("/"))
 }
 
 struct Adaptive {
@@ -158,7 +231,66 @@ impl CategoryLimiter {
             generation: watch::Sender::new(0),
             sent: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            latency: Mutex::new(Latency::default()),
+            endpoints: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Notes that `endpoint` (`POST /users`) was called under this category.
+    pub fn note_endpoint(&self, method: &str, path: &str) {
+        let mut seen = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > MAX_ENDPOINTS {
+            return;
+        }
+        let template = endpoint_template(method, path);
+        if !seen.contains(&template) {
+            seen.push(template);
+        }
+    }
+
+    /// Endpoint templates called under this category, in first-use order.
+    pub fn endpoints(&self) -> Vec<String> {
+        let seen = self.endpoints.lock().map(|s| s.clone()).unwrap_or_default();
+        if seen.len() > MAX_ENDPOINTS {
+            let mut shown: Vec<String> = seen.into_iter().take(MAX_ENDPOINTS).collect();
+            shown.push("…".into());
+            return shown;
+        }
+        seen
+    }
+
+    /// Marks an attempt as sent now; call [`Attempt::answered`] when Zoom answers.
+    pub fn start_attempt(&self) -> Attempt<'_> {
+        let started = Instant::now();
+        let mut l = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        let id = l.next_id;
+        l.next_id = l.next_id.wrapping_add(1);
+        l.outstanding.insert(id, started);
+        Attempt {
+            limiter: self,
+            id,
+            started,
+        }
+    }
+
+    /// The moving average of answered attempts, in seconds (`None` before the first).
+    pub fn average_latency(&self) -> Option<f64> {
+        self.latency.lock().map(|l| l.average).unwrap_or(None)
+    }
+
+    /// Requests in flight this category needs to run at its current rate (see
+    /// [`in_flight_for`]); `None` while it has sent nothing (the run does not use it).
+    pub fn in_flight_needed(&self, headroom: f64) -> Option<f64> {
+        if self.sent() == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        let (average, oldest) = {
+            let l = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+            (l.average, l.outstanding.values().next().copied())
+        };
+        let oldest_age = oldest.map_or(0.0, |t| now.saturating_duration_since(t).as_secs_f64());
+        Some(in_flight_for(self.current_rate(), average, oldest_age, headroom))
     }
 
     /// Waits for this category's next slot. When the rate changes meanwhile, the
@@ -355,6 +487,64 @@ mod tests {
         // the old one (1 s) nor this 100 ms timeout.
         let done = tokio::time::timeout(Duration::from_millis(100), waiter).await;
         assert!(done.is_ok(), "the waiter kept its slot from the old rate");
+    }
+
+    #[test]
+    fn in_flight_follows_littles_law_and_a_slow_answer_raises_it_at_once() {
+        // 30/s at 1 s: 30 in flight, 45 with headroom.
+        assert!((in_flight_for(30.0, Some(1.0), 0.5, 1.5) - 45.0).abs() < 1e-9);
+        // 3 s per request: 135.
+        assert!((in_flight_for(30.0, Some(3.0), 0.0, 1.5) - 135.0).abs() < 1e-9);
+        // The average says 100 ms, but an attempt has been out 2 s (latency just rose).
+        assert!((in_flight_for(30.0, Some(0.1), 2.0, 1.5) - 60.0).abs() < 1e-9);
+        // Nothing answered yet: what has been waiting is the latency so far.
+        assert!((in_flight_for(20.0, None, 0.5, 1.5) - 10.0).abs() < 1e-9);
+        assert_eq!(in_flight_for(20.0, None, 0.0, 1.5), 0.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_latency_average_moves_with_answers_and_outstanding_attempts_count() {
+        let l = CategoryLimiter::new(10);
+        assert_eq!(l.in_flight_needed(1.5), None, "unused category");
+        l.acquire().await;
+        let slow = l.start_attempt();
+        tokio::time::advance(Duration::from_secs(2)).await;
+        // Out 2 s with no answer yet: 10/s × 2 s.
+        assert!((l.in_flight_needed(1.5).unwrap() - 20.0).abs() < 1e-6);
+        slow.answered();
+        assert!((l.average_latency().unwrap() - 2.0).abs() < 1e-6);
+        for _ in 0..50 {
+            let a = l.start_attempt();
+            tokio::time::advance(Duration::from_millis(100)).await;
+            a.answered();
+        }
+        let avg = l.average_latency().unwrap();
+        assert!(avg < 0.2, "{avg}");
+        // A dropped attempt (transport error) is not a sample and is no longer outstanding.
+        drop(l.start_attempt());
+        assert_eq!(l.average_latency(), Some(avg));
+        assert!((l.in_flight_needed(1.5).unwrap() - 10.0 * 1.5 * avg).abs() < 1e-6);
+    }
+
+    #[test]
+    fn endpoints_are_named_by_template() {
+        assert_eq!(endpoint_template("POST", "/users"), "POST /users");
+        assert_eq!(
+            endpoint_template("PUT", "/users/a.b%40x.com/password"),
+            "PUT /users/{id}/password"
+        );
+        assert_eq!(endpoint_template("PATCH", "/users/jo@x.com"), "PATCH /users/{id}");
+        assert_eq!(
+            endpoint_template("POST", "/meetings/85746065432/batch_registrants"),
+            "POST /meetings/{id}/batch_registrants"
+        );
+        let l = CategoryLimiter::new(10);
+        for i in 0..10 {
+            l.note_endpoint("GET", &format!("/x{}", "y".repeat(i)));
+        }
+        let shown = l.endpoints();
+        assert_eq!(shown.len(), MAX_ENDPOINTS + 1);
+        assert_eq!(shown.last().map(String::as_str), Some("…"));
     }
 
     #[tokio::test(start_paused = true)]

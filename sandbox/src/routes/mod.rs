@@ -7,10 +7,11 @@ mod recordings;
 mod users;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -137,12 +138,33 @@ pub fn router(app: AppState) -> Router {
     router
         .route("/v2/{*rest}", any(app::v2_unknown))
         .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/latency", post(set_latency))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(app)
 }
 
 async fn stats(State(app): State<AppState>) -> Response {
     axum::Json(app.stats()).into_response()
+}
+
+/// `POST /_sandbox/latency?ms=N&jitter_ms=M`: from now on `/v2` answers take N ± M ms
+/// (a benchmark's latency step mid-run). 204, or 400 for a missing or bad number.
+async fn set_latency(State(app): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let q = query_map(raw);
+    let ms = |key: &str| q.get(key).map(|v| v.parse::<u64>());
+    match (ms("ms"), ms("jitter_ms")) {
+        (Some(Ok(latency)), None | Some(Ok(_))) => {
+            let jitter = ms("jitter_ms").and_then(Result::ok).unwrap_or(0);
+            app.faults
+                .set_latency(Duration::from_millis(latency), Duration::from_millis(jitter));
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "expected ?ms=N[&jitter_ms=M] (whole milliseconds)\n",
+        )
+            .into_response(),
+    }
 }
 
 // ---- helpers shared by the handlers ---------------------------------------------------------
