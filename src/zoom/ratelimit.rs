@@ -6,6 +6,9 @@
 //! being told the limit: on a 429 it falls to the rate that actually got through in
 //! the last second (what Zoom accepted), once per window, and probes up additively
 //! (AIMD). Requests already waiting re-reserve their slot when the rate changes.
+//!
+//! Long on purpose: ~400 lines of pacing and adaptation that share one state, then
+//! their tests (on tokio's paused clock).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

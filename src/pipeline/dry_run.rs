@@ -1,0 +1,103 @@
+//! `--dry-run` of a bulk write: what would be sent, to which endpoints, what the
+//! daily quotas allow today, and how long it would take at the plan's limits.
+
+use std::time::Duration;
+
+use super::input::InputFile;
+use super::job::Job;
+use super::preflight::{self, Preflight};
+use super::{RunEnd, RunOptions, describe_preflight};
+use crate::zoom::Category;
+
+pub(super) fn show<J: Job>(
+    job: &J,
+    input: &InputFile,
+    pre: &Preflight<J::BatchKey>,
+    opts: &RunOptions,
+) -> RunEnd {
+    use csv::StringRecord;
+    eprintln!(
+        "dry run of {} on {}: nothing is sent",
+        J::KIND,
+        input.path.display()
+    );
+    eprintln!("  {}", describe_preflight(pre));
+    for p in pre.problems.iter().take(10) {
+        eprintln!(
+            "  row {} (line {}): {}: {}",
+            p.pos.row, p.pos.line, p.code, p.message
+        );
+    }
+    // What the valid rows send (duplicates left out), and a preview of the
+    // first requests (secrets never shown: planned calls carry none).
+    let mut plan = preflight::Plan::default();
+    if let Ok(mut records) = input.records() {
+        let mut record = StringRecord::new();
+        let mut shown = 0;
+        while let Ok(Some(pos)) = records.read(&mut record) {
+            if let Ok(row) = pre.check(job, &record, pos.row) {
+                if shown < 3 {
+                    eprintln!("  would send (row {}): {}", pos.row, job.describe(&record, &row));
+                    shown += 1;
+                }
+                plan.count(job, &record, &row);
+            }
+        }
+    }
+    for (category, n) in Category::ALL.into_iter().zip(plan.planned) {
+        if n > 0 {
+            eprintln!("  {n} {category} requests at {}/s", opts.rates.get(category));
+        }
+    }
+    // Rows past a daily quota would be deferred: they take no time today.
+    let mut sent_today = plan.planned;
+    let mut deferred = 0u64;
+    for (cap, (rows, requests)) in &plan.capped {
+        let per_day = cap.per_day(&opts.rates);
+        let over = rows.saturating_sub(per_day);
+        eprintln!(
+            "  {rows} rows count against Zoom's daily quota of {per_day} {} on this plan{}",
+            cap.describe(),
+            if over > 0 {
+                format!(
+                    ": at most {per_day} go out today (fewer if some were used already); {over} would be \
+                     deferred until 00:00 UTC (finish them with --resume)"
+                )
+            } else {
+                String::new()
+            }
+        );
+        if over > 0 {
+            deferred += over;
+            for (sent, &n) in sent_today.iter_mut().zip(requests) {
+                // The deferred rows' share of these requests.
+                let share = u128::from(n) * u128::from(over) / u128::from((*rows).max(1));
+                *sent = sent.saturating_sub(u64::try_from(share).unwrap_or(u64::MAX));
+            }
+        }
+    }
+    eprintln!(
+        "  estimated run time at the plan's rate limit: {:.0} s{}",
+        estimate(&sent_today, &opts.rates).as_secs_f64().ceil(),
+        if deferred > 0 {
+            format!(" for the rows that go out today ({deferred} deferred)")
+        } else {
+            String::new()
+        }
+    );
+    if pre.invalid > 0 {
+        RunEnd::RowsNeedAttention
+    } else {
+        RunEnd::Done
+    }
+}
+
+/// Estimated time to send `planned` requests at `rates`.
+pub fn estimate(planned: &[u64; 3], rates: &crate::zoom::RateTable) -> Duration {
+    Category::ALL
+        .into_iter()
+        .zip(planned)
+        .map(|(c, &n)| Duration::from_secs_f64(n as f64 / f64::from(rates.get(c).max(1))))
+        .max()
+        .unwrap_or_default()
+}
