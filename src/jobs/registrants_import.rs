@@ -257,7 +257,7 @@ impl RegistrantsImport {
                 sent.status,
                 sent.attempts,
             )),
-            Err(err) if super::users_import::may_have_reached_zoom(&err) => {
+            Err(err) if err.may_have_applied() => {
                 // An earlier attempt may have registered the row before its answer was lost.
                 match client.find_registrant(row.event, cell(record, self.email)).await {
                     Ok(Some(r)) => Ok(found_registered(&r, &err, "request")),
@@ -306,7 +306,7 @@ impl RegistrantsImport {
         // Zoom may have added some of the batch before it refused (3043 at the
         // cap) or before its answer was lost: ask who is registered before
         // writing any row.
-        if err.code() == Some(3043) || super::users_import::may_have_reached_zoom(&err) {
+        if err.code() == Some(3043) || err.may_have_applied() {
             let emails = rows.iter().map(|(record, _)| cell(record, self.email));
             if let Ok(found) = client.registrants_by_email(event, emails).await {
                 let mut outcomes = Vec::with_capacity(rows.len());

@@ -91,7 +91,7 @@ impl UsersDelete {
             .transfer_email
             .as_deref()
             .is_some_and(|t| zoom.to_lowercase().contains(&t.to_lowercase()));
-        if !target_named && super::users_import::may_have_reached_zoom(&err) {
+        if !target_named && err.may_have_applied() {
             // An earlier attempt got no answer; the user is gone now: that attempt removed them.
             return Ok(Outcome {
                 http_status: Some(404),

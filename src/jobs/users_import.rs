@@ -180,7 +180,7 @@ async fn create(client: &Client, action: CreateAction, email: &str, info: Value)
         Err(err) => err,
     };
     let exists = err.is_code(409, 1005);
-    if !exists && !may_have_reached_zoom(&err) {
+    if !exists && !err.may_have_applied() {
         return outcome_for_error(&err);
     }
     // The email is in the account (409), or an earlier attempt may have created
@@ -211,7 +211,7 @@ async fn create(client: &Client, action: CreateAction, email: &str, info: Value)
             return Ok(outcome);
         }
     };
-    let ours = may_have_reached_zoom(&err) && user.created_at.is_some_and(|t| t >= first_attempt);
+    let ours = err.may_have_applied() && user.created_at.is_some_and(|t| t >= first_attempt);
     if ours {
         return Ok(Outcome {
             zoom_id: user.id,
@@ -236,10 +236,4 @@ async fn create(client: &Client, action: CreateAction, email: &str, info: Value)
         attempts,
         ..Outcome::new(Status::Exists)
     })
-}
-
-/// Whether an earlier attempt of a failed call may have been applied by Zoom: its
-/// answer was lost, it timed out, or Zoom answered 5xx after receiving it.
-pub fn may_have_reached_zoom(err: &ApiError) -> bool {
-    matches!(err, ApiError::Transport { .. } | ApiError::Aborted { .. }) || err.attempts() > 1
 }

@@ -11,7 +11,6 @@ use std::sync::LazyLock;
 use csv::StringRecord;
 use serde_json::{Map, Value};
 
-use super::users_import::may_have_reached_zoom;
 use super::{
     Context, DISPLAY_NAME_ALIASES, DuplicateKey, EMAIL_ALIASES, FIRST_NAME_ALIASES, Fatal, Job,
     LAST_NAME_ALIASES, Steps, USER_ID_ALIASES, USER_TYPE_ALIASES, UserKey, cell, run_command,
@@ -239,7 +238,7 @@ impl UsersUpdate {
 async fn patch_checked(client: &Client, user: &str, body: Value) -> Result<Sent<()>, ApiError> {
     let err = match client.update_user(user, body.clone()).await {
         Ok(sent) => return Ok(sent),
-        Err(err) if may_have_reached_zoom(&err) => err,
+        Err(err) if err.may_have_applied() => err,
         Err(err) => return Err(err),
     };
     match client.get_user_fields(user).await {
@@ -271,7 +270,7 @@ fn has_fields(user: &Value, body: &Value) -> bool {
 async fn status_checked(client: &Client, user: &str, change: StatusChange) -> Result<Sent<()>, ApiError> {
     let err = match client.set_status(user, change.action()).await {
         Ok(sent) => return Ok(sent),
-        Err(err) if may_have_reached_zoom(&err) => err,
+        Err(err) if err.may_have_applied() => err,
         Err(err) => return Err(err),
     };
     let wanted = match change {

@@ -131,6 +131,15 @@ pub fn rate_lines(client: &Client, elapsed: Duration) -> Vec<String> {
     format_rate_lines(&used, elapsed)
 }
 
+/// `1 request`, `2 requests`.
+fn requests(n: u64) -> String {
+    if n == 1 {
+        "1 request".into()
+    } else {
+        format!("{n} requests")
+    }
+}
+
 /// One line per category: `Light (POST /users): 194 requests, 29.5/s of 30/s (98%)`.
 /// A run too short or too small to measure a rate shows counts only; a run on several
 /// categories shows each one's share of the run's time (requests/limit vs elapsed):
@@ -146,9 +155,9 @@ pub fn format_rate_lines(used: &[CategoryUse], elapsed: Duration) -> Vec<String>
                 Category::Heavy => "Heavy",
             };
             let mut line = if u.endpoints.is_empty() {
-                format!("{name}: {} requests", u.accepted)
+                format!("{name}: {}", requests(u.accepted))
             } else {
-                format!("{name} ({}): {} requests", u.endpoints.join(", "), u.accepted)
+                format!("{name} ({}): {}", u.endpoints.join(", "), requests(u.accepted))
             };
             let limit = u.limit.max(f64::MIN_POSITIVE);
             let measurable = secs >= MIN_SECS_FOR_RATE && u.accepted as f64 >= MIN_LIMITS_FOR_RATE * limit;
@@ -195,7 +204,7 @@ mod tests {
         let lines = format_rate_lines(&[light(1, 0)], Duration::from_millis(2));
         assert_eq!(
             lines,
-            ["Light (POST /users): 1 requests (limit 30/s; too few to measure a rate)"]
+            ["Light (POST /users): 1 request (limit 30/s; too few to measure a rate)"]
         );
         // Long enough but fewer than two seconds' worth of the limit.
         let lines = format_rate_lines(&[light(50, 0)], Duration::from_secs(10));

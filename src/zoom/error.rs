@@ -106,6 +106,13 @@ impl ApiError {
         }
     }
 
+    /// Whether an earlier attempt of this failed call may have been applied by
+    /// Zoom: its answer was lost, it timed out, or Zoom answered 5xx after
+    /// receiving it. Such a row is looked up before it is written.
+    pub fn may_have_applied(&self) -> bool {
+        matches!(self, ApiError::Transport { .. } | ApiError::Aborted { .. }) || self.attempts() > 1
+    }
+
     pub fn is_code(&self, status: u16, code: i64) -> bool {
         matches!(self, ApiError::Zoom { status: s, code: Some(c), .. } if *s == status && *c == code)
     }
