@@ -204,6 +204,17 @@ async fn create(client: &Client, action: CreateAction, email: &str, info: Value)
                 ..Outcome::new(Status::Exists)
             });
         }
+        Err(lookup) if lookup.status() != Some(404) => {
+            // Whether an earlier attempt created the user is unknown: say so.
+            let mut outcome = outcome_for_error(&err)?;
+            outcome.attempts = attempts;
+            outcome.error_message = Some(format!(
+                "{} An earlier attempt may have created the user, and looking the email up failed \
+                 ({lookup}): check the user in Zoom before creating them by hand.",
+                outcome.error_message.unwrap_or_default()
+            ));
+            return Ok(outcome);
+        }
         _ => {
             // Zoom does not have the user: the error stands.
             let mut outcome = outcome_for_error(&err)?;
