@@ -202,7 +202,7 @@ pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<RunEnd, Engin
             "{}: row {} (line {}): {}: {}",
             input.path.display(),
             p.pos.row,
-            p.pos.line,
+            p.line,
             p.code,
             p.message
         );
@@ -257,10 +257,7 @@ where
     }
     if opts.strict && pre.invalid > 0 {
         for p in &pre.problems {
-            eprintln!(
-                "row {} (line {}): {}: {}",
-                p.pos.row, p.pos.line, p.code, p.message
-            );
+            eprintln!("row {} (line {}): {}: {}", p.pos.row, p.line, p.code, p.message);
         }
         eprintln!("{}", describe_preflight(&pre));
         eprintln!(
