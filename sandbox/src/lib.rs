@@ -34,15 +34,15 @@ pub use auth::{SCOPES, required_scope};
 pub use faults::{LostAnswer, TokenFailure};
 pub use limits::Category;
 pub use model::{
-    CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, RecordingFile, RecordingMeeting,
-    Registrant, User, Webinar,
+    CustomAttribute, CustomQuestion, Event, EventKind, Group, Meeting, Occurrence, PhoneNumber,
+    RecordingFile, RecordingMeeting, Registrant, User, Webinar,
 };
 pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
 /// `"GET /users/{userId}"`), from the sandbox's single route table.
 pub use routes::category_of as route_category;
 pub use stats::Stats;
-pub use store::{MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
+pub use store::{FEATURES_INTERVAL, MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
 
 /// `GET /users` page size ceiling (2026 Users spec); other listings stop at
 /// [`MAX_PAGE_SIZE`].

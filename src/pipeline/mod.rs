@@ -1,6 +1,7 @@
 //! The batch engine every bulk write shares: read and check the whole input,
 //! then fan rows out under the rate limits and write one result per row, in order.
 
+pub mod batcher;
 pub(crate) mod columns;
 mod dry_run;
 pub(crate) mod fanout;
