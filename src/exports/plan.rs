@@ -150,7 +150,7 @@ pub async fn recordings(
 ) -> Result<Plan, ExportError> {
     let before = sent(client);
     let hosts = super::recordings::hosts(client, args.user.as_deref()).await?;
-    let meetings: Vec<Value> = super::recordings::meetings(client, args, &hosts, windows)
+    let meetings: Vec<Value> = super::recordings::meetings(client, args.user.as_deref(), args.by_user, &hosts, windows)
         .try_collect()
         .await?;
     let mut plan = Plan::default();

@@ -7,6 +7,7 @@ pub(crate) mod error;
 pub(crate) mod pagination;
 pub(crate) mod plan;
 pub(crate) mod ratelimit;
+pub mod recordings;
 pub mod registrants;
 pub(crate) mod urls;
 pub(crate) mod users;
