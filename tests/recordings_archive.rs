@@ -133,7 +133,10 @@ async fn archive_verifies_every_file_then_trashes_and_a_rerun_downloads_nothing(
         assert_eq!(m.trashed, old_uuids.contains(&m.uuid), "only old recordings are trashed");
     }
 
-    // --resume keeps the rows of the recordings trashed earlier (no longer listed).
+    // An interrupted run writes no results file; --resume still reports the recordings
+    // it trashed (no longer listed) from the journal beside the manifest.
+    std::fs::remove_file(&out).unwrap();
+    assert!(to.join(".zoombulk-archive-journal.jsonl").is_file());
     run_fast(&sandbox, &archive_args(to_s, &out, &["--then", "trash", "--resume"]), 0, "").await;
     assert_eq!(read_results(&out).len(), expected, "earlier rows carried over");
     run_fast(&sandbox, &archive_args(to_s, &out, &["--then", "trash"]), 0, "").await;

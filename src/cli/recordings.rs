@@ -100,10 +100,10 @@ pub struct ArchiveArgs {
     /// Files transferred at once.
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub download_concurrency: u16,
-    /// Continue an interrupted archive: the rows of the earlier results file at
-    /// --out for recordings already trashed or deleted are kept in the new one
-    /// (those recordings are no longer listed). Files already archived are
-    /// skipped with or without it (the manifest remembers them).
+    /// Continue an interrupted archive: the recordings it already trashed or
+    /// deleted (no longer listed in Zoom) keep their rows in the new results, from
+    /// the journal beside the manifest. Files already archived are skipped with or
+    /// without it (the manifest remembers them).
     #[arg(long)]
     pub resume: bool,
     /// S3 endpoint for S3-compatible storage (MinIO, Ceph...) [env: AWS_ENDPOINT_URL].

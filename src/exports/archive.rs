@@ -110,11 +110,6 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     if args.then == Then::Delete && !ctx.run.dry_run {
         confirm(args.yes)?;
     }
-    let carried = if args.resume {
-        earlier_rows(ctx)?
-    } else {
-        Vec::new()
-    };
     let windows = month_windows(from, to);
     let max_retries = ctx.settings.max_retries;
     run_export(
@@ -134,8 +129,16 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
                 .await?;
             let listed: HashSet<String> = found.iter().map(|m| text(m.get("uuid"))).collect();
             let mut report = Report::default();
+            let (mut journal, carried) = open_journal(dest.local_dir(), args.resume).map_err(ExportError::Other)?;
+            let mut carried_n = 0u64;
             for row in carried.iter().filter(|r| !listed.contains(&r[0])) {
                 table.row(row)?;
+                carried_n += 1;
+            }
+            if carried_n > 0 {
+                report
+                    .lines
+                    .push(format!("{carried_n} rows carried over from the interrupted run (--resume)"));
             }
             let (total, _) = sizes(&found);
             let progress = table.track(ctx, Some(total), "bytes");
@@ -170,8 +173,17 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
             let mut tally = Tally::default();
             while let Some(recording) = rows.next().await {
                 tally.add(&recording);
+                if recording
+                    .first()
+                    .is_some_and(|r| matches!(r[ZOOM_ACTION].as_str(), "trashed" | "deleted" | "unknown"))
+                {
+                    let line = serde_json::to_string(&recording).map_err(|e| ExportError::Other(e.to_string()))?;
+                    journal.write_all(format!("{line}\n").as_bytes())?;
+                }
                 for row in recording {
-                    if row[STATUS] == "failed" {
+                    let removal_failed =
+                        args.then != Then::Keep && !matches!(row[ZOOM_ACTION].as_str(), "trashed" | "deleted" | "none");
+                    if row[STATUS] == "failed" || removal_failed {
                         report.problems += 1;
                     }
                     table.row(&row)?;
@@ -266,43 +278,43 @@ fn confirm(yes: bool) -> Result<(), RunError> {
     }
 }
 
-/// `--resume`: the rows of the earlier results file for recordings already trashed or
-/// deleted (no longer listed, so the new run would not write them again).
-fn earlier_rows(ctx: &Context) -> Result<Vec<Vec<String>>, RunError> {
-    let Some(out) = ctx.run.out.as_ref().filter(|p| p.as_os_str() != "-") else {
-        return Err(RunError::usage("--resume needs the earlier results file: --out PATH"));
-    };
-    if ctx.run.format != crate::output::table::Format::Csv {
-        return Err(RunError::usage("--resume reads a CSV results file (without --format)"));
-    }
-    let mut reader = match csv::Reader::from_path(out) {
-        Ok(r) => r,
-        Err(e) if matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound) => {
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(RunError::new(format!("{}: {e}", out.display()))),
-    };
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| RunError::new(format!("{}: {e}", out.display())))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    if header != COLUMNS {
-        return Err(RunError::usage(format!(
-            "--resume: {} is not a `recordings archive` results file",
-            out.display()
-        )));
-    }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| RunError::new(format!("{}: {e}", out.display())))?;
-        let row: Vec<String> = record.iter().map(str::to_string).collect();
-        if row.len() == COLUMNS.len() && matches!(row[ZOOM_ACTION].as_str(), "trashed" | "deleted") {
-            rows.push(row);
+/// The journal's file name, beside the manifest: the rows of each recording trashed or
+/// deleted, appended as it happens, so an interrupted run (whose results file was not
+/// written) leaves a record that `--resume` carries into the next results.
+pub const JOURNAL_NAME: &str = ".zoombulk-archive-journal.jsonl";
+
+/// Opens the journal: continued with `--resume` (its rows returned), else started anew.
+fn open_journal(dir: &Path, resume: bool) -> Result<(std::fs::File, Vec<Vec<String>>), String> {
+    let path = dir.join(JOURNAL_NAME);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut carried = Vec::new();
+    if resume {
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                for line in String::from_utf8_lossy(&bytes).lines() {
+                    // A line cut off by a killed run is ignored.
+                    if let Ok(rows) = serde_json::from_str::<Vec<Vec<String>>>(line) {
+                        carried.extend(rows.into_iter().filter(|r| r.len() == COLUMNS.len()));
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", path.display())),
         }
     }
-    Ok(rows)
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true);
+    if resume {
+        options.append(true);
+    } else {
+        options.write(true).truncate(true);
+    }
+    let mut file = options.open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if resume {
+        // After a torn last line, start on a fresh one.
+        file.write_all(b"\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok((file, carried))
 }
 
 /// What one run shares between its recordings.
@@ -419,14 +431,19 @@ impl Job<'_> {
             };
         };
         match self.dest {
-            Dest::Dir(_) => FileDone {
-                location: target.path.display().to_string(),
-                result: self
-                    .downloader
-                    .fetch_verified(&target)
-                    .await
-                    .map_err(failed_text),
-            },
+            Dest::Dir(_) => {
+                let result = self.downloader.fetch_verified(&target).await.map_err(failed_text);
+                if let (Ok(v), Some(n)) = (&result, target.size)
+                    && v.how == Fetched::Skipped
+                {
+                    // Counted as done: the ETA is for what is left to move.
+                    self.progress.inc(n);
+                }
+                FileDone {
+                    location: target.path.display().to_string(),
+                    result,
+                }
+            }
             Dest::S3 { bucket, staging } => {
                 let relative = relative_key(staging, &target.path);
                 let key = bucket.key(&relative);
