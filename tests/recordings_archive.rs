@@ -303,7 +303,8 @@ fn moto_python() -> Option<String> {
     let candidates = [std::env::var("ZOOMBULK_MOTO_PYTHON").ok(), Some(venv.into()), Some("python3".into())];
     candidates.into_iter().flatten().find(|py| {
         std::process::Command::new(py)
-            .args(["-c", "import moto.server"])
+            // Finds the package without importing it (moto takes seconds to import).
+            .args(["-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('moto') is None)"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status()

@@ -463,18 +463,26 @@ impl Job<'_> {
         relative: &str,
         key: &object_store::path::Path,
     ) -> Result<Verified, String> {
-        if let Some(found) = bucket.existing(key).await?
-            && let Some(sha256) = found.sha256
-            && target.size.is_none_or(|s| s == found.size)
-        {
-            if let Some(n) = target.size {
-                self.progress.inc(n);
+        match bucket.existing(key).await? {
+            Some(found) if found.sha256.is_some() && target.size.is_none_or(|s| s == found.size) => {
+                if let Some(n) = target.size {
+                    self.progress.inc(n);
+                }
+                return Ok(Verified {
+                    how: Fetched::Skipped,
+                    size: found.size,
+                    sha256: found.sha256.unwrap_or_default(),
+                });
             }
-            return Ok(Verified {
-                how: Fetched::Skipped,
-                size: found.size,
-                sha256,
-            });
+            // Every object zoombulk writes carries its digest: this one is someone else's.
+            Some(found) if found.sha256.is_none() => {
+                return Err(format!(
+                    "{} already holds an object zoombulk did not write ({} bytes); it was left alone",
+                    bucket.address(key),
+                    found.size
+                ));
+            }
+            _ => {}
         }
         let v = self.downloader.fetch_verified(target).await.map_err(failed_text)?;
         bucket.upload(&target.path, key, v.size, &v.sha256).await?;
@@ -685,4 +693,42 @@ async fn dry_run(
         ));
     }
     Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_journal_is_continued_with_resume_and_started_anew_without() {
+        let dir = tempfile::tempdir().unwrap();
+        let row: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+        let (mut journal, carried) = open_journal(dir.path(), false).unwrap();
+        assert!(carried.is_empty());
+        let line = serde_json::to_string(&vec![row.clone()]).unwrap();
+        // A whole line, then one cut off by a killed run.
+        write!(journal, "{line}\n[[\"cut").unwrap();
+        drop(journal);
+        let (mut journal, carried) = open_journal(dir.path(), true).unwrap();
+        assert_eq!(carried, vec![row.clone()]);
+        writeln!(journal, "{line}").unwrap();
+        drop(journal);
+        let (_, carried) = open_journal(dir.path(), true).unwrap();
+        assert_eq!(carried.len(), 2, "the line after the torn one is read");
+        let (_, carried) = open_journal(dir.path(), false).unwrap();
+        assert!(carried.is_empty());
+        let (_, carried) = open_journal(dir.path(), true).unwrap();
+        assert!(carried.is_empty(), "a run without --resume starts a new journal");
+    }
+
+    #[test]
+    fn only_recordings_started_by_the_last_day_are_archived() {
+        let last = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        assert!(started_by(&json!({"start_time": "2026-09-01T23:00:00Z"}), last));
+        assert!(!started_by(&json!({"start_time": "2026-09-02T00:00:00Z"}), last));
+        assert_eq!(
+            relative_key(Path::new("/s"), Path::new("/s/a@x.com/2026-01-01 T 1/f.mp4")),
+            "a@x.com/2026-01-01 T 1/f.mp4"
+        );
+    }
 }
