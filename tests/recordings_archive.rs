@@ -112,14 +112,27 @@ async fn archive_verifies_every_file_then_trashes_and_a_rerun_downloads_nothing(
         assert_eq!(row["sha256"], sha(&on_disk));
         assert_eq!(row["bytes"], on_disk.len().to_string());
     }
-    assert!(stderr(&o).contains("nothing was removed from Zoom"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nothing was removed from Zoom"),
+        "{}",
+        stderr(&o)
+    );
     let manifest = std::fs::read_to_string(to.join(".zoombulk-manifest.jsonl")).unwrap();
-    assert!(manifest.contains(&rows[0]["sha256"]), "the manifest has the digests");
+    assert!(
+        manifest.contains(&rows[0]["sha256"]),
+        "the manifest has the digests"
+    );
     assert_eq!(deletes(&sandbox), 0, "--then keep sends no DELETE");
 
     // The nightly run: nothing is downloaded again, every recording is trashed.
     let fetched = downloads(&sandbox);
-    run_fast(&sandbox, &archive_args(to_s, &out, &["--then", "trash"]), 0, "trash").await;
+    run_fast(
+        &sandbox,
+        &archive_args(to_s, &out, &["--then", "trash"]),
+        0,
+        "trash",
+    )
+    .await;
     assert_eq!(downloads(&sandbox), fetched, "the manifest spared every download");
     let rows = read_results(&out);
     assert_eq!(rows.len(), expected);
@@ -130,17 +143,30 @@ async fn archive_verifies_every_file_then_trashes_and_a_rerun_downloads_nothing(
     }
     let old_uuids: HashSet<String> = old.iter().map(|m| m.uuid.clone()).collect();
     for m in sandbox.store().recordings() {
-        assert_eq!(m.trashed, old_uuids.contains(&m.uuid), "only old recordings are trashed");
+        assert_eq!(
+            m.trashed,
+            old_uuids.contains(&m.uuid),
+            "only old recordings are trashed"
+        );
     }
 
     // An interrupted run writes no results file; --resume still reports the recordings
     // it trashed (no longer listed) from the journal beside the manifest.
     std::fs::remove_file(&out).unwrap();
     assert!(to.join(".zoombulk-archive-journal.jsonl").is_file());
-    run_fast(&sandbox, &archive_args(to_s, &out, &["--then", "trash", "--resume"]), 0, "").await;
+    run_fast(
+        &sandbox,
+        &archive_args(to_s, &out, &["--then", "trash", "--resume"]),
+        0,
+        "",
+    )
+    .await;
     assert_eq!(read_results(&out).len(), expected, "earlier rows carried over");
     run_fast(&sandbox, &archive_args(to_s, &out, &["--then", "trash"]), 0, "").await;
-    assert!(read_results(&out).is_empty(), "without --resume: only what this run saw");
+    assert!(
+        read_results(&out).is_empty(),
+        "without --resume: only what this run saw"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -184,7 +210,10 @@ async fn truncated_downloads_never_let_an_unverified_recording_be_trashed() {
     for row in &rows {
         let trashed = store[&row["meeting_uuid"]].trashed;
         if kept.contains(row["meeting_uuid"].as_str()) {
-            assert!(!trashed, "a recording with an unverified file stays in Zoom: {row:?}");
+            assert!(
+                !trashed,
+                "a recording with an unverified file stays in Zoom: {row:?}"
+            );
             assert_eq!(row["zoom_action"], "kept", "{row:?}");
             assert!(row["message"].contains("not verified"), "{row:?}");
         } else {
@@ -237,7 +266,10 @@ async fn dry_run_shows_what_would_move_and_sends_nothing() {
     let err = stderr(&o);
     let old = old_recordings(&sandbox);
     let files: usize = old.iter().map(|m| m.recording_files.len()).sum();
-    assert!(err.contains(&format!("{} recordings started", old.len())), "{err}");
+    assert!(
+        err.contains(&format!("{} recordings started", old.len())),
+        "{err}"
+    );
     assert!(err.contains(&format!("{files} files")), "{err}");
     assert!(err.contains("would then move up to"), "{err}");
     assert!(err.contains(&old[0].uuid), "recordings are named: {err}");
@@ -252,15 +284,30 @@ async fn then_delete_needs_a_confirmation_and_is_permanent() {
     let dir = tempdir();
     let (out, to) = (dir.path().join("archive.csv"), dir.path().join("store"));
     let to_s = to.to_str().unwrap();
-    let o = run_fast(&sandbox, &archive_args(to_s, &out, &["--then", "delete"]), 2, "no terminal").await;
+    let o = run_fast(
+        &sandbox,
+        &archive_args(to_s, &out, &["--then", "delete"]),
+        2,
+        "no terminal",
+    )
+    .await;
     assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
     assert_eq!(downloads(&sandbox), 0, "nothing was sent");
     let old = old_recordings(&sandbox);
-    run_fast(&sandbox, &archive_args(to_s, &out, &["--then", "delete", "--yes"]), 0, "").await;
+    run_fast(
+        &sandbox,
+        &archive_args(to_s, &out, &["--then", "delete", "--yes"]),
+        0,
+        "",
+    )
+    .await;
     let rows = read_results(&out);
     assert!(rows.iter().all(|r| r["zoom_action"] == "deleted"), "{rows:?}");
     let left: HashSet<String> = sandbox.store().recordings().into_iter().map(|m| m.uuid).collect();
-    assert!(old.iter().all(|m| !left.contains(&m.uuid)), "deleted for good, not in the trash");
+    assert!(
+        old.iter().all(|m| !left.contains(&m.uuid)),
+        "deleted for good, not in the trash"
+    );
 }
 
 // ---- S3 ---------------------------------------------------------------------------------------
@@ -300,11 +347,18 @@ impl Drop for Moto {
 /// The Python with moto: `ZOOMBULK_MOTO_PYTHON`, the venv `.ci/run` makes, or python3.
 fn moto_python() -> Option<String> {
     let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/target/moto-venv/bin/python");
-    let candidates = [std::env::var("ZOOMBULK_MOTO_PYTHON").ok(), Some(venv.into()), Some("python3".into())];
+    let candidates = [
+        std::env::var("ZOOMBULK_MOTO_PYTHON").ok(),
+        Some(venv.into()),
+        Some("python3".into()),
+    ];
     candidates.into_iter().flatten().find(|py| {
         std::process::Command::new(py)
             // Finds the package without importing it (moto takes seconds to import).
-            .args(["-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('moto') is None)"])
+            .args([
+                "-c",
+                "import importlib.util, sys; sys.exit(importlib.util.find_spec('moto') is None)",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status()
@@ -314,7 +368,11 @@ fn moto_python() -> Option<String> {
 
 async fn start_moto() -> Option<Moto> {
     let python = moto_python()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = std::process::Command::new(&python)
         .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(std::process::Stdio::null())
@@ -346,8 +404,16 @@ async fn archive_to_s3_uploads_in_parts_verifies_and_skips_on_rerun() {
         return;
     };
     let http = reqwest::Client::new();
-    let created = http.put(format!("{}/nightly", moto.endpoint)).send().await.unwrap();
-    assert!(created.status().is_success(), "bucket created: {}", created.status());
+    let created = http
+        .put(format!("{}/nightly", moto.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        created.status().is_success(),
+        "bucket created: {}",
+        created.status()
+    );
 
     let sandbox = start(seeded()).await;
     // One file bigger than a part, so the upload has more than one part.
@@ -376,7 +442,11 @@ async fn archive_to_s3_uploads_in_parts_verifies_and_skips_on_rerun() {
     let args: Vec<String> = sandbox_args_with(&sandbox, "sandbox")
         .into_iter()
         .chain(FAST.iter().map(|s| s.to_string()))
-        .chain(archive_args("s3://nightly/zoom", &out, &extra).iter().map(|s| s.to_string()))
+        .chain(
+            archive_args("s3://nightly/zoom", &out, &extra)
+                .iter()
+                .map(|s| s.to_string()),
+        )
         .collect();
     let run = |args: Vec<String>| async move {
         let mut cmd = command(&args);
@@ -393,7 +463,9 @@ async fn archive_to_s3_uploads_in_parts_verifies_and_skips_on_rerun() {
     for row in &rows {
         assert_eq!(row["verified"], "true", "{row:?}");
         assert_eq!(row["zoom_action"], "trashed", "{row:?}");
-        let key = row["location"].strip_prefix("s3://nightly/").expect("an s3 address");
+        let key = row["location"]
+            .strip_prefix("s3://nightly/")
+            .expect("an s3 address");
         assert!(key.starts_with("zoom/"), "{key}");
         let got = http
             .get(format!("{}/nightly/{key}", moto.endpoint))
@@ -427,5 +499,9 @@ async fn archive_to_s3_uploads_in_parts_verifies_and_skips_on_rerun() {
     assert_eq!(downloads(&sandbox), fetched, "nothing downloaded again");
     let again = read_results(&out);
     assert_eq!(again.len(), rows.len());
-    assert!(again.iter().all(|r| r["status"] == "skipped" && r["zoom_action"] == "trashed"));
+    assert!(
+        again
+            .iter()
+            .all(|r| r["status"] == "skipped" && r["zoom_action"] == "trashed")
+    );
 }

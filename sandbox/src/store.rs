@@ -875,9 +875,11 @@ impl Store {
         };
         let m = &mut data.recordings[at];
         // Files without an id (CC, TIMELINE) cannot be named, so cannot be deleted one by one.
-        let Some(i) = m.recording_files.iter().position(|f| {
-            f.id.as_deref() == Some(file_id) && (permanent || f.deleted_time.is_none())
-        }) else {
+        let Some(i) = m
+            .recording_files
+            .iter()
+            .position(|f| f.id.as_deref() == Some(file_id) && (permanent || f.deleted_time.is_none()))
+        else {
             return Err(no_recording());
         };
         if m.recording_files.iter().any(|f| f.recording_end > now) {

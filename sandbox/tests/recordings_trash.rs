@@ -64,13 +64,19 @@ async fn a_meeting_goes_to_the_trash_is_listed_there_and_comes_back() {
     assert_eq!(got.0, 204, "{:?}", got.1);
     assert!(listing(&a, "").await.is_empty(), "gone from the live listing");
     // from/to do not apply to the trash listing.
-    let (s, body) = a.get("/accounts/me/recordings?trash=true&from=2001-01-01&to=2001-01-02").await;
+    let (s, body) = a
+        .get("/accounts/me/recordings?trash=true&from=2001-01-01&to=2001-01-02")
+        .await;
     assert_eq!(s, 200);
     let trash = body["meetings"].as_array().unwrap();
     assert_eq!(trash.len(), 1);
     assert_eq!(trash[0]["uuid"], m.uuid);
     assert!(trash[0]["recording_files"][0]["deleted_time"].is_string());
-    assert!(listing(&a, "trash=true&trash_type=recording_file").await.is_empty());
+    assert!(
+        listing(&a, "trash=true&trash_type=recording_file")
+            .await
+            .is_empty()
+    );
 
     // Trashing again: nothing left to trash.
     assert_error(
@@ -119,11 +125,18 @@ async fn one_file_is_trashed_by_its_id_and_a_permanent_delete_frees_the_download
     let got = delete(&a, "/meetings/81000000002/recordings/file-mp4?action=trash").await;
     assert_eq!(got.0, 204, "{:?}", got.1);
     let live = listing(&a, "").await;
-    assert_eq!(live[0]["recording_files"].as_array().unwrap().len(), 1, "the CC file stays");
+    assert_eq!(
+        live[0]["recording_files"].as_array().unwrap().len(),
+        1,
+        "the CC file stays"
+    );
     let trashed = listing(&a, "trash=true&trash_type=recording_file").await;
     assert_eq!(trashed.len(), 1);
     assert_eq!(trashed[0]["recording_files"][0]["id"], "file-mp4");
-    assert!(listing(&a, "trash=true").await.is_empty(), "no whole meeting in the trash");
+    assert!(
+        listing(&a, "trash=true").await.is_empty(),
+        "no whole meeting in the trash"
+    );
 
     let got = a
         .send(
@@ -133,7 +146,13 @@ async fn one_file_is_trashed_by_its_id_and_a_permanent_delete_frees_the_download
         )
         .await;
     assert_eq!(got.0, 204, "{:?}", got.1);
-    assert_eq!(listing(&a, "").await[0]["recording_files"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        listing(&a, "").await[0]["recording_files"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     // For good: the file's download is gone too.
     let download = m.recording_files[0].download_id.clone();
@@ -159,7 +178,12 @@ async fn one_file_is_trashed_by_its_id_and_a_permanent_delete_frees_the_download
 #[tokio::test]
 async fn an_uncompleted_recording_file_cannot_be_deleted() {
     let a = api(bare()).await;
-    recording(&a, "running==", 81_000_000_003, Utc::now() + Duration::minutes(20));
+    recording(
+        &a,
+        "running==",
+        81_000_000_003,
+        Utc::now() + Duration::minutes(20),
+    );
     assert_error(
         &delete(&a, "/meetings/81000000003/recordings/file-mp4").await,
         400,
@@ -171,7 +195,12 @@ async fn an_uncompleted_recording_file_cannot_be_deleted() {
 #[tokio::test]
 async fn a_uuid_with_slashes_must_be_encoded_twice() {
     let a = api(bare()).await;
-    recording(&a, "/ab//cd+ef==", 81_000_000_004, Utc::now() - Duration::hours(3));
+    recording(
+        &a,
+        "/ab//cd+ef==",
+        81_000_000_004,
+        Utc::now() - Duration::hours(3),
+    );
     // Encoded once, the slashes are read away (`//x` as `x`): no such recording.
     assert_error(
         &delete(&a, "/meetings/%2Fab%2F%2Fcd%2Bef%3D%3D/recordings").await,
@@ -197,5 +226,9 @@ async fn deleting_recordings_needs_the_recording_write_scope() {
         4711,
         "Invalid access token, does not contain scopes:[recording:write:admin].",
     );
-    assert_eq!(listing(&a, "").await.len(), 1, "listing needs only the read scope");
+    assert_eq!(
+        listing(&a, "").await.len(),
+        1,
+        "listing needs only the read scope"
+    );
 }

@@ -86,7 +86,13 @@ pub struct ArchiveArgs {
     #[arg(long = "to", value_name = "DIR|s3://BUCKET/PREFIX")]
     pub dest: String,
     /// What to do in Zoom with a recording whose files are all verified.
-    #[arg(long, value_enum, ignore_case = true, default_value = "keep", value_name = "ACTION")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        default_value = "keep",
+        value_name = "ACTION"
+    )]
     pub then: Then,
     /// Do not ask before `--then delete` (required when there is no terminal to ask on).
     #[arg(long, short = 'y')]
@@ -131,7 +137,8 @@ fn parse_age(text: &str) -> Result<NaiveDate, String> {
     if t.starts_with('-') {
         return Err(format!("`{text}` is not an age: use 90d, 12w or 3m"));
     }
-    parse_date(&format!("-{t}"), Utc::now().date_naive()).map_err(|_| format!("`{text}` is not an age: use 90d, 12w or 3m"))
+    parse_date(&format!("-{t}"), Utc::now().date_naive())
+        .map_err(|_| format!("`{text}` is not an age: use 90d, 12w or 3m"))
 }
 
 /// `--from`/`--to`, relative to today (UTC) when the command line is read.

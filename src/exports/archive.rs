@@ -129,16 +129,17 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
                 .await?;
             let listed: HashSet<String> = found.iter().map(|m| text(m.get("uuid"))).collect();
             let mut report = Report::default();
-            let (mut journal, carried) = open_journal(dest.local_dir(), args.resume).map_err(ExportError::Other)?;
+            let (mut journal, carried) =
+                open_journal(dest.local_dir(), args.resume).map_err(ExportError::Other)?;
             let mut carried_n = 0u64;
             for row in carried.iter().filter(|r| !listed.contains(&r[0])) {
                 table.row(row)?;
                 carried_n += 1;
             }
             if carried_n > 0 {
-                report
-                    .lines
-                    .push(format!("{carried_n} rows carried over from the interrupted run (--resume)"));
+                report.lines.push(format!(
+                    "{carried_n} rows carried over from the interrupted run (--resume)"
+                ));
             }
             let (total, _) = sizes(&found);
             let progress = table.track(ctx, Some(total), "bytes");
@@ -177,12 +178,13 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
                     .first()
                     .is_some_and(|r| matches!(r[ZOOM_ACTION].as_str(), "trashed" | "deleted" | "unknown"))
                 {
-                    let line = serde_json::to_string(&recording).map_err(|e| ExportError::Other(e.to_string()))?;
+                    let line =
+                        serde_json::to_string(&recording).map_err(|e| ExportError::Other(e.to_string()))?;
                     journal.write_all(format!("{line}\n").as_bytes())?;
                 }
                 for row in recording {
-                    let removal_failed =
-                        args.then != Then::Keep && !matches!(row[ZOOM_ACTION].as_str(), "trashed" | "deleted" | "none");
+                    let removal_failed = args.then != Then::Keep
+                        && !matches!(row[ZOOM_ACTION].as_str(), "trashed" | "deleted" | "none");
                     if row[STATUS] == "failed" || removal_failed {
                         report.problems += 1;
                     }
@@ -309,10 +311,13 @@ fn open_journal(dir: &Path, resume: bool) -> Result<(std::fs::File, Vec<Vec<Stri
     } else {
         options.write(true).truncate(true);
     }
-    let mut file = options.open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut file = options
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     if resume {
         // After a torn last line, start on a fresh one.
-        file.write_all(b"\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        file.write_all(b"\n")
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok((file, carried))
 }
@@ -484,7 +489,11 @@ impl Job<'_> {
             }
             _ => {}
         }
-        let v = self.downloader.fetch_verified(target).await.map_err(failed_text)?;
+        let v = self
+            .downloader
+            .fetch_verified(target)
+            .await
+            .map_err(failed_text)?;
         bucket.upload(&target.path, key, v.size, &v.sha256).await?;
         let line = json!({"path": relative, "size": v.size, "sha256": v.sha256}).to_string() + "\n";
         if let Ok(mut l) = self.uploaded.lock() {
@@ -631,7 +640,8 @@ async fn dry_run(
         let earlier = before.iter().find(|(_, b)| *b == c).map_or(0, |(m, _)| *m);
         let n = n.saturating_sub(earlier);
         if n > 0 {
-            p.calls.push((n, "listing requests (users, then recordings)".into(), c));
+            p.calls
+                .push((n, "listing requests (users, then recordings)".into(), c));
         }
     }
     let (bytes, unsized_files) = sizes(&found);
@@ -663,8 +673,10 @@ async fn dry_run(
         ));
     }
     if found.len() > DRY_RUN_LISTED {
-        p.notes
-            .push(format!("  … and {} more recordings", found.len() - DRY_RUN_LISTED));
+        p.notes.push(format!(
+            "  … and {} more recordings",
+            found.len() - DRY_RUN_LISTED
+        ));
     }
     p.notes.push(match args.then {
         Then::Keep => "would free nothing in Zoom (--then keep)".into(),

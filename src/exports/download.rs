@@ -256,13 +256,7 @@ impl Downloader {
         if let Some(size) = self.on_disk(target).await {
             return Ok((Fetched::Skipped, size));
         }
-        let url = Url::parse(&target.url).map_err(|e| failed(format!("unreadable download_url ({e})")))?;
-        check_download_url(&url).map_err(failed)?;
-        if let Some(parent) = target.path.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| failed(format!("{}: {e}", parent.display())))?;
-        }
+        let url = prepare(target).await.map_err(failed)?;
         self.download(target, &url)
             .await
             .map(|(how, len, _)| (how, len))
@@ -311,19 +305,16 @@ impl Downloader {
                 }
             }
         }
-        let url = Url::parse(&target.url).map_err(|e| failed(format!("unreadable download_url ({e})")))?;
-        check_download_url(&url).map_err(failed)?;
-        if let Some(parent) = target.path.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| failed(format!("{}: {e}", parent.display())))?;
-        }
+        let url = prepare(target).await.map_err(failed)?;
         let (how, size, sha256) = self.download(target, &url).await.map_err(failed)?;
         Ok(Verified { how, size, sha256 })
     }
 
     /// Reports each chunk's length to `progress` as it arrives (bytes progress).
-    pub fn with_progress(mut self, progress: std::sync::Arc<crate::pipeline::progress::Progress>) -> Downloader {
+    pub fn with_progress(
+        mut self,
+        progress: std::sync::Arc<crate::pipeline::progress::Progress>,
+    ) -> Downloader {
         self.progress = Some(progress);
         self
     }
@@ -631,6 +622,18 @@ impl Downloader {
         }
         Ok(())
     }
+}
+
+/// The checked URL of `target`, with its directory made.
+async fn prepare(target: &Target) -> Result<Url, String> {
+    let url = Url::parse(&target.url).map_err(|e| format!("unreadable download_url ({e})"))?;
+    check_download_url(&url)?;
+    if let Some(parent) = target.path.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    Ok(url)
 }
 
 fn retry_backoff() -> impl Iterator<Item = Duration> {

@@ -268,7 +268,13 @@ fn file_rows(
 }
 
 /// Where file `i` of `meeting` goes under `dir`, and where it comes from.
-pub(super) fn file_target(meeting: &Value, file: &Value, i: usize, host_email: &str, dir: &std::path::Path) -> Target {
+pub(super) fn file_target(
+    meeting: &Value,
+    file: &Value,
+    i: usize,
+    host_email: &str,
+    dir: &std::path::Path,
+) -> Target {
     let file_id = text(file.get("id"));
     let file_type = text(file.get("file_type"));
     let extension = text(file.get("file_extension"));

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::{Path, PathPart};
 use object_store::{
-    Attribute, AttributeValue, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutPayload,
-    WriteMultipart,
+    Attribute, AttributeValue, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutMultipartOptions,
+    PutPayload, WriteMultipart,
 };
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;

@@ -7,8 +7,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::Response;
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{Months, NaiveDate, Utc};
 use serde_json::{Value, json};
 
@@ -17,8 +17,8 @@ use crate::MAX_PAGE_SIZE;
 use crate::app::AppState;
 use crate::errors::ApiError;
 use crate::model::{RecordingFile, RecordingMeeting};
-use crate::store::RecordingListing;
 use crate::pages::page_count;
+use crate::store::RecordingListing;
 
 fn date(
     q: &std::collections::HashMap<String, String>,
@@ -161,7 +161,10 @@ fn path_meeting(raw: &str) -> String {
             .decode_utf8_lossy()
             .into_owned();
     }
-    raw.split('/').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("/")
+    raw.split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `action=trash` (the default) or `action=delete` (permanent).
@@ -220,7 +223,8 @@ pub async fn recover_recording_file(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     recover_body(&body)?;
-    app.store.recover_recording(&path_meeting(&meeting), Some(&file))?;
+    app.store
+        .recover_recording(&path_meeting(&meeting), Some(&file))?;
     Ok(no_content())
 }
 
