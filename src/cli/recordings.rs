@@ -24,8 +24,9 @@ pub enum RecordingsCommand {
     /// Zoom's file_size and its SHA-256 (computed while streaming, recorded in
     /// `.zoombulk-manifest.jsonl` beside the files). A recording is trashed or
     /// deleted only when every one of its files is verified. One results row per
-    /// file: meeting_uuid, meeting_id, topic, start_time, file_id, file_type,
-    /// location, bytes, sha256, verified, zoom_action, status, message.
+    /// file: meeting_uuid, meeting_id, topic, host_email, start_time, file_id,
+    /// file_type, file_size, location, bytes, sha256, verified, zoom_action,
+    /// status, message.
     ///
     /// Nightly: `zoombulk recordings archive --older-than 90d --to /srv/zoom
     /// --then trash --out archive-{date}.csv`

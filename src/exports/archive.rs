@@ -142,7 +142,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
                 ));
             }
             let (total, _) = sizes(&found);
-            let progress = table.track(ctx, Some(total), "bytes");
+            let progress = table.track(ctx, Some(total), crate::pipeline::progress::BYTES);
             let dir = dest.local_dir();
             let downloader = Downloader::open(client, dir, max_retries)
                 .map_err(ExportError::Other)?
