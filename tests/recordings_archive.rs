@@ -42,21 +42,11 @@ fn archive_args<'a>(to: &'a str, out: &'a Path, extra: &[&'a str]) -> Vec<&'a st
 }
 
 fn downloads(sandbox: &Sandbox) -> u64 {
-    sandbox
-        .stats()
-        .requests
-        .get("GET /rec/download/{fileId}")
-        .map(|m| m.values().sum())
-        .unwrap_or(0)
+    requests_to(sandbox, "GET /rec/download/{fileId}")
 }
 
 fn deletes(sandbox: &Sandbox) -> u64 {
-    sandbox
-        .stats()
-        .requests
-        .get("DELETE /meetings/{meetingId}/recordings")
-        .map(|m| m.values().sum())
-        .unwrap_or(0)
+    requests_to(sandbox, "DELETE /meetings/{meetingId}/recordings")
 }
 
 /// The recordings older than 30 days, as the store has them.
