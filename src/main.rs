@@ -106,6 +106,9 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
             }
             exports::recordings::command(&e.args, &e.context(&g)?).await
         }
+        Command::Recordings(RecordingsCommand::Archive(e)) => {
+            exports::archive::command(&e.args, &e.context(&g)?).await
+        }
     }
 }
 

@@ -436,12 +436,7 @@ fn download_id(row: &std::collections::HashMap<String, String>) -> String {
 }
 
 fn download_requests(sandbox: &Sandbox) -> u64 {
-    sandbox
-        .stats()
-        .requests
-        .get("GET /rec/download/{fileId}")
-        .map(|m| m.values().sum())
-        .unwrap_or(0)
+    requests_to(sandbox, "GET /rec/download/{fileId}")
 }
 
 fn part_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -19,7 +19,7 @@ use crate::store::{Store, TokenState};
 
 /// Scopes an admin-level Server-to-Server app for zoombulk would hold.
 pub const SCOPES: &str = "user:read:admin user:write:admin meeting:read:admin meeting:write:admin \
-webinar:read:admin webinar:write:admin recording:read:admin account:read:admin \
+webinar:read:admin webinar:write:admin recording:read:admin recording:write:admin account:read:admin \
 group:read:admin group:write:admin";
 
 /// The classic scope a `/v2` route needs, by its `"METHOD /template"` key (FACTS: Scopes).
@@ -28,8 +28,12 @@ pub fn required_scope(route: &str) -> Option<&'static str> {
     let write = method != "GET";
     let scope = if path.starts_with("/accounts/") {
         "account:read:admin"
-    } else if path.ends_with("/recordings") {
-        "recording:read:admin"
+    } else if path.contains("/recordings") {
+        if write {
+            "recording:write:admin"
+        } else {
+            "recording:read:admin"
+        }
     } else if path.starts_with("/webinars") || path.ends_with("/webinars") {
         if write {
             "webinar:write:admin"

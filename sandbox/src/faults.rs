@@ -45,6 +45,8 @@ pub const LOSSY_WRITES: &[&str] = &[
     "POST /webinars/{webinarId}/batch_registrants",
     "PATCH /users/{userId}",
     "DELETE /users/{userId}",
+    "DELETE /meetings/{meetingId}/recordings",
+    "DELETE /meetings/{meetingId}/recordings/{recordingId}",
 ];
 
 /// How a failing `POST /oauth/token` fails.

@@ -305,6 +305,8 @@ pub struct RecordingFile {
     pub recording_type: Option<String>,
     pub recording_start: DateTime<Utc>,
     pub recording_end: DateTime<Utc>,
+    /// When this file alone was moved to the trash (or its meeting was); `None` while live.
+    pub deleted_time: Option<DateTime<Utc>>,
 }
 
 impl RecordingFile {

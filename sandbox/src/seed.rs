@@ -368,6 +368,7 @@ fn seed_recordings(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts
                 recording_type: kind.map(str::to_string),
                 recording_start: rec_start,
                 recording_end: end,
+                deleted_time: None,
             });
         };
         add(

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use parking_lot::RwLock;
 
+use crate::errors::ApiError;
 use crate::model::{Event, EventKind, Group, RecordingMeeting, Registrant, User};
 use crate::pages::{PageRequest, PageTokens, Pages, Position};
 use crate::rng;
@@ -1057,19 +1058,32 @@ impl Store {
 
     // ---- recordings ----------------------------------------------------------------------------
 
-    /// Recordings whose start date (UTC) is within `from..=to`, newest first.
+    /// Recordings of one listing kind, newest first: live ones start within `from..=to`;
+    /// the trash listings ignore the range (FACTS: with `trash=true`, from/to do not apply).
     pub(crate) fn list_recordings(
         &self,
         host_id: Option<&str>,
         from: NaiveDate,
         to: NaiveDate,
-        trash: bool,
+        kind: RecordingListing,
         page: &PageRequest,
     ) -> Page<RecordingMeeting> {
         let data = self.data.read();
         let matches = |m: &RecordingMeeting| {
             let day = m.start_time.date_naive();
-            m.trashed == trash && day >= from && day <= to && host_id.is_none_or(|h| m.host_id == h)
+            let listed = match kind {
+                RecordingListing::Live => {
+                    !m.trashed
+                        && day >= from
+                        && day <= to
+                        && m.recording_files.iter().any(|f| f.deleted_time.is_none())
+                }
+                RecordingListing::TrashedMeetings => m.trashed,
+                RecordingListing::TrashedFiles => {
+                    !m.trashed && m.recording_files.iter().any(|f| f.deleted_time.is_some())
+                }
+            };
+            listed && host_id.is_none_or(|h| m.host_id == h)
         };
         let key = listing_key;
         let total = data.recordings.iter().filter(|m| matches(m)).count();
@@ -1088,7 +1102,13 @@ impl Store {
                 more = true;
                 break;
             }
-            rows.push(m.clone());
+            let mut shown = m.clone();
+            match kind {
+                RecordingListing::Live => shown.recording_files.retain(|f| f.deleted_time.is_none()),
+                RecordingListing::TrashedFiles => shown.recording_files.retain(|f| f.deleted_time.is_some()),
+                RecordingListing::TrashedMeetings => {}
+            }
+            rows.push(shown);
             last = Some(key(m));
         }
         Page {
@@ -1099,9 +1119,129 @@ impl Store {
         }
     }
 
+    /// `DELETE /meetings/{meetingId}/recordings[/{recordingId}]`: moves one meeting's
+    /// recordings (or one file) to the trash, or removes them for good.
+    pub(crate) fn delete_recording(
+        &self,
+        meeting: &str,
+        file_id: Option<&str>,
+        permanent: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let mut data = self.data.write();
+        let at = find_recording(&data.recordings, meeting, |m| {
+            permanent || (!m.trashed && m.recording_files.iter().any(|f| f.deleted_time.is_none()))
+        })
+        .ok_or_else(no_recording)?;
+        let Some(file_id) = file_id else {
+            if permanent {
+                let gone = data.recordings.remove(at);
+                for f in gone.recording_files {
+                    data.files.remove(&f.download_id);
+                }
+            } else {
+                let m = &mut data.recordings[at];
+                m.trashed = true;
+                for f in m.recording_files.iter_mut().filter(|f| f.deleted_time.is_none()) {
+                    f.deleted_time = Some(now);
+                }
+            }
+            return Ok(());
+        };
+        let m = &mut data.recordings[at];
+        // Files without an id (CC, TIMELINE) cannot be named, so cannot be deleted one by one.
+        let Some(i) = m
+            .recording_files
+            .iter()
+            .position(|f| f.id.as_deref() == Some(file_id) && (permanent || f.deleted_time.is_none()))
+        else {
+            return Err(no_recording());
+        };
+        if m.recording_files.iter().any(|f| f.recording_end > now) {
+            return Err(ApiError::bad_request(
+                3303,
+                "You can not delete an uncompleted meeting.",
+            ));
+        }
+        if permanent {
+            let f = m.recording_files.remove(i);
+            let empty = m.recording_files.is_empty();
+            data.files.remove(&f.download_id);
+            if empty {
+                data.recordings.remove(at);
+            }
+        } else {
+            m.recording_files[i].deleted_time = Some(now);
+        }
+        Ok(())
+    }
+
+    /// Brings a trashed recording back (tests: as `PUT …/recordings/status` does).
+    /// Whether there was one to recover.
+    pub fn recover_from_trash(&self, uuid: &str) -> bool {
+        self.recover_recording(uuid, None).is_ok()
+    }
+
+    /// `PUT /meetings/{meetingUUID}/recordings[/{recordingId}]/status` with `recover`:
+    /// back from the trash, the whole meeting or one file.
+    pub(crate) fn recover_recording(&self, meeting: &str, file_id: Option<&str>) -> Result<(), ApiError> {
+        let mut data = self.data.write();
+        let at = find_recording(&data.recordings, meeting, |m| {
+            m.trashed || m.recording_files.iter().any(|f| f.deleted_time.is_some())
+        })
+        .ok_or_else(no_recording)?;
+        let m = &mut data.recordings[at];
+        match file_id {
+            None => {
+                m.trashed = false;
+                for f in &mut m.recording_files {
+                    f.deleted_time = None;
+                }
+            }
+            Some(id) => {
+                let file = m
+                    .recording_files
+                    .iter_mut()
+                    .find(|f| f.id.as_deref() == Some(id) && f.deleted_time.is_some())
+                    .filter(|_| !m.trashed)
+                    .ok_or_else(no_recording)?;
+                file.deleted_time = None;
+            }
+        }
+        Ok(())
+    }
+
     /// The size of the file behind a `download_url`, if it exists.
     pub(crate) fn file_size(&self, download_id: &str) -> Option<u64> {
         self.data.read().files.get(download_id).copied()
+    }
+}
+
+/// Which recordings a listing shows (`trash`, `trash_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingListing {
+    /// Not in the trash; only the files not in the trash.
+    Live,
+    /// `trash=true&trash_type=meeting_recordings`: meetings moved to the trash whole.
+    TrashedMeetings,
+    /// `trash=true&trash_type=recording_file`: files trashed one by one.
+    TrashedFiles,
+}
+
+fn no_recording() -> ApiError {
+    ApiError::not_found(3301, "There is no recording for this meeting.")
+}
+
+/// The recording a path names: a UUID that instance, a numeric meeting id the latest
+/// instance (the listing is newest first) that `usable` accepts.
+fn find_recording(
+    recordings: &[RecordingMeeting],
+    meeting: &str,
+    usable: impl Fn(&RecordingMeeting) -> bool,
+) -> Option<usize> {
+    match meeting.parse::<u64>() {
+        Ok(id) => recordings.iter().position(|m| m.id == id && usable(m)),
+        Err(_) => recordings.iter().position(|m| m.uuid == meeting && usable(m)),
     }
 }
 

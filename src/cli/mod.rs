@@ -225,6 +225,7 @@ impl Command {
             Command::Registrants(RegistrantsCommand::Import(_)) => ("registrants", "import"),
             Command::Registrants(RegistrantsCommand::Export(_)) => ("registrants", "export"),
             Command::Recordings(RecordingsCommand::Export(_)) => ("recordings", "export"),
+            Command::Recordings(RecordingsCommand::Archive(_)) => ("recordings", "archive"),
             Command::Validate(_) => ("validate", ""),
             Command::Sandbox(_) => ("sandbox", ""),
             Command::Completions(_) => ("completions", ""),
@@ -238,6 +239,7 @@ impl Command {
             Command::Users(UsersCommand::Export(e)) => Some(&mut e.dry_run),
             Command::Registrants(RegistrantsCommand::Export(e)) => Some(&mut e.dry_run),
             Command::Recordings(RecordingsCommand::Export(e)) => Some(&mut e.dry_run),
+            Command::Recordings(RecordingsCommand::Archive(e)) => Some(&mut e.dry_run),
             _ => None,
         }
     }
@@ -277,6 +279,7 @@ impl Command {
             Command::Users(UsersCommand::Export(e)) => export(e),
             Command::Registrants(RegistrantsCommand::Export(e)) => export(e),
             Command::Recordings(RecordingsCommand::Export(e)) => export(e),
+            Command::Recordings(RecordingsCommand::Archive(e)) => export(e),
             Command::Validate(_) | Command::Sandbox(_) | Command::Completions(_) => (None, None, None),
         }
     }

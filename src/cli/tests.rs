@@ -42,7 +42,7 @@ fn has_flag(text: &str, flag: &str) -> bool {
 }
 
 /// Every command's words, for checks that hold for all of them.
-const COMMANDS: [&[&str]; 13] = [
+const COMMANDS: [&[&str]; 14] = [
     &["users", "import"],
     &["users", "update"],
     &["users", "delete"],
@@ -50,6 +50,7 @@ const COMMANDS: [&[&str]; 13] = [
     &["registrants", "import"],
     &["registrants", "export"],
     &["recordings", "export"],
+    &["recordings", "archive"],
     &["validate", "users-import"],
     &["validate", "users-update"],
     &["validate", "users-delete"],

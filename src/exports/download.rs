@@ -81,6 +81,14 @@ impl Fetched {
     }
 }
 
+/// A file on disk, checked: Zoom's size (when given) and the SHA-256 in the manifest.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub how: Fetched,
+    pub size: u64,
+    pub sha256: String,
+}
+
 /// A download that did not succeed.
 #[derive(Debug, Clone)]
 pub struct Failed {
@@ -184,6 +192,8 @@ pub struct Downloader {
     /// The manifest's last line was cut off (a killed run): start with a line break.
     torn: bool,
     max_retries: u32,
+    /// Bytes progress (`recordings archive`).
+    progress: Option<std::sync::Arc<crate::pipeline::progress::Progress>>,
 }
 
 impl Downloader {
@@ -224,6 +234,7 @@ impl Downloader {
             log: Mutex::new(None),
             torn: !text.is_empty() && !text.ends_with('\n'),
             max_retries,
+            progress: None,
         })
     }
 
@@ -245,14 +256,67 @@ impl Downloader {
         if let Some(size) = self.on_disk(target).await {
             return Ok((Fetched::Skipped, size));
         }
-        let url = Url::parse(&target.url).map_err(|e| failed(format!("unreadable download_url ({e})")))?;
-        check_download_url(&url).map_err(failed)?;
-        if let Some(parent) = target.path.parent() {
-            tokio::fs::create_dir_all(parent)
+        let url = prepare(target).await.map_err(failed)?;
+        self.download(target, &url)
+            .await
+            .map(|(how, len, _)| (how, len))
+            .map_err(failed)
+    }
+
+    /// Like [`Downloader::fetch`], and says the file's SHA-256: computed while it
+    /// streamed in, or (a copy already on disk) read again now and checked against the
+    /// manifest, so a copy damaged since is fetched again rather than trusted.
+    pub async fn fetch_verified(&self, target: &Target) -> Result<Verified, Failed> {
+        let failed = |message: String| Failed {
+            kept: complete_copy(target),
+            message,
+        };
+        if let Some(size) = self.on_disk(target).await {
+            let key = self.key(&target.path);
+            let (digest, len) = hash_file(&target.path, &mut Sha256::new())
                 .await
-                .map_err(|e| failed(format!("{}: {e}", parent.display())))?;
+                .map_err(|e| failed(format!("{}: {e}", target.path.display())))?;
+            let sha256 = hex::encode(digest);
+            match self.known.get(&key) {
+                Some(entry) if entry.size == len && entry.sha256 == sha256 && len == size => {
+                    return Ok(Verified {
+                        how: Fetched::Skipped,
+                        size,
+                        sha256,
+                    });
+                }
+                Some(_) => {
+                    // Differs from what was recorded when it was downloaded: fetch it again.
+                    remove(&target.path).await.map_err(failed)?;
+                }
+                None => {
+                    // Complete by Zoom's size, but never recorded (an older zoombulk): record it now.
+                    self.remember(Entry {
+                        path: key,
+                        size: len,
+                        sha256: sha256.clone(),
+                    })
+                    .map_err(failed)?;
+                    return Ok(Verified {
+                        how: Fetched::Skipped,
+                        size: len,
+                        sha256,
+                    });
+                }
+            }
         }
-        self.download(target, &url).await.map_err(failed)
+        let url = prepare(target).await.map_err(failed)?;
+        let (how, size, sha256) = self.download(target, &url).await.map_err(failed)?;
+        Ok(Verified { how, size, sha256 })
+    }
+
+    /// Reports each chunk's length to `progress` as it arrives (bytes progress).
+    pub fn with_progress(
+        mut self,
+        progress: std::sync::Arc<crate::pipeline::progress::Progress>,
+    ) -> Downloader {
+        self.progress = Some(progress);
+        self
     }
 
     /// The size of a complete copy on disk: Zoom's `file_size` matches, or (without
@@ -272,7 +336,7 @@ impl Downloader {
         }
     }
 
-    async fn download(&self, target: &Target, url: &Url) -> Result<(Fetched, u64), String> {
+    async fn download(&self, target: &Target, url: &Url) -> Result<(Fetched, u64, String), String> {
         let part = part_path(&target.path);
         let mut have = tokio::fs::metadata(&part).await.map(|m| m.len()).unwrap_or(0);
         let mut resumed = false;
@@ -344,10 +408,11 @@ impl Downloader {
         tokio::fs::rename(&part, &target.path)
             .await
             .map_err(|e| format!("{}: {e}", target.path.display()))?;
+        let sha256 = hex::encode(digest);
         self.remember(Entry {
             path: self.key(&target.path),
             size: len,
-            sha256: hex::encode(digest),
+            sha256: sha256.clone(),
         })?;
         Ok((
             if resumed {
@@ -356,6 +421,7 @@ impl Downloader {
                 Fetched::Downloaded
             },
             len,
+            sha256,
         ))
     }
 
@@ -506,6 +572,9 @@ impl Downloader {
                 h.len += chunk.len() as u64;
             }
             *have += chunk.len() as u64;
+            if let Some(p) = &self.progress {
+                p.inc(chunk.len() as u64);
+            }
         }
         if let Err(e) = file.flush().await {
             return Attempt::Fail(format!("{}: {e}", part.display()));
@@ -553,6 +622,18 @@ impl Downloader {
         }
         Ok(())
     }
+}
+
+/// The checked URL of `target`, with its directory made.
+async fn prepare(target: &Target) -> Result<Url, String> {
+    let url = Url::parse(&target.url).map_err(|e| format!("unreadable download_url ({e})"))?;
+    check_download_url(&url)?;
+    if let Some(parent) = target.path.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    Ok(url)
 }
 
 fn retry_backoff() -> impl Iterator<Item = Duration> {

@@ -4,13 +4,16 @@
 //! special-file rules), the row writer, signals and closed pipes, `--dry-run`,
 //! progress and the summary.
 
+pub mod archive;
 pub(crate) mod download;
 pub(crate) mod plan;
 pub mod recordings;
 pub mod registrants;
+pub(crate) mod s3;
 pub mod users;
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -30,7 +33,9 @@ pub use plan::Plan;
 pub struct Table {
     writer: TableWriter<Box<dyn Write + Send>>,
     rows: u64,
-    progress: Progress,
+    progress: Arc<Progress>,
+    /// The progress counts something else than rows (bytes, see [`Table::track`]).
+    tracked: bool,
 }
 
 impl Table {
@@ -38,8 +43,18 @@ impl Table {
     pub fn row(&mut self, cells: &[String]) -> std::io::Result<()> {
         self.writer.write_row(cells.iter().map(String::as_str))?;
         self.rows += 1;
-        self.progress.inc(1);
+        if !self.tracked {
+            self.progress.inc(1);
+        }
         Ok(())
+    }
+
+    /// Replaces the rows progress with one in `unit` (of `total`), advanced by the caller.
+    pub fn track(&mut self, ctx: &Context, total: Option<u64>, unit: &str) -> Arc<Progress> {
+        self.progress.finish();
+        self.progress = Arc::new(Progress::new(ctx.run.progress, ctx.run.quiet, total, unit));
+        self.tracked = true;
+        self.progress.clone()
     }
 
     fn finish(mut self) -> std::io::Result<u64> {
@@ -139,7 +154,7 @@ pub async fn run_export(
     let sink = publisher
         .writer()
         .map_err(|e| RunError::new(format!("{shown}: {e}")))?;
-    let progress = Progress::new(ctx.run.progress, ctx.run.quiet, None, "rows");
+    let progress = Arc::new(Progress::new(ctx.run.progress, ctx.run.quiet, None, "rows"));
     let options = TableOptions {
         format: ctx.run.format,
         raw_cells: ctx.run.raw_cells,
@@ -154,6 +169,7 @@ pub async fn run_export(
         writer,
         rows: 0,
         progress,
+        tracked: false,
     };
     let started = Instant::now();
     let result = tokio::select! {

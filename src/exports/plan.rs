@@ -150,9 +150,10 @@ pub async fn recordings(
 ) -> Result<Plan, ExportError> {
     let before = sent(client);
     let hosts = super::recordings::hosts(client, args.user.as_deref()).await?;
-    let meetings: Vec<Value> = super::recordings::meetings(client, args, &hosts, windows)
-        .try_collect()
-        .await?;
+    let meetings: Vec<Value> =
+        super::recordings::meetings(client, args.user.as_deref(), args.by_user, &hosts, windows)
+            .try_collect()
+            .await?;
     let mut plan = Plan::default();
     for (n, c) in sent(client) {
         let earlier = before.iter().find(|(_, b)| *b == c).map_or(0, |(m, _)| *m);

@@ -71,7 +71,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
             };
             let downloader = downloader.as_ref();
             let hosts = hosts(client, args.user.as_deref()).await?;
-            let meetings = meetings(client, args, &hosts, &windows);
+            let meetings = meetings(client, args.user.as_deref(), args.by_user, &hosts, &windows);
             let mut seen = HashSet::new();
             let files = meetings
                 .try_filter(|m| std::future::ready(seen.insert(text(m.get("uuid")) + &text(m.get("id")))))
@@ -179,11 +179,12 @@ fn recordings_call(path: String, from: NaiveDate, to: NaiveDate) -> Call {
 /// Every recording meeting in the windows, as a stream.
 pub(super) fn meetings<'a>(
     client: &'a Client,
-    args: &'a Args,
+    user: Option<&'a str>,
+    by_user: bool,
     hosts: &'a HashMap<String, String>,
     windows: &'a [(NaiveDate, NaiveDate)],
 ) -> futures::stream::BoxStream<'a, Result<Value, ApiError>> {
-    if args.user.is_none() && args.by_user {
+    if user.is_none() && by_user {
         // Per user and window, concurrently under the Medium limiter, as many in
         // flight as the measured latency needs to reach its rate.
         let work: Vec<(String, NaiveDate, NaiveDate)> = hosts
@@ -204,7 +205,7 @@ pub(super) fn meetings<'a>(
             .try_flatten()
             .boxed();
     }
-    let path = match hosts.keys().next().filter(|_| args.user.is_some()) {
+    let path = match hosts.keys().next().filter(|_| user.is_some()) {
         Some(id) => format!("{}/recordings", user_path(id)),
         None => "/accounts/me/recordings".to_string(),
     };
@@ -258,34 +259,48 @@ fn file_rows(
                 String::new(),
                 String::new(),
             ];
-            let target = dir.filter(|_| !download_url.is_empty()).map(|dir| {
-                // CC and TIMELINE files come without an id: name them by type and position.
-                let stem = if file_id.is_empty() {
-                    format!("{}-{}", file_type.to_lowercase(), i + 1)
-                } else {
-                    file_id.clone()
-                };
-                let ext = if extension.is_empty() {
-                    file_type.to_lowercase()
-                } else {
-                    extension.to_lowercase()
-                };
-                Target {
-                    url: download_url.clone(),
-                    path: download::target_path(
-                        dir,
-                        &host_email,
-                        &text(meeting.get("start_time")),
-                        &text(meeting.get("topic")),
-                        &text(meeting.get("id")),
-                        &format!("{stem}.{ext}"),
-                    ),
-                    size,
-                }
-            });
+            let target = dir
+                .filter(|_| !download_url.is_empty())
+                .map(|dir| file_target(meeting, file, i, &host_email, dir));
             (cells, target)
         })
         .collect()
+}
+
+/// Where file `i` of `meeting` goes under `dir`, and where it comes from.
+pub(super) fn file_target(
+    meeting: &Value,
+    file: &Value,
+    i: usize,
+    host_email: &str,
+    dir: &std::path::Path,
+) -> Target {
+    let file_id = text(file.get("id"));
+    let file_type = text(file.get("file_type"));
+    let extension = text(file.get("file_extension"));
+    // CC and TIMELINE files come without an id: name them by type and position.
+    let stem = if file_id.is_empty() {
+        format!("{}-{}", file_type.to_lowercase(), i + 1)
+    } else {
+        file_id
+    };
+    let ext = if extension.is_empty() {
+        file_type.to_lowercase()
+    } else {
+        extension.to_lowercase()
+    };
+    Target {
+        url: without_token(&text(file.get("download_url"))),
+        path: download::target_path(
+            dir,
+            host_email,
+            &text(meeting.get("start_time")),
+            &text(meeting.get("topic")),
+            &text(meeting.get("id")),
+            &format!("{stem}.{ext}"),
+        ),
+        size: file.get("file_size").and_then(Value::as_u64),
+    }
 }
 
 /// The URL without an `access_token` query parameter.

@@ -58,7 +58,9 @@ impl Progress {
             ProgressMode::Always if !terminal => Some(Display::Plain),
             ProgressMode::Auto | ProgressMode::Always => {
                 let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-                let template = if total.is_some() {
+                let template = if unit == BYTES && total.is_some() {
+                    "{wide_bar} {bytes}/{total_bytes} {msg}".to_string()
+                } else if total.is_some() {
                     format!("{{wide_bar}} {{pos}}/{{len}} {unit} {{msg}}")
                 } else {
                     format!("{{spinner}} {{pos}} {unit} {{elapsed}} {{msg}}")
@@ -120,6 +122,9 @@ impl Progress {
         }
         let rate = recent_rate(&s.samples);
         let mut text = status_text(pos, self.total, rate);
+        if self.unit == BYTES {
+            text = bytes_text(text, rate);
+        }
         if let Some(p) = s.last_problem {
             text.push_str(&format!(", last problem: {p}"));
         }
@@ -144,6 +149,17 @@ impl Progress {
         if let Some(Display::Bar(bar)) = &self.display {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// The unit whose rate is shown in MB/s.
+pub const BYTES: &str = "bytes";
+
+/// `12.3 MB/s, eta 1m 05s` instead of `12300000.0/s, …`.
+fn bytes_text(text: String, rate: Option<f64>) -> String {
+    match (rate, text.split_once("/s")) {
+        (Some(r), Some((_, rest))) => format!("{:.1} MB/s{rest}", r / 1e6),
+        _ => text,
     }
 }
 
@@ -206,5 +222,11 @@ mod tests {
         assert_eq!(eta_text(7300.0), "2h 01m");
         assert_eq!(eta_text(f64::INFINITY), "over 100 h");
         assert!(status_text(1, Some(9), Some(0.0)).contains("eta unknown"));
+        let rate = Some(12_345_678.0);
+        assert_eq!(
+            bytes_text(status_text(0, Some(24_691_356), rate), rate),
+            "12.3 MB/s, eta 2s"
+        );
+        assert_eq!(bytes_text("measuring rate".into(), None), "measuring rate");
     }
 }

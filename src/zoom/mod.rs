@@ -8,6 +8,7 @@ pub mod groups;
 pub(crate) mod pagination;
 pub(crate) mod plan;
 pub(crate) mod ratelimit;
+pub mod recordings;
 pub mod registrants;
 pub(crate) mod urls;
 pub mod users;

@@ -203,3 +203,13 @@ pub fn read_results(path: &Path) -> Vec<HashMap<String, String>> {
 pub fn statuses(rows: &[HashMap<String, String>]) -> Vec<String> {
     rows.iter().map(|r| r["status"].clone()).collect()
 }
+
+/// Requests the sandbox answered on `route` (e.g. `"GET /rec/download/{fileId}"`), any status.
+pub fn requests_to(sandbox: &Sandbox, route: &str) -> u64 {
+    sandbox
+        .stats()
+        .requests
+        .get(route)
+        .map(|m| m.values().sum())
+        .unwrap_or(0)
+}

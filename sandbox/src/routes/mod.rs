@@ -108,6 +108,26 @@ fn api_table() -> Vec<(&'static str, Category, MethodRouter<AppState>)> {
             Medium,
             get(recordings::account_recordings),
         ),
+        (
+            "DELETE /meetings/{meetingId}/recordings",
+            Light,
+            delete(recordings::delete_meeting_recordings),
+        ),
+        (
+            "DELETE /meetings/{meetingId}/recordings/{recordingId}",
+            Light,
+            delete(recordings::delete_recording_file),
+        ),
+        (
+            "PUT /meetings/{meetingId}/recordings/status",
+            Light,
+            put(recordings::recover_meeting_recordings),
+        ),
+        (
+            "PUT /meetings/{meetingId}/recordings/{recordingId}/status",
+            Light,
+            put(recordings::recover_recording_file),
+        ),
     ]
 }
 

@@ -2,18 +2,23 @@
 //! request and silently narrows a longer range (keeping `to`, moving `from`; zoom/api#36),
 //! reporting the effective range in the body: an exporter that does not split its period
 //! into windows loses data without any error, and these routes reproduce exactly that.
+//! Also the trash: DELETE per meeting or per file (`action=trash|delete`), the trash
+//! listings (`trash=true`, `trash_type`) and recovery (`PUT …/status`).
 
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{Months, NaiveDate, Utc};
 use serde_json::{Value, json};
 
-use super::{ApiResult, flag, json, query_map, ts};
+use super::{ApiResult, flag, json, json_object, no_content, query_map, ts};
 use crate::MAX_PAGE_SIZE;
 use crate::app::AppState;
 use crate::errors::ApiError;
 use crate::model::{RecordingFile, RecordingMeeting};
 use crate::pages::page_count;
+use crate::store::RecordingListing;
 
 fn date(
     q: &std::collections::HashMap<String, String>,
@@ -52,6 +57,9 @@ fn file_json(app: &AppState, m: &RecordingMeeting, f: &RecordingFile) -> Value {
             json!(format!("https://zoom.us/rec/play/{}", f.download_id)),
         );
         obj.insert("status".into(), json!("completed"));
+        if let Some(t) = f.deleted_time {
+            obj.insert("deleted_time".into(), json!(ts(t)));
+        }
         if let Some(t) = &f.recording_type {
             obj.insert("recording_type".into(), json!(t));
         }
@@ -89,15 +97,16 @@ fn list(app: &AppState, host_id: Option<&str>, raw: Option<String>) -> ApiResult
     let (from, to) = effective_range(from, to);
     let trash = flag(&q, "trash", false)?;
     flag(&q, "mc", false)?;
-    if let Some(t) = q.get("trash_type").map(String::as_str).filter(|s| !s.is_empty())
-        && !matches!(t, "meeting_recordings" | "recording_file")
-    {
-        return Err(ApiError::invalid_parameter("trash_type"));
-    }
-    let scope = format!("recordings|{}|{from}|{to}|{trash}", host_id.unwrap_or("*"));
+    let kind = match q.get("trash_type").map(String::as_str).filter(|s| !s.is_empty()) {
+        None | Some("meeting_recordings") if trash => RecordingListing::TrashedMeetings,
+        Some("recording_file") if trash => RecordingListing::TrashedFiles,
+        None | Some("meeting_recordings" | "recording_file") => RecordingListing::Live,
+        Some(_) => return Err(ApiError::invalid_parameter("trash_type")),
+    };
+    let scope = format!("recordings|{}|{from}|{to}|{kind:?}", host_id.unwrap_or("*"));
     let pages = app.store.pages();
     let req = pages.begin(&q, &scope, MAX_PAGE_SIZE)?;
-    let page = app.store.list_recordings(host_id, from, to, trash, &req);
+    let page = app.store.list_recordings(host_id, from, to, kind, &req);
     let token = pages.next(&scope, page.last, page.more, req.page_number);
     let meetings: Vec<Value> = page.rows.iter().map(|m| meeting_json(app, m)).collect();
     Ok(json(
@@ -142,12 +151,97 @@ pub async fn account_recordings(
     list(&app, None, q)
 }
 
+/// The meeting a recording path names. A UUID that begins with `/` or contains `//` must
+/// be percent-encoded twice; axum has decoded once, so a `%` left means a second
+/// encoding. Without it Zoom reads the slashes away (`//x==` as `x==`; FACTS: UUIDs in
+/// paths), and so does this.
+fn path_meeting(raw: &str) -> String {
+    if raw.contains('%') {
+        return percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned();
+    }
+    raw.split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `action=trash` (the default) or `action=delete` (permanent).
+fn permanent(raw: Option<String>) -> Result<bool, ApiError> {
+    match query_map(raw).get("action").map(String::as_str) {
+        None | Some("" | "trash") => Ok(false),
+        Some("delete") => Ok(true),
+        Some(_) => Err(ApiError::invalid_parameter("action")),
+    }
+}
+
+pub async fn delete_meeting_recordings(
+    State(app): State<AppState>,
+    Path(meeting): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let permanent = permanent(q)?;
+    app.store
+        .delete_recording(&path_meeting(&meeting), None, permanent, Utc::now())?;
+    Ok(no_content())
+}
+
+pub async fn delete_recording_file(
+    State(app): State<AppState>,
+    Path((meeting, file)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let permanent = permanent(q)?;
+    app.store
+        .delete_recording(&path_meeting(&meeting), Some(&file), permanent, Utc::now())?;
+    Ok(no_content())
+}
+
+/// The body of a recover request: `{"action":"recover"}`.
+fn recover_body(body: &Bytes) -> Result<(), ApiError> {
+    let map = json_object(body)?;
+    match map.get("action").and_then(Value::as_str) {
+        Some("recover") => Ok(()),
+        _ => Err(ApiError::invalid_parameter("action")),
+    }
+}
+
+pub async fn recover_meeting_recordings(
+    State(app): State<AppState>,
+    Path(meeting): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    recover_body(&body)?;
+    app.store.recover_recording(&path_meeting(&meeting), None)?;
+    Ok(no_content())
+}
+
+pub async fn recover_recording_file(
+    State(app): State<AppState>,
+    Path((meeting, file)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    recover_body(&body)?;
+    app.store
+        .recover_recording(&path_meeting(&meeting), Some(&file))?;
+    Ok(no_content())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn path_uuids_decode_twice_or_lose_their_slashes() {
+        assert_eq!(path_meeting("%2Fab%2F%2Fc%3D%3D"), "/ab//c==");
+        assert_eq!(path_meeting("//ab=="), "ab==");
+        assert_eq!(path_meeting("a//b=="), "a/b==");
+        assert_eq!(path_meeting("plain=="), "plain==");
     }
 
     #[test]
