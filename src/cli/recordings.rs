@@ -43,6 +43,6 @@ pub struct ExportArgs {
 }
 
 /// `--from`/`--to`, relative to today (UTC) when the command line is read.
-fn parse_day(text: &str) -> Result<NaiveDate, String> {
+pub(crate) fn parse_day(text: &str) -> Result<NaiveDate, String> {
     parse_date(text, Utc::now().date_naive())
 }

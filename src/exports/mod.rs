@@ -5,6 +5,8 @@
 //! progress and the summary.
 
 pub(crate) mod download;
+pub mod meetings;
+pub mod participants;
 pub(crate) mod plan;
 pub mod recordings;
 pub mod registrants;

@@ -78,17 +78,17 @@ pub(super) fn show<J: Job>(
             );
         } else {
             eprintln!(
-            "  {rows} rows count against Zoom's daily quota of {per_day} {} on this plan{}",
-            cap.describe(),
-            if over > 0 {
-                format!(
-                    ": at most {per_day} go out today (fewer if some were used already); {over} would be \
+                "  {rows} rows count against Zoom's daily quota of {per_day} {} on this plan{}",
+                cap.describe(),
+                if over > 0 {
+                    format!(
+                        ": at most {per_day} go out today (fewer if some were used already); {over} would be \
                      deferred until 00:00 UTC (finish them with --resume)"
-                )
-            } else {
-                String::new()
-            }
-        );
+                    )
+                } else {
+                    String::new()
+                }
+            );
         }
         if over > 0 {
             deferred += over;

@@ -106,10 +106,14 @@ impl Client {
         body: Value,
         scope: &str,
     ) -> Result<Sent<CreatedMeeting>, ApiError> {
-        let call = Call::new(Method::POST, format!("{}/meetings", user_path(host)), Category::Medium)
-            .json(body)
-            .daily_scope(write_scope(scope))
-            .once();
+        let call = Call::new(
+            Method::POST,
+            format!("{}/meetings", user_path(host)),
+            Category::Medium,
+        )
+        .json(body)
+        .daily_scope(write_scope(scope))
+        .once();
         self.send(&call).await?.sent()
     }
 
@@ -171,13 +175,19 @@ mod tests {
         );
         assert_eq!(uuid_segment("ab//cd=="), "ab%252F%252Fcd%253D%253D");
         // Once otherwise: `+`, `/` and `=` are still escaped.
-        assert_eq!(uuid_segment("4444AAAiAAAAAiAiAiiAii=="), "4444AAAiAAAAAiAiAiiAii%3D%3D");
+        assert_eq!(
+            uuid_segment("4444AAAiAAAAAiAiAiiAii=="),
+            "4444AAAiAAAAAiAiAiiAii%3D%3D"
+        );
         assert_eq!(uuid_segment("a/b+c="), "a%2Fb%2Bc%3D");
     }
 
     #[test]
     fn ids_and_uuids_as_people_give_them() {
-        assert_eq!(PastMeeting::parse("812 3456 7890"), Ok(PastMeeting::Id(81234567890)));
+        assert_eq!(
+            PastMeeting::parse("812 3456 7890"),
+            Ok(PastMeeting::Id(81234567890))
+        );
         assert_eq!(
             PastMeeting::parse("/ajXp112QmuoKj4854875=="),
             Ok(PastMeeting::Uuid("/ajXp112QmuoKj4854875==".into()))

@@ -4,10 +4,12 @@
 pub mod auth;
 pub(crate) mod client;
 pub(crate) mod error;
+pub mod meetings;
 pub(crate) mod pagination;
 pub(crate) mod plan;
 pub(crate) mod ratelimit;
 pub mod registrants;
+pub mod reports;
 pub(crate) mod urls;
 pub(crate) mod users;
 
