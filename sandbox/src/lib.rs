@@ -126,6 +126,10 @@ pub struct SandboxConfig {
     pub seed_meetings: usize,
     pub seed_webinars: usize,
     pub seed_recordings: usize,
+    /// Past meetings seeded with ended instances and attendance (some recurring,
+    /// some hosted by unlicensed users, one in 17 over a year old), plus two past
+    /// webinars with registrants and absentees when not 0.
+    pub seed_past_meetings: usize,
 }
 
 impl Default for SandboxConfig {
@@ -156,6 +160,7 @@ impl Default for SandboxConfig {
             seed_meetings: 10,
             seed_webinars: 4,
             seed_recordings: 100,
+            seed_past_meetings: 0,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub(crate) mod downloads;
 mod meetings;
 mod recordings;
+pub mod reports;
 mod users;
 
 use std::collections::HashMap;
@@ -51,6 +52,36 @@ fn api_table() -> Vec<(&'static str, Category, MethodRouter<AppState>)> {
             get(meetings::list_webinars),
         ),
         ("GET /meetings/{meetingId}", Light, get(meetings::get_meeting)),
+        (
+            "PATCH /meetings/{meetingId}",
+            Light,
+            patch(meetings::update_meeting),
+        ),
+        (
+            "GET /past_meetings/{meetingId}/instances",
+            Medium,
+            get(reports::meeting_instances),
+        ),
+        (
+            "GET /past_webinars/{webinarId}/instances",
+            Light,
+            get(reports::webinar_instances),
+        ),
+        (
+            "GET /report/meetings/{meetingId}/participants",
+            Heavy,
+            get(reports::meeting_report),
+        ),
+        (
+            "GET /report/webinars/{webinarId}/participants",
+            Heavy,
+            get(reports::webinar_report),
+        ),
+        (
+            "GET /past_webinars/{webinarId}/absentees",
+            Heavy,
+            get(reports::webinar_absentees),
+        ),
         ("GET /webinars/{webinarId}", Light, get(meetings::get_webinar)),
         (
             "POST /meetings/{meetingId}/registrants",
@@ -227,6 +258,10 @@ mod tests {
             Some(Heavy)
         );
         assert_eq!(category_of("GET /accounts/{accountId}/recordings"), Some(Medium));
+        assert_eq!(category_of("PATCH /meetings/{meetingId}"), Some(Light));
+        assert_eq!(category_of("GET /report/meetings/{meetingId}/participants"), Some(Heavy));
+        assert_eq!(category_of("GET /past_webinars/{webinarId}/absentees"), Some(Heavy));
+        assert_eq!(category_of("GET /past_meetings/{meetingId}/instances"), Some(Medium));
     }
 
     #[test]
