@@ -34,9 +34,11 @@ pub use auth::{SCOPES, required_scope};
 pub use faults::{LostAnswer, TokenFailure};
 pub use limits::Category;
 pub use model::{
-    CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, RecordingFile, RecordingMeeting,
-    Registrant, User, Webinar,
+    CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, Participant, PastInstance,
+    RecordingFile, RecordingMeeting, Registrant, User, Webinar,
 };
+pub use routes::reports::{REPORT_DAYS, read_uuid};
+pub use seed::instance_uuid;
 pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
 /// `"GET /users/{userId}"`), from the sandbox's single route table.
