@@ -45,6 +45,8 @@ pub const LOSSY_WRITES: &[&str] = &[
     "POST /webinars/{webinarId}/batch_registrants",
     "PATCH /users/{userId}",
     "DELETE /users/{userId}",
+    "POST /users/{userId}/meetings",
+    "PATCH /meetings/{meetingId}",
 ];
 
 /// How a failing `POST /oauth/token` fails.
