@@ -201,7 +201,12 @@ fn fetch<'a>(client: &'a Client, args: &'a Args) -> impl Stream<Item = Result<Fe
             if let Some(note) = instance.note.clone() {
                 return Ok((instance, Err(note)));
             }
-            match client.all_pages(call, key).await {
+            let items = if key == "participants" {
+                client.participants(call).await
+            } else {
+                client.all_pages(call, key).await
+            };
+            match items {
                 Ok(items) => Ok((instance, Ok(items))),
                 Err(err) => note_for(&err).map(|note| (instance, Err(note))),
             }

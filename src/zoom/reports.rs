@@ -49,9 +49,17 @@ pub fn meeting_instances(id: u64) -> Call {
 }
 
 impl Client {
-    /// Every item of a (short) listing, all pages: one meeting's participants or
-    /// instances. Memory is one meeting's, never the export's.
+    /// Every item of a (short) listing, all pages: one meeting's instances or
+    /// listing. Memory is one meeting's (or host's), never the export's.
     pub async fn all_pages(&self, call: Call, items_key: &'static str) -> Result<Vec<Value>, ApiError> {
         self.paginate(call, items_key).try_collect().await
+    }
+
+    /// Every participant record of a report, all pages. A rejoin is a record of
+    /// its own with the same `id`: records are told apart by their whole content.
+    pub async fn participants(&self, call: Call) -> Result<Vec<Value>, ApiError> {
+        self.paginate_by(call, "participants", Value::to_string)
+            .try_collect()
+            .await
     }
 }
