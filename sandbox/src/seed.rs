@@ -234,7 +234,7 @@ pub fn instance_uuid(seed: u64, n: u64) -> String {
 /// Participants of one instance: 2 to 8 people, some rejoining (a second record),
 /// some from outside the account (no email), within the instance's time.
 fn seed_participants(
-    store: &Store,
+    users: &[User],
     rng: &mut SeqRng,
     start: DateTime<Utc>,
     minutes: u32,
@@ -243,7 +243,6 @@ fn seed_participants(
     let end = start + Duration::minutes(i64::from(minutes));
     let people = rng.range(2, 8);
     let mut out = Vec::new();
-    let users = store.users();
     for n in 0..people {
         let (name, email, id) = match (rng.below(3), invited.get(n as usize)) {
             (_, Some((name, email))) => (name.clone(), email.clone(), String::new()),
@@ -286,6 +285,7 @@ fn seed_past(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts: &[St
     }
     let mut rng = SeqRng::new(cfg.seed, "past");
     let mut instance_n = 0u64;
+    let users = store.users();
     for i in 0..cfg.seed_past_meetings {
         let recurring = i % 5 == 4;
         let days_ago = if i % 17 == 16 { 400 } else { rng.range(1, 120) };
@@ -320,7 +320,7 @@ fn seed_past(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts: &[St
             if at + Duration::minutes(i64::from(duration)) >= now {
                 break;
             }
-            let participants = seed_participants(store, &mut rng, at, duration, &[]);
+            let participants = seed_participants(&users, &mut rng, at, duration, &[]);
             store.insert_past(PastInstance {
                 uuid: instance_uuid(cfg.seed, instance_n),
                 event_id: event.id,
@@ -367,7 +367,7 @@ fn seed_past(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts: &[St
             .filter(|_| rng.chance(0.6))
             .map(|r| (format!("{} {}", r.first_name, r.last_name), r.email.clone()))
             .collect();
-        let participants = seed_participants(store, &mut rng, start, 60, &came);
+        let participants = seed_participants(&users, &mut rng, start, 60, &came);
         store.insert_past(PastInstance {
             uuid: instance_uuid(cfg.seed, instance_n),
             event_id: event.id,
