@@ -25,13 +25,22 @@ async fn import_creates_meetings_whose_results_match_the_store() {
         "{OWNER_EMAIL},Lab,2031-02-04 14:00,Europe/Berlin,90,8,weekly,Mon;Wed,12,,no\n"
     ));
     text.push_str(&row("Yesterday", "2020-01-01T09:00:00"));
-    text.push_str(&format!("{OWNER_EMAIL},Nowhere,2031-02-03T09:00:00,Mars/Base,45,,,,,,\n"));
-    text.push_str(&format!("{OWNER_EMAIL},Endless,2031-02-03T09:00:00,UTC,45,8,daily,,61,,\n"));
-    text.push_str(&format!("{OWNER_EMAIL},Monthly,2031-02-03T09:00:00,UTC,45,8,monthly,,3,,\n"));
+    text.push_str(&format!(
+        "{OWNER_EMAIL},Nowhere,2031-02-03T09:00:00,Mars/Base,45,,,,,,\n"
+    ));
+    text.push_str(&format!(
+        "{OWNER_EMAIL},Endless,2031-02-03T09:00:00,UTC,45,8,daily,,61,,\n"
+    ));
+    text.push_str(&format!(
+        "{OWNER_EMAIL},Monthly,2031-02-03T09:00:00,UTC,45,8,monthly,,3,,\n"
+    ));
     let input = write(dir.path(), "m.csv", text);
     let (_, rows) = run_file(&sandbox, &["meetings", "import"], &input, &[], 3).await;
     let status: Vec<&str> = rows.iter().map(|r| r["status"].as_str()).collect();
-    assert_eq!(status, ["created", "created", "invalid", "invalid", "invalid", "invalid"]);
+    assert_eq!(
+        status,
+        ["created", "created", "invalid", "invalid", "invalid", "invalid"]
+    );
     assert!(rows[2]["error_message"].contains("in the past"), "{:?}", rows[2]);
     assert!(rows[3]["error_message"].contains("timezone"), "{:?}", rows[3]);
     assert!(rows[4]["error_message"].contains("end_times"), "{:?}", rows[4]);
@@ -52,7 +61,11 @@ async fn import_creates_meetings_whose_results_match_the_store() {
     assert_eq!((lab.event_type, lab.occurrences.len()), (8, 12));
 
     // validate finds the same rows offline.
-    let o = zoombulk(&sandbox, &["validate", "meetings-import", input.to_str().unwrap()]).await;
+    let o = zoombulk(
+        &sandbox,
+        &["validate", "meetings-import", input.to_str().unwrap()],
+    )
+    .await;
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 4, "{}", stdout(&o));
 }
@@ -69,7 +82,10 @@ async fn rows_past_a_hosts_daily_quota_are_deferred_unsent_and_dry_run_names_the
     let file = input.to_str().unwrap();
     let o = run_fast(&sandbox, &["meetings", "import", file, "--dry-run"], 0, "dry run").await;
     let err = stderr(&o);
-    assert!(err.contains("2 rows would be deferred") && err.contains("rows 101, 102"), "{err}");
+    assert!(
+        err.contains("2 rows would be deferred") && err.contains("rows 101, 102"),
+        "{err}"
+    );
     assert!(sandbox.store().meetings().is_empty(), "a dry run sends nothing");
 
     let (_, rows) = run_file(&sandbox, &["meetings", "import"], &input, &[], 3).await;
@@ -79,7 +95,14 @@ async fn rows_past_a_hosts_daily_quota_are_deferred_unsent_and_dry_run_names_the
     }
     assert_eq!(count.get("created"), Some(&100));
     for r in &rows[100..] {
-        assert_eq!((r["status"].as_str(), r["error_code"].as_str(), r["attempts"].as_str()), ("deferred", "E_DAILY_CAP", "0"));
+        assert_eq!(
+            (
+                r["status"].as_str(),
+                r["error_code"].as_str(),
+                r["attempts"].as_str()
+            ),
+            ("deferred", "E_DAILY_CAP", "0")
+        );
     }
     assert_eq!(sandbox.store().meetings().len(), 100);
     // No request past the cap reached the sandbox: it never answered 429.
@@ -122,7 +145,11 @@ async fn update_patches_only_the_cells_given() {
     let input = write(
         dir.path(),
         "new.csv",
-        format!("{HEADER}{}{}", row("Chem", "2031-07-01T09:00:00"), row("Bio", "2031-07-02T09:00:00")),
+        format!(
+            "{HEADER}{}{}",
+            row("Chem", "2031-07-01T09:00:00"),
+            row("Bio", "2031-07-02T09:00:00")
+        ),
     );
     let (_, created) = run_file(&sandbox, &["meetings", "import"], &input, &[], 0).await;
     let (chem, bio) = (&created[0]["zoom_id"], &created[1]["zoom_id"]);
@@ -130,7 +157,9 @@ async fn update_patches_only_the_cells_given() {
     let update = write(
         dir.path(),
         "change.csv",
-        format!("zoom_id,topic,duration,start_time,timezone\n{chem},Chemistry,,,\n{bio},,120,2031-08-01T08:00:00Z,\n99999999999,Ghost,,,\n"),
+        format!(
+            "zoom_id,topic,duration,start_time,timezone\n{chem},Chemistry,,,\n{bio},,120,2031-08-01T08:00:00Z,\n99999999999,Ghost,,,\n"
+        ),
     );
     let (_, rows) = run_file(&sandbox, &["meetings", "update"], &update, &[], 3).await;
     let status: Vec<&str> = rows.iter().map(|r| r["status"].as_str()).collect();
@@ -159,7 +188,12 @@ async fn meetings_export_matches_the_store_row_for_row() {
         .records()
         .map(|r| {
             let r = r.unwrap();
-            (r[0].to_string(), unguard(&r[4]), r[6].to_string(), r[3].to_string())
+            (
+                r[0].to_string(),
+                unguard(&r[4]),
+                r[6].to_string(),
+                r[3].to_string(),
+            )
         })
         .collect();
     let store = sandbox.store();

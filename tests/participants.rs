@@ -27,7 +27,11 @@ fn rows(out: &[u8]) -> Vec<HashMap<String, String>> {
         .records()
         .map(|r| {
             let r = r.unwrap();
-            headers.iter().zip(r.iter()).map(|(h, v)| (h.to_string(), unguard(v))).collect()
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), unguard(v)))
+                .collect()
         })
         .collect()
 }
@@ -47,7 +51,16 @@ async fn a_range_exports_every_session_of_every_instance_row_for_row() {
     let sandbox = start(with_past()).await;
     let o = run_fast(
         &sandbox,
-        &["participants", "export", "--from", "-500d", "--to", "today", "--out", "-"],
+        &[
+            "participants",
+            "export",
+            "--from",
+            "-500d",
+            "--to",
+            "today",
+            "--out",
+            "-",
+        ],
         0,
         "range export",
     )
@@ -72,11 +85,27 @@ async fn a_range_exports_every_session_of_every_instance_row_for_row() {
             let expected: Vec<(String, String, String, String, String)> = i
                 .participants
                 .iter()
-                .map(|p| (p.name.clone(), p.user_email.clone(), ts(p.join_time), ts(p.leave_time), p.duration.to_string()))
+                .map(|p| {
+                    (
+                        p.name.clone(),
+                        p.user_email.clone(),
+                        ts(p.join_time),
+                        ts(p.leave_time),
+                        p.duration.to_string(),
+                    )
+                })
                 .collect();
             let exported: Vec<(String, String, String, String, String)> = rows
                 .iter()
-                .map(|r| (r["name"].clone(), r["email"].clone(), r["join_time"].clone(), r["leave_time"].clone(), r["duration"].clone()))
+                .map(|r| {
+                    (
+                        r["name"].clone(),
+                        r["email"].clone(),
+                        r["join_time"].clone(),
+                        r["leave_time"].clone(),
+                        r["duration"].clone(),
+                    )
+                })
                 .collect();
             assert_eq!(exported, expected, "instance {}", i.uuid);
             assert_eq!(rows[0]["meeting_id"], i.event_id.to_string());
@@ -84,12 +113,17 @@ async fn a_range_exports_every_session_of_every_instance_row_for_row() {
         } else {
             assert_eq!(rows.len(), 1, "one note row for {}", i.uuid);
             let note = &rows[0]["note"];
-            assert!(note.starts_with("too old") || note.starts_with("no report"), "{note}");
+            assert!(
+                note.starts_with("too old") || note.starts_with("no report"),
+                "{note}"
+            );
         }
     }
     assert!(sessions > 0);
     assert!(
-        instances.iter().any(|i| i.uuid.starts_with('/') && readable(&sandbox, i)),
+        instances
+            .iter()
+            .any(|i| i.uuid.starts_with('/') && readable(&sandbox, i)),
         "the seed reaches the double-encoded UUIDs"
     );
 }
@@ -105,7 +139,15 @@ async fn per_person_sums_each_persons_sessions() {
         .expect("a readable instance whose UUID holds //");
     let o = run_fast(
         &sandbox,
-        &["participants", "export", "--meeting", &i.uuid, "--per-person", "--out", "-"],
+        &[
+            "participants",
+            "export",
+            "--meeting",
+            &i.uuid,
+            "--per-person",
+            "--out",
+            "-",
+        ],
         0,
         "per person",
     )
@@ -113,16 +155,31 @@ async fn per_person_sums_each_persons_sessions() {
     let got = rows(&o.stdout);
     let mut expected: HashMap<String, (u64, u64)> = HashMap::new();
     for p in &i.participants {
-        let key = if p.user_email.is_empty() { p.name.clone() } else { p.user_email.clone() };
+        let key = if p.user_email.is_empty() {
+            p.name.clone()
+        } else {
+            p.user_email.clone()
+        };
         let e = expected.entry(key).or_default();
         e.0 += 1;
         e.1 += u64::from(p.duration);
     }
     assert_eq!(got.len(), expected.len());
     for r in &got {
-        let key = if r["email"].is_empty() { r["name"].clone() } else { r["email"].clone() };
+        let key = if r["email"].is_empty() {
+            r["name"].clone()
+        } else {
+            r["email"].clone()
+        };
         let (sessions, seconds) = expected[&key];
-        assert_eq!((r["sessions"].parse::<u64>().unwrap(), r["duration"].parse::<u64>().unwrap()), (sessions, seconds), "{key}");
+        assert_eq!(
+            (
+                r["sessions"].parse::<u64>().unwrap(),
+                r["duration"].parse::<u64>().unwrap()
+            ),
+            (sessions, seconds),
+            "{key}"
+        );
         assert_eq!(r["meeting_uuid"], i.uuid);
     }
 }
@@ -139,14 +196,25 @@ async fn a_deleted_meeting_is_a_note_not_a_failure() {
     assert!(sandbox.store().delete_event(i.event_id));
     let o = run_fast(
         &sandbox,
-        &["participants", "export", "--meeting", &i.event_id.to_string(), "--out", "-"],
+        &[
+            "participants",
+            "export",
+            "--meeting",
+            &i.event_id.to_string(),
+            "--out",
+            "-",
+        ],
         0,
         "deleted meeting",
     )
     .await;
     let got = rows(&o.stdout);
     assert_eq!(got.len(), 1);
-    assert!(got[0]["note"].starts_with("not found") && got[0]["note"].contains("3001"), "{:?}", got[0]);
+    assert!(
+        got[0]["note"].starts_with("not found") && got[0]["note"].contains("3001"),
+        "{:?}",
+        got[0]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -159,20 +227,41 @@ async fn webinar_participants_and_absentees_match_the_store() {
         .find(|i| i.kind == EventKind::Webinar)
         .unwrap();
     let id = w.event_id.to_string();
-    let o = run_fast(&sandbox, &["participants", "export", "--webinar", &id, "--out", "-"], 0, "webinar").await;
+    let o = run_fast(
+        &sandbox,
+        &["participants", "export", "--webinar", &id, "--out", "-"],
+        0,
+        "webinar",
+    )
+    .await;
     let names: Vec<String> = rows(&o.stdout).iter().map(|r| r["name"].clone()).collect();
     let expected: Vec<String> = w.participants.iter().map(|p| p.name.clone()).collect();
     assert_eq!(names, expected);
 
     let o = run_fast(
         &sandbox,
-        &["participants", "export", "--webinar", &id, "--absentees", "--out", "-"],
+        &[
+            "participants",
+            "export",
+            "--webinar",
+            &id,
+            "--absentees",
+            "--out",
+            "-",
+        ],
         0,
         "absentees",
     )
     .await;
-    let got: Vec<String> = rows(&o.stdout).iter().map(|r| r["registrant_id"].clone()).collect();
-    let came: Vec<String> = w.participants.iter().map(|p| p.user_email.to_lowercase()).collect();
+    let got: Vec<String> = rows(&o.stdout)
+        .iter()
+        .map(|r| r["registrant_id"].clone())
+        .collect();
+    let came: Vec<String> = w
+        .participants
+        .iter()
+        .map(|p| p.user_email.to_lowercase())
+        .collect();
     let expected: Vec<String> = sandbox
         .store()
         .registrants(w.event_id)
@@ -196,17 +285,36 @@ async fn when_the_daily_heavy_pool_runs_out_the_rest_is_deferred_politely() {
     .await;
     let o = run_fast(
         &sandbox,
-        &["participants", "export", "--from", "-500d", "--to", "today", "--out", "-"],
+        &[
+            "participants",
+            "export",
+            "--from",
+            "-500d",
+            "--to",
+            "today",
+            "--out",
+            "-",
+        ],
         3,
         "pool used up",
     )
     .await;
     let got = rows(&o.stdout);
     let deferred = got.iter().filter(|r| r["note"].starts_with("deferred")).count();
-    let instances = sandbox.store().past_instances().iter().filter(|i| i.kind == EventKind::Meeting).count();
+    let instances = sandbox
+        .store()
+        .past_instances()
+        .iter()
+        .filter(|i| i.kind == EventKind::Meeting)
+        .count();
     assert!(deferred > 0 && deferred < instances, "{deferred} of {instances}");
     assert!(stderr(&o).contains("deferred"), "{}", stderr(&o));
     // Heavy reports sent: the three the pool allowed, one refused, none after.
-    let reports = sandbox.stats().requests_to("GET /report/meetings/{meetingId}/participants");
-    assert!(reports <= 3 + 32, "at most one refused report per request in flight: {reports}");
+    let reports = sandbox
+        .stats()
+        .requests_to("GET /report/meetings/{meetingId}/participants");
+    assert!(
+        reports <= 3 + 32,
+        "at most one refused report per request in flight: {reports}"
+    );
 }

@@ -37,12 +37,12 @@ pub use model::{
     CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, Participant, PastInstance,
     RecordingFile, RecordingMeeting, Registrant, User, Webinar,
 };
-pub use routes::reports::{REPORT_DAYS, read_uuid};
-pub use seed::instance_uuid;
 pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
 /// `"GET /users/{userId}"`), from the sandbox's single route table.
 pub use routes::category_of as route_category;
+pub use routes::reports::{REPORT_DAYS, read_uuid};
+pub use seed::instance_uuid;
 pub use stats::Stats;
 pub use store::{MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
 

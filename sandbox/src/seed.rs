@@ -259,8 +259,9 @@ fn seed_participants(
         let sessions = if rng.chance(0.25) { 2 } else { 1 };
         let mut at = start + Duration::minutes(i64::try_from(rng.below(5)).unwrap_or(0));
         for s in 0..sessions {
-            let left = (at + Duration::minutes(i64::try_from(rng.range(3, u64::from(minutes.max(4)))).unwrap_or(3)))
-                .min(end);
+            let left = (at
+                + Duration::minutes(i64::try_from(rng.range(3, u64::from(minutes.max(4)))).unwrap_or(3)))
+            .min(end);
             let joined = at.min(left);
             out.push(Participant {
                 id: id.clone(),

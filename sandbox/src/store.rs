@@ -347,7 +347,9 @@ impl Store {
         let event_id = instance.event_id;
         let start = instance.start_time;
         data.past.insert(uuid.clone(), instance);
-        let Data { past, past_of_event, .. } = &mut *data;
+        let Data {
+            past, past_of_event, ..
+        } = &mut *data;
         let list = past_of_event.entry(event_id).or_default();
         let at = list.partition_point(|u| past.get(u).is_some_and(|p| p.start_time <= start));
         list.insert(at, uuid);
@@ -697,7 +699,11 @@ impl Store {
 
     /// Changes an event in place, counting against its host's daily write cap
     /// (`Err(Some(cap))` past the cap, `Err(None)` when there is no such event).
-    pub(crate) fn update_event(&self, id: u64, change: impl FnOnce(&mut Event)) -> Result<Event, Option<u32>> {
+    pub(crate) fn update_event(
+        &self,
+        id: u64,
+        change: impl FnOnce(&mut Event),
+    ) -> Result<Event, Option<u32>> {
         let mut data = self.data.write();
         let host = data.event_mut(id).map(|e| e.host_id.clone()).ok_or(None)?;
         let counter = data.meeting_writes.entry(host).or_default();

@@ -75,21 +75,32 @@ async fn patch_changes_given_fields_ignores_past_starts_and_counts_against_the_c
     assert_eq!((s.as_u16(), empty), (204, serde_json::Value::Null));
     let stored = a.sandbox.store().meeting(id).unwrap();
     assert_eq!((stored.topic.as_str(), stored.duration), ("Class (moved)", 90));
-    assert_eq!(stored.start_time.to_rfc3339(), "2031-03-01T14:00:00+00:00", "a past start is ignored");
+    assert_eq!(
+        stored.start_time.to_rfc3339(),
+        "2031-03-01T14:00:00+00:00",
+        "a past start is ignored"
+    );
     assert_error(
-        &a.send(Method::PATCH, "/meetings/123", json!({"topic": "x"})).await,
+        &a.send(Method::PATCH, "/meetings/123", json!({"topic": "x"}))
+            .await,
         404,
         3001,
         "Meeting does not exist: 123.",
     );
     assert_validation(
-        &a.post("/users/me/meetings", json!({"timezone": "Mars/Olympus"})).await,
+        &a.post("/users/me/meetings", json!({"timezone": "Mars/Olympus"}))
+            .await,
         "timezone",
         "Invalid field.",
     );
     // Creates and updates share the host's 100 a day.
     for _ in 0..98 {
-        assert_eq!(a.send(Method::PATCH, &format!("/meetings/{id}"), json!({"agenda": "a"})).await.0, 204);
+        assert_eq!(
+            a.send(Method::PATCH, &format!("/meetings/{id}"), json!({"agenda": "a"}))
+                .await
+                .0,
+            204
+        );
     }
     let r = a
         .req(Method::PATCH, &format!("/meetings/{id}"))
@@ -111,18 +122,34 @@ async fn patch_changes_given_fields_ignores_past_starts_and_counts_against_the_c
 async fn past_meetings_list_instances_and_reports_by_id_or_uuid() {
     let a = api(with_past()).await;
     let i = instance(&a, |i| {
-        i.kind == EventKind::Meeting && licensed(&a, i) && recent(i) && !i.uuid.starts_with('/') && !i.uuid.contains("//")
+        i.kind == EventKind::Meeting
+            && licensed(&a, i)
+            && recent(i)
+            && !i.uuid.starts_with('/')
+            && !i.uuid.contains("//")
     });
     let (s, listed) = a.get(&format!("/past_meetings/{}/instances", i.event_id)).await;
     assert_eq!(s, 200, "{listed}");
-    assert!(listed["meetings"].as_array().unwrap().iter().any(|m| m["uuid"] == i.uuid.as_str()));
+    assert!(
+        listed["meetings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["uuid"] == i.uuid.as_str())
+    );
 
     let (s, by_uuid) = a
-        .get(&format!("/report/meetings/{}/participants?page_size=1", encode(&i.uuid, 1)))
+        .get(&format!(
+            "/report/meetings/{}/participants?page_size=1",
+            encode(&i.uuid, 1)
+        ))
         .await;
     assert_eq!(s, 200, "{by_uuid}");
     assert_eq!(by_uuid["total_records"], i.participants.len());
-    assert_eq!(by_uuid["participants"][0]["name"], i.participants[0].name.as_str());
+    assert_eq!(
+        by_uuid["participants"][0]["name"],
+        i.participants[0].name.as_str()
+    );
     // Pages with tokens, like every listing.
     let token = by_uuid["next_page_token"].as_str().unwrap();
     let (_, next) = a
@@ -131,12 +158,17 @@ async fn past_meetings_list_instances_and_reports_by_id_or_uuid() {
             encode(&i.uuid, 1)
         ))
         .await;
-    assert_eq!(next["participants"][0]["join_time"], zoombulk_sandbox_ts(&i.participants[1]));
+    assert_eq!(
+        next["participants"][0]["join_time"],
+        zoombulk_sandbox_ts(&i.participants[1])
+    );
 
     // The id means the latest ended instance.
     let latest = a.sandbox.store().instances_of(i.event_id).pop().unwrap();
     if licensed(&a, &latest) && recent(&latest) {
-        let (_, by_id) = a.get(&format!("/report/meetings/{}/participants", i.event_id)).await;
+        let (_, by_id) = a
+            .get(&format!("/report/meetings/{}/participants", i.event_id))
+            .await;
         assert_eq!(by_id["total_records"], latest.participants.len());
     }
     assert_error(
@@ -170,10 +202,25 @@ async fn uuids_with_slashes_must_be_encoded_twice() {
     let got = a
         .get(&format!("/report/meetings/{}/participants", encode(&i.uuid, 1)))
         .await;
-    assert_error(&got, 404, 3001, &format!("Meeting does not exist: {}.", &i.uuid[1..]));
+    assert_error(
+        &got,
+        404,
+        3001,
+        &format!("Meeting does not exist: {}.", &i.uuid[1..]),
+    );
     let j = instance(&a, |i| i.uuid.contains("//") && licensed(&a, i) && recent(i));
-    assert_eq!(a.get(&format!("/report/meetings/{}/participants", encode(&j.uuid, 2))).await.0, 200);
-    assert_eq!(a.get(&format!("/report/meetings/{}/participants", encode(&j.uuid, 1))).await.0, 404);
+    assert_eq!(
+        a.get(&format!("/report/meetings/{}/participants", encode(&j.uuid, 2)))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        a.get(&format!("/report/meetings/{}/participants", encode(&j.uuid, 1)))
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -181,14 +228,19 @@ async fn reports_refuse_old_meetings_and_unlicensed_hosts() {
     let a = api(with_past()).await;
     let old = instance(&a, |i| !recent(i));
     assert_error(
-        &a.get(&format!("/report/meetings/{}/participants", encode(&old.uuid, 2))).await,
+        &a.get(&format!("/report/meetings/{}/participants", encode(&old.uuid, 2)))
+            .await,
         400,
         12702,
         "Can not access a meeting a year ago.",
     );
     let basic = instance(&a, |i| recent(i) && !licensed(&a, i));
     assert_error(
-        &a.get(&format!("/report/meetings/{}/participants", encode(&basic.uuid, 2))).await,
+        &a.get(&format!(
+            "/report/meetings/{}/participants",
+            encode(&basic.uuid, 2)
+        ))
+        .await,
         400,
         200,
         "No permission.",
@@ -199,14 +251,20 @@ async fn reports_refuse_old_meetings_and_unlicensed_hosts() {
 async fn webinar_reports_and_absentees() {
     let a = api(with_past()).await;
     let w = instance(&a, |i| i.kind == EventKind::Webinar);
-    let (s, report) = a.get(&format!("/report/webinars/{}/participants", w.event_id)).await;
+    let (s, report) = a
+        .get(&format!("/report/webinars/{}/participants", w.event_id))
+        .await;
     assert_eq!(s, 200, "{report}");
     assert_eq!(report["total_records"], w.participants.len());
     let (s, absent) = a
         .get(&format!("/past_webinars/{}/absentees?page_size=300", w.event_id))
         .await;
     assert_eq!(s, 200, "{absent}");
-    let came: Vec<String> = w.participants.iter().map(|p| p.user_email.to_lowercase()).collect();
+    let came: Vec<String> = w
+        .participants
+        .iter()
+        .map(|p| p.user_email.to_lowercase())
+        .collect();
     let expected: Vec<String> = a
         .sandbox
         .store()

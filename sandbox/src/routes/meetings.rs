@@ -629,7 +629,10 @@ fn parse_start(s: &str, timezone: &str) -> Option<DateTime<Utc>> {
     }
     let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok()?;
     match timezone.parse::<chrono_tz::Tz>() {
-        Ok(tz) => tz.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc)),
+        Ok(tz) => tz
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
         Err(_) => Some(naive.and_utc()),
     }
 }

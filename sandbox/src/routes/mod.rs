@@ -259,9 +259,18 @@ mod tests {
         );
         assert_eq!(category_of("GET /accounts/{accountId}/recordings"), Some(Medium));
         assert_eq!(category_of("PATCH /meetings/{meetingId}"), Some(Light));
-        assert_eq!(category_of("GET /report/meetings/{meetingId}/participants"), Some(Heavy));
-        assert_eq!(category_of("GET /past_webinars/{webinarId}/absentees"), Some(Heavy));
-        assert_eq!(category_of("GET /past_meetings/{meetingId}/instances"), Some(Medium));
+        assert_eq!(
+            category_of("GET /report/meetings/{meetingId}/participants"),
+            Some(Heavy)
+        );
+        assert_eq!(
+            category_of("GET /past_webinars/{webinarId}/absentees"),
+            Some(Heavy)
+        );
+        assert_eq!(
+            category_of("GET /past_meetings/{meetingId}/instances"),
+            Some(Medium)
+        );
     }
 
     #[test]

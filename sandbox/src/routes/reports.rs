@@ -99,7 +99,10 @@ fn check_report(app: &AppState, instance: &PastInstance) -> Result<(), ApiError>
         } else {
             "webinar"
         };
-        return Err(ApiError::bad_request(12702, format!("Can not access a {what} a year ago.")));
+        return Err(ApiError::bad_request(
+            12702,
+            format!("Can not access a {what} a year ago."),
+        ));
     }
     let licensed = app
         .store
@@ -128,7 +131,13 @@ fn participant_json(p: &Participant) -> Value {
 }
 
 /// One page of `items` (already in their listing order) under `list_key`.
-fn paged(app: &AppState, raw_query: Option<String>, scope: &str, list_key: &str, items: Vec<Value>) -> ApiResult {
+fn paged(
+    app: &AppState,
+    raw_query: Option<String>,
+    scope: &str,
+    list_key: &str,
+    items: Vec<Value>,
+) -> ApiResult {
     let q = query_map(raw_query);
     let pages = app.store.pages();
     let req = pages.begin(&q, scope, MAX_PAGE_SIZE)?;
@@ -136,7 +145,9 @@ fn paged(app: &AppState, raw_query: Option<String>, scope: &str, list_key: &str,
     let total = items.len();
     let rows: Vec<Value> = items.into_iter().skip(start).take(req.page_size).collect();
     let end = start + rows.len();
-    let last = end.checked_sub(1).map(|i| (i64::try_from(i).unwrap_or(i64::MAX), 0));
+    let last = end
+        .checked_sub(1)
+        .map(|i| (i64::try_from(i).unwrap_or(i64::MAX), 0));
     let token = pages.next(scope, last, end < total, req.page_number);
     Ok(json(
         StatusCode::OK,
@@ -154,14 +165,28 @@ async fn report(app: AppState, kind: EventKind, raw: String, raw_query: Option<S
     let instance = resolve(&app, kind, &raw)?;
     check_report(&app, &instance)?;
     let items = instance.participants.iter().map(participant_json).collect();
-    paged(&app, raw_query, &format!("report|{}", instance.uuid), "participants", items)
+    paged(
+        &app,
+        raw_query,
+        &format!("report|{}", instance.uuid),
+        "participants",
+        items,
+    )
 }
 
-pub async fn meeting_report(State(app): State<AppState>, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn meeting_report(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     report(app, EventKind::Meeting, id, q).await
 }
 
-pub async fn webinar_report(State(app): State<AppState>, Path(id): Path<String>, RawQuery(q): RawQuery) -> ApiResult {
+pub async fn webinar_report(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
     report(app, EventKind::Webinar, id, q).await
 }
 
@@ -227,7 +252,13 @@ pub async fn webinar_absentees(
             })
         })
         .collect();
-    paged(&app, q, &format!("absentees|{}", instance.uuid), "registrants", items)
+    paged(
+        &app,
+        q,
+        &format!("absentees|{}", instance.uuid),
+        "registrants",
+        items,
+    )
 }
 
 /// The instance's approved registrants who did not join, in registration order.
@@ -251,7 +282,10 @@ mod tests {
     #[test]
     fn uuids_are_read_as_zoom_reads_them() {
         // Encoded twice (axum decoded the first layer): the UUID itself.
-        assert_eq!(read_uuid("%2FajXp112QmuoKj4854875%3D%3D").as_deref(), Ok("/ajXp112QmuoKj4854875=="));
+        assert_eq!(
+            read_uuid("%2FajXp112QmuoKj4854875%3D%3D").as_deref(),
+            Ok("/ajXp112QmuoKj4854875==")
+        );
         // Encoded once, with slashes Zoom's router collapses: not found, shown without them.
         assert_eq!(read_uuid("//x==").unwrap_err(), "x==");
         assert_eq!(read_uuid("/ajXp==").unwrap_err(), "ajXp==");
