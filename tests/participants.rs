@@ -21,19 +21,22 @@ fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn rows(out: &[u8]) -> Vec<HashMap<String, String>> {
-    let mut reader = csv::Reader::from_reader(out);
-    let headers = reader.headers().unwrap().clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            headers
-                .iter()
-                .zip(r.iter())
-                .map(|(h, v)| (h.to_string(), unguard(v)))
-                .collect()
-        })
-        .collect()
+    read_table(out)
+}
+
+/// Every past meeting of the last 500 days, to stdout.
+async fn range_export(sandbox: &Sandbox, exit: i32, why: &str) -> std::process::Output {
+    let args = [
+        "participants",
+        "export",
+        "--from",
+        "-500d",
+        "--to",
+        "today",
+        "--out",
+        "-",
+    ];
+    run_fast(sandbox, &args, exit, why).await
 }
 
 fn readable(sandbox: &Sandbox, i: &PastInstance) -> bool {
@@ -49,22 +52,7 @@ fn readable(sandbox: &Sandbox, i: &PastInstance) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_range_exports_every_session_of_every_instance_row_for_row() {
     let sandbox = start(with_past()).await;
-    let o = run_fast(
-        &sandbox,
-        &[
-            "participants",
-            "export",
-            "--from",
-            "-500d",
-            "--to",
-            "today",
-            "--out",
-            "-",
-        ],
-        0,
-        "range export",
-    )
-    .await;
+    let o = range_export(&sandbox, 0, "range export").await;
     let got = rows(&o.stdout);
     // Every meeting instance, in the export's order per instance: sessions, or one note.
     let mut by_uuid: HashMap<String, Vec<&HashMap<String, String>>> = HashMap::new();
@@ -283,22 +271,7 @@ async fn when_the_daily_heavy_pool_runs_out_the_rest_is_deferred_politely() {
         ..with_past()
     })
     .await;
-    let o = run_fast(
-        &sandbox,
-        &[
-            "participants",
-            "export",
-            "--from",
-            "-500d",
-            "--to",
-            "today",
-            "--out",
-            "-",
-        ],
-        3,
-        "pool used up",
-    )
-    .await;
+    let o = range_export(&sandbox, 3, "pool used up").await;
     let got = rows(&o.stdout);
     let deferred = got.iter().filter(|r| r["note"].starts_with("deferred")).count();
     let instances = sandbox

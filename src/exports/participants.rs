@@ -378,9 +378,15 @@ fn meeting_cells(i: &Instance) -> Vec<String> {
     ]
 }
 
+/// `head` followed by the cells of `item` for `keys`, and an empty note.
+fn item_row(mut head: Vec<String>, item: &Value, keys: &[&str]) -> Vec<String> {
+    head.extend(keys.iter().map(|k| text(item.get(*k))));
+    head.push(String::new());
+    head
+}
+
 fn session_row(i: &Instance, p: &Value) -> Vec<String> {
-    let mut row = meeting_cells(i);
-    for key in [
+    const KEYS: [&str; 7] = [
         "id",
         "name",
         "user_email",
@@ -388,16 +394,12 @@ fn session_row(i: &Instance, p: &Value) -> Vec<String> {
         "leave_time",
         "duration",
         "status",
-    ] {
-        row.push(text(p.get(key)));
-    }
-    row.push(String::new());
-    row
+    ];
+    item_row(meeting_cells(i), p, &KEYS)
 }
 
 fn absentee_row(i: &Instance, r: &Value) -> Vec<String> {
-    let mut row = vec![i.meeting_id.clone(), i.uuid.clone()];
-    for key in [
+    const KEYS: [&str; 7] = [
         "id",
         "email",
         "first_name",
@@ -405,11 +407,8 @@ fn absentee_row(i: &Instance, r: &Value) -> Vec<String> {
         "org",
         "job_title",
         "create_time",
-    ] {
-        row.push(text(r.get(key)));
-    }
-    row.push(String::new());
-    row
+    ];
+    item_row(vec![i.meeting_id.clone(), i.uuid.clone()], r, &KEYS)
 }
 
 fn note_row(i: &Instance, note: &Note, width: usize) -> Vec<String> {
