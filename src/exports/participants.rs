@@ -3,7 +3,8 @@
 //!
 //! `--from/--to` lists every user's past meetings (Medium), each meeting's ended
 //! instances (Medium), and reads one report per instance (Heavy), the stages
-//! overlapping so the Heavy limiter stays busy; at most [`REPORTS_IN_FLIGHT`]
+//! overlapping so the Heavy limiter stays busy (a few hosts' listings read
+//! ahead); at most [`REPORTS_IN_FLIGHT`]
 //! instances are held at once, so memory does not grow with the number of
 //! meetings. A meeting that cannot be read (deleted, older than a year, a host
 //! without reports, the daily Heavy pool used up) is a row with a `note`, not
@@ -27,7 +28,9 @@ use crate::zoom::{ApiError, Call, Category, Client};
 /// Reports fetched at once (each holds one instance's participants until written).
 pub const REPORTS_IN_FLIGHT: usize = 32;
 /// Instance listings read ahead of the reports.
-const INSTANCES_IN_FLIGHT: usize = 16;
+const INSTANCES_IN_FLIGHT: usize = 32;
+/// Hosts' meeting listings read ahead (each held until its meetings are through).
+const HOST_LISTINGS_IN_FLIGHT: usize = 4;
 
 pub const SESSION_COLUMNS: &[&str] = &[
     "meeting_id",
@@ -220,15 +223,14 @@ fn range_instances<'a>(
     args: &'a Args,
 ) -> impl Stream<Item = Result<Instance, ExportError>> + 'a {
     let (from, to) = (args.from.unwrap_or_default(), args.to.unwrap_or_default());
-    let hosts = stream::once(super::meetings::hosts(client, args.user.as_deref()))
+    // Hosts' listings are read a few ahead, so the instance and report stages never
+    // wait for the next host's first page.
+    let meetings = stream::once(super::meetings::hosts(client, args.user.as_deref()))
         .map_ok(|hosts| stream::iter(hosts.into_iter().map(Ok::<_, ApiError>)))
-        .try_flatten();
-    let meetings = hosts
-        .map_ok(move |(id, _)| {
-            client
-                .paginate(past_listing(&id, from, to), "meetings")
-                .map_err(ApiError::from)
-        })
+        .try_flatten()
+        .map_ok(move |(id, _)| async move { client.all_pages(past_listing(&id, from, to), "meetings").await })
+        .try_buffered(HOST_LISTINGS_IN_FLIGHT)
+        .map_ok(|list| stream::iter(list.into_iter().map(Ok::<_, ApiError>)))
         .try_flatten();
     meetings
         .map_err(ExportError::from)
