@@ -354,7 +354,14 @@ impl Client {
                 }
                 Verdict::RetryAfterBackoff(message, status) => {
                     retries += 1;
-                    if retries > max_retries || !call.retry_unanswered {
+                    if !call.retry_unanswered {
+                        return Err(ApiError::Transport {
+                            status,
+                            message,
+                            attempts,
+                        });
+                    }
+                    if retries > max_retries {
                         return Err(ApiError::Transport {
                             status,
                             message: format!("{message} (gave up after {attempts} attempts)"),
