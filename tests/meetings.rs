@@ -107,6 +107,16 @@ async fn rows_past_a_hosts_daily_quota_are_deferred_unsent_and_dry_run_names_the
     assert_eq!(sandbox.store().meetings().len(), 100);
     // No request past the cap reached the sandbox: it never answered 429.
     assert_eq!(sandbox.stats().requests_to("POST /users/{userId}/meetings"), 100);
+    // The next UTC day (a fresh sandbox: every host's count is back at 0), --resume
+    // sends the deferred rows and keeps the done ones.
+    let next_day = start(unlimited()).await;
+    let (_, rows) = run_file(&next_day, &["meetings", "import"], &input, &["--resume"], 0).await;
+    assert!(rows.iter().all(|r| r["status"] == "created"));
+    assert_eq!(
+        next_day.store().meetings().len(),
+        2,
+        "only the deferred rows were sent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
