@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 use zoombulk::app::{Exit, RunError};
 use zoombulk::cli::{
-    Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateCommand, stdin_input,
+    Cli, Command, MeetingsCommand, ParticipantsCommand, RecordingsCommand, RegistrantsCommand, UsersCommand,
+    ValidateCommand, stdin_input,
 };
-use zoombulk::jobs::{registrants_import, users_delete, users_import, users_logout, users_update};
+use zoombulk::jobs::{
+    meetings_import, registrants_import, users_delete, users_import, users_logout, users_update,
+};
 use zoombulk::{exports, sandbox};
 
 // `eprintln!` panics on a closed stderr: write and ignore the error instead
@@ -72,6 +75,14 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
                 let _stdin = stdin_input(&mut a.file, None)?;
                 registrants_import::validate(&a)
             }
+            ValidateCommand::MeetingsImport(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                meetings_import::validate_import(&a)
+            }
+            ValidateCommand::MeetingsUpdate(mut a) => {
+                let _stdin = stdin_input(&mut a.file, None)?;
+                meetings_import::validate_update(&a)
+            }
         },
         Command::Users(UsersCommand::Import(mut w)) => {
             let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
@@ -92,6 +103,25 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
         Command::Registrants(RegistrantsCommand::Import(mut w)) => {
             let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
             registrants_import::command(&w.args, &w.context(&g)?).await
+        }
+        Command::Meetings(MeetingsCommand::Import(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
+            meetings_import::import(&w.args, &w.context(&g)?).await
+        }
+        Command::Meetings(MeetingsCommand::Update(mut w)) => {
+            let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
+            meetings_import::update(&w.args, &w.context(&g)?).await
+        }
+        Command::Meetings(MeetingsCommand::Export(e)) => {
+            exports::meetings::command(&e.args, &e.context(&g)?).await
+        }
+        Command::Participants(ParticipantsCommand::Export(e)) => {
+            if let (Some(from), Some(to)) = (e.args.from, e.args.to)
+                && from > to
+            {
+                return Err(RunError::usage(format!("--from {from} is after --to {to}")));
+            }
+            exports::participants::command(&e.args, &e.context(&g)?).await
         }
         Command::Users(UsersCommand::Export(e)) => exports::users::command(&e.args, &e.context(&g)?).await,
         Command::Registrants(RegistrantsCommand::Export(e)) => {

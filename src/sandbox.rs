@@ -15,6 +15,7 @@ pub fn limits(rates: &RateTable) -> Limits {
         medium: rates.medium,
         heavy: rates.heavy,
         daily_user_invites: rates.daily_user_invites,
+        daily_heavy: rates.daily_heavy,
         ..Limits::default()
     }
 }
@@ -28,6 +29,7 @@ pub async fn start_embedded(rates: &RateTable) -> Result<Sandbox, RunError> {
         seed_meetings: 10,
         seed_webinars: 4,
         seed_recordings: 100,
+        seed_past_meetings: 20,
         ..SandboxConfig::default()
     };
     Sandbox::start(config)

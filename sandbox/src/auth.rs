@@ -20,13 +20,19 @@ use crate::store::{Store, TokenState};
 /// Scopes an admin-level Server-to-Server app for zoombulk would hold.
 pub const SCOPES: &str = "user:read:admin user:write:admin meeting:read:admin meeting:write:admin \
 webinar:read:admin webinar:write:admin recording:read:admin recording:write:admin account:read:admin \
-group:read:admin group:write:admin";
+group:read:admin group:write:admin report:read:admin";
 
 /// The classic scope a `/v2` route needs, by its `"METHOD /template"` key (FACTS: Scopes).
 pub fn required_scope(route: &str) -> Option<&'static str> {
     let (method, path) = route.split_once(' ')?;
     let write = method != "GET";
-    let scope = if path.starts_with("/accounts/") {
+    let scope = if path.starts_with("/report/") {
+        "report:read:admin"
+    } else if path.starts_with("/past_webinars/") {
+        "webinar:read:admin"
+    } else if path.starts_with("/past_meetings/") {
+        "meeting:read:admin"
+    } else if path.starts_with("/accounts/") {
         "account:read:admin"
     } else if path.contains("/recordings") {
         if write {

@@ -47,6 +47,8 @@ pub const LOSSY_WRITES: &[&str] = &[
     "DELETE /users/{userId}",
     "DELETE /meetings/{meetingId}/recordings",
     "DELETE /meetings/{meetingId}/recordings/{recordingId}",
+    "POST /users/{userId}/meetings",
+    "PATCH /meetings/{meetingId}",
 ];
 
 /// How a failing `POST /oauth/token` fails.

@@ -34,13 +34,16 @@ pub use auth::{SCOPES, required_scope};
 pub use faults::{LostAnswer, TokenFailure};
 pub use limits::Category;
 pub use model::{
-    CustomAttribute, CustomQuestion, Event, EventKind, Group, Meeting, Occurrence, PhoneNumber,
+    CustomAttribute, CustomQuestion, Event, EventKind, Group, Meeting, Occurrence, Participant,
+    PastInstance, PhoneNumber,
     RecordingFile, RecordingMeeting, Registrant, User, Webinar,
 };
 pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
 /// `"GET /users/{userId}"`), from the sandbox's single route table.
 pub use routes::category_of as route_category;
+pub use routes::reports::{REPORT_DAYS, read_uuid};
+pub use seed::instance_uuid;
 pub use stats::Stats;
 pub use store::{FEATURES_INTERVAL, MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
 
@@ -126,6 +129,10 @@ pub struct SandboxConfig {
     pub seed_meetings: usize,
     pub seed_webinars: usize,
     pub seed_recordings: usize,
+    /// Past meetings seeded with ended instances and attendance (some recurring,
+    /// some hosted by unlicensed users, one in 17 over a year old), plus two past
+    /// webinars with registrants and absentees when not 0.
+    pub seed_past_meetings: usize,
 }
 
 impl Default for SandboxConfig {
@@ -156,6 +163,7 @@ impl Default for SandboxConfig {
             seed_meetings: 10,
             seed_webinars: 4,
             seed_recordings: 100,
+            seed_past_meetings: 0,
         }
     }
 }

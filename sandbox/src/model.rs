@@ -341,3 +341,33 @@ impl RecordingMeeting {
             .sum()
     }
 }
+
+/// One join of one person to a past meeting instance (a rejoin is a new record).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Participant {
+    /// The participant's user id when signed in to this account, else `""`.
+    pub id: String,
+    /// Per join.
+    pub user_id: String,
+    pub name: String,
+    /// `""` for people outside the account (FACTS).
+    pub user_email: String,
+    pub join_time: DateTime<Utc>,
+    pub leave_time: DateTime<Utc>,
+    /// Seconds.
+    pub duration: u32,
+    /// `in_meeting` or `in_waiting_room`.
+    pub status: String,
+}
+
+/// An ended instance of a meeting or webinar, with its attendance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PastInstance {
+    pub uuid: String,
+    pub event_id: u64,
+    pub kind: EventKind,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+    /// In join order.
+    pub participants: Vec<Participant>,
+}

@@ -5,7 +5,8 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::SandboxConfig;
 use crate::model::{
-    Event, EventKind, RecordingFile, RecordingMeeting, Registrant, User, recurring_occurrences,
+    Event, EventKind, Participant, PastInstance, RecordingFile, RecordingMeeting, Registrant, User,
+    recurring_occurrences,
 };
 use crate::rng::{SeqRng, draw, zoom_id};
 use crate::store::Store;
@@ -221,6 +222,177 @@ pub fn seed(store: &Store, cfg: &SandboxConfig) {
     };
     seed_events(store, cfg, now, &event_hosts);
     seed_recordings(store, cfg, now, &hosts);
+    // Past meetings: any active user hosts them, Basic ones too (their reports are refused).
+    let mut active: Vec<String> = store
+        .users()
+        .into_iter()
+        .filter(|u| u.status == "active")
+        .map(|u| u.id)
+        .collect();
+    active.sort();
+    seed_past(store, cfg, now, &active);
+}
+
+/// A base64-like instance UUID; some begin with `/` or hold `//`, the two shapes
+/// that must be encoded twice in a path (FACTS).
+pub fn instance_uuid(seed: u64, n: u64) -> String {
+    let body: String = zoom_id(seed, "instance-uuid", n).chars().take(20).collect();
+    match n % 6 {
+        0 => format!("/{}==", &body[..body.len().min(19)]),
+        3 => format!("{}//{}==", &body[..body.len().min(9)], &body[body.len().min(9)..]),
+        4 => format!("{}+/{}==", &body[..body.len().min(9)], &body[body.len().min(9)..]),
+        _ => format!("{body}=="),
+    }
+}
+
+/// Participants of one instance: 2 to 8 people, some rejoining (a second record),
+/// some from outside the account (no email), within the instance's time.
+fn seed_participants(
+    users: &[User],
+    rng: &mut SeqRng,
+    start: DateTime<Utc>,
+    minutes: u32,
+    invited: &[(String, String)],
+) -> Vec<Participant> {
+    let end = start + Duration::minutes(i64::from(minutes));
+    let people = rng.range(2, 8);
+    let mut out = Vec::new();
+    for n in 0..people {
+        let (name, email, id) = match (rng.below(3), invited.get(n as usize)) {
+            (_, Some((name, email))) => (name.clone(), email.clone(), String::new()),
+            (0, None) => {
+                let (first, _) = *rng.pick(FIRST);
+                let (last, _) = *rng.pick(LAST);
+                (format!("{first} {last}"), String::new(), String::new())
+            }
+            _ => match users.get(rng.below(users.len().max(1) as u64) as usize) {
+                Some(u) => (u.display_name.clone(), u.email.clone(), u.id.clone()),
+                None => ("Guest".to_string(), String::new(), String::new()),
+            },
+        };
+        let sessions = if rng.chance(0.25) { 2 } else { 1 };
+        let mut at = start + Duration::minutes(i64::try_from(rng.below(5)).unwrap_or(0));
+        for s in 0..sessions {
+            let left = (at
+                + Duration::minutes(i64::try_from(rng.range(3, u64::from(minutes.max(4)))).unwrap_or(3)))
+            .min(end);
+            let joined = at.min(left);
+            out.push(Participant {
+                id: id.clone(),
+                user_id: format!("{}", 16_000_000 + rng.below(1_000_000)),
+                name: name.clone(),
+                user_email: email.clone(),
+                join_time: joined,
+                leave_time: left,
+                duration: u32::try_from((left - joined).num_seconds()).unwrap_or(0),
+                status: "in_meeting".to_string(),
+            });
+            at = left + Duration::minutes(1 + i64::from(s));
+        }
+    }
+    out.sort_by_key(|p| p.join_time);
+    out
+}
+
+fn seed_past(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts: &[String]) {
+    if hosts.is_empty() || cfg.seed_past_meetings == 0 {
+        return;
+    }
+    let mut rng = SeqRng::new(cfg.seed, "past");
+    let mut instance_n = 0u64;
+    let users = store.users();
+    for i in 0..cfg.seed_past_meetings {
+        let recurring = i % 5 == 4;
+        let days_ago = if i % 17 == 16 { 400 } else { rng.range(1, 120) };
+        let start = now - Duration::days(i64::try_from(days_ago).unwrap_or(1))
+            + Duration::minutes(i64::try_from(rng.below(600)).unwrap_or(0));
+        let duration = 30 * u32::try_from(rng.range(1, 3)).unwrap_or(1);
+        let event = Event {
+            kind: EventKind::Meeting,
+            id: 0,
+            uuid: String::new(),
+            host_id: rng.pick(hosts).clone(),
+            topic: format!("{} (held) #{}", rng.pick(MEETING_TOPICS), i + 1),
+            event_type: if recurring { 8 } else { 2 },
+            start_time: start,
+            duration,
+            timezone: rng.pick(TIMEZONES).to_string(),
+            agenda: String::new(),
+            created_at: start - Duration::days(7),
+            password: format!("{:06}", rng.below(1_000_000)),
+            approval_type: 2,
+            registration_type: 1,
+            occurrences: if recurring {
+                recurring_occurrences(start, duration, 2, 1, 3)
+            } else {
+                Vec::new()
+            },
+        };
+        let event = store.insert_event(event);
+        let held = if recurring { 3 } else { 1 };
+        for k in 0..held {
+            let at = start + Duration::weeks(k);
+            if at + Duration::minutes(i64::from(duration)) >= now {
+                break;
+            }
+            let participants = seed_participants(&users, &mut rng, at, duration, &[]);
+            store.insert_past(PastInstance {
+                uuid: instance_uuid(cfg.seed, instance_n),
+                event_id: event.id,
+                kind: EventKind::Meeting,
+                start_time: at,
+                end_time: at + Duration::minutes(i64::from(duration)),
+                participants,
+            });
+            instance_n += 1;
+        }
+    }
+    // Two past webinars with registration: some registrants came, the rest are absentees.
+    let licensed: Vec<String> = hosts
+        .iter()
+        .filter(|h| store.user_by_id(h).is_some_and(|u| u.user_type == 2))
+        .cloned()
+        .collect();
+    for i in 0..2u64 {
+        let Some(host) = licensed.get(i as usize % licensed.len().max(1)) else {
+            break;
+        };
+        let start = now - Duration::days(i64::try_from(rng.range(2, 60)).unwrap_or(2));
+        let event = store.insert_event(Event {
+            kind: EventKind::Webinar,
+            id: 0,
+            uuid: String::new(),
+            host_id: host.clone(),
+            topic: format!("{} (held) #{}", rng.pick(WEBINAR_TOPICS), i + 1),
+            event_type: 5,
+            start_time: start,
+            duration: 60,
+            timezone: "UTC".to_string(),
+            agenda: String::new(),
+            created_at: start - Duration::days(14),
+            password: String::new(),
+            approval_type: 0,
+            registration_type: 1,
+            occurrences: Vec::new(),
+        });
+        seed_registrants(store, &mut rng, &event, start);
+        let registrants = store.registrants(event.id);
+        let came: Vec<(String, String)> = registrants
+            .iter()
+            .filter(|_| rng.chance(0.6))
+            .map(|r| (format!("{} {}", r.first_name, r.last_name), r.email.clone()))
+            .collect();
+        let participants = seed_participants(&users, &mut rng, start, 60, &came);
+        store.insert_past(PastInstance {
+            uuid: instance_uuid(cfg.seed, instance_n),
+            event_id: event.id,
+            kind: EventKind::Webinar,
+            start_time: start,
+            end_time: start + Duration::minutes(60),
+            participants,
+        });
+        instance_n += 1;
+    }
 }
 
 fn seed_events(store: &Store, cfg: &SandboxConfig, now: DateTime<Utc>, hosts: &[String]) {

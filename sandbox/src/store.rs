@@ -14,7 +14,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use parking_lot::RwLock;
 
 use crate::errors::ApiError;
-use crate::model::{Event, EventKind, Group, RecordingMeeting, Registrant, User};
+use crate::model::{Event, EventKind, Group, PastInstance, RecordingMeeting, Registrant, User};
 use crate::pages::{PageRequest, PageTokens, Pages, Position};
 use crate::rng;
 
@@ -150,6 +150,9 @@ struct Data {
     files: HashMap<String, u64>,
     invites: DayCount,
     meeting_writes: HashMap<String, DayCount>,
+    /// Ended instances by uuid, and each event's instances (uuids, by start).
+    past: HashMap<String, PastInstance>,
+    past_of_event: HashMap<u64, Vec<String>>,
     created_by_email: HashMap<String, u64>,
     /// Creation order -> group; `group_seq` finds one by id.
     groups: BTreeMap<u64, Group>,
@@ -354,6 +357,59 @@ impl Store {
             .get(&event_id)
             .map(|r| r.list.values().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Every ended instance of meetings and webinars, by event then start time.
+    pub fn past_instances(&self) -> Vec<PastInstance> {
+        let data = self.data.read();
+        let mut all: Vec<PastInstance> = data.past.values().cloned().collect();
+        all.sort_by(|a, b| (a.event_id, a.start_time, &a.uuid).cmp(&(b.event_id, b.start_time, &b.uuid)));
+        all
+    }
+
+    /// The ended instances of one event, oldest first.
+    pub fn instances_of(&self, event_id: u64) -> Vec<PastInstance> {
+        let data = self.data.read();
+        data.past_of_event
+            .get(&event_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|u| data.past.get(u).cloned())
+            .collect()
+    }
+
+    pub fn past_instance(&self, uuid: &str) -> Option<PastInstance> {
+        self.data.read().past.get(uuid).cloned()
+    }
+
+    /// Adds an ended instance of an existing event (kept in start order).
+    pub fn insert_past(&self, instance: PastInstance) {
+        let mut data = self.data.write();
+        let uuid = instance.uuid.clone();
+        let event_id = instance.event_id;
+        let start = instance.start_time;
+        data.past.insert(uuid.clone(), instance);
+        let Data {
+            past, past_of_event, ..
+        } = &mut *data;
+        let list = past_of_event.entry(event_id).or_default();
+        let at = list.partition_point(|u| past.get(u).is_some_and(|p| p.start_time <= start));
+        list.insert(at, uuid);
+    }
+
+    /// Deletes a meeting or webinar with its registrants and past instances, as a
+    /// host deleting it in Zoom would (a test's way to a deleted meeting).
+    pub fn delete_event(&self, id: u64) -> bool {
+        let mut data = self.data.write();
+        let Some(seq) = data.event_seq.remove(&id) else {
+            return false;
+        };
+        data.events.remove(&seq);
+        data.rosters.remove(&id);
+        for uuid in data.past_of_event.remove(&id).unwrap_or_default() {
+            data.past.remove(&uuid);
+        }
+        true
     }
 
     /// Every recording meeting, trashed ones included, newest first.
@@ -915,6 +971,24 @@ impl Store {
             }
         }
         Ok(self.insert_event(event))
+    }
+
+    /// Changes an event in place, counting against its host's daily write cap
+    /// (`Err(Some(cap))` past the cap, `Err(None)` when there is no such event).
+    pub(crate) fn update_event(
+        &self,
+        id: u64,
+        change: impl FnOnce(&mut Event),
+    ) -> Result<Event, Option<u32>> {
+        let mut data = self.data.write();
+        let host = data.event_mut(id).map(|e| e.host_id.clone()).ok_or(None)?;
+        let counter = data.meeting_writes.entry(host).or_default();
+        if !counter.try_bump(MEETING_WRITES_PER_DAY) {
+            return Err(Some(MEETING_WRITES_PER_DAY));
+        }
+        let event = data.event_mut(id).ok_or(None)?;
+        change(event);
+        Ok(event.clone())
     }
 
     pub(crate) fn list_events(

@@ -9,6 +9,7 @@
 //! not apply is a usage error, exit 2) and folded into the command's own; a flag
 //! given in both places takes the value after the command's name.
 
+pub mod meetings;
 pub mod options;
 pub mod recordings;
 pub mod registrants;
@@ -23,6 +24,7 @@ use crate::app::{Context, RunError};
 use crate::config::Settings;
 use crate::pipeline::RunOptions;
 use crate::zoom::RateTable;
+pub use meetings::{MeetingsCommand, ParticipantsCommand};
 pub use options::{Concurrency, ConnectionArgs, GlobalArgs, Group, OutputArgs, RunArgs};
 pub use recordings::RecordingsCommand;
 pub use registrants::RegistrantsCommand;
@@ -71,6 +73,12 @@ pub enum Command {
     /// Cloud recordings.
     #[command(subcommand)]
     Recordings(RecordingsCommand),
+    /// Schedule, change and export meetings.
+    #[command(subcommand)]
+    Meetings(MeetingsCommand),
+    /// Who attended past meetings and webinars.
+    #[command(subcommand)]
+    Participants(ParticipantsCommand),
     /// Offline pre-flight check of an input file; no network.
     ///
     /// Takes the same file and flags as the command it checks, e.g.
@@ -132,6 +140,10 @@ pub enum ValidateCommand {
     /// Check a `registrants import` file.
     #[command(alias = "registrants-import")]
     Registrants(registrants::ImportArgs),
+    /// Check a `meetings import` file.
+    MeetingsImport(meetings::ImportArgs),
+    /// Check a `meetings update` file.
+    MeetingsUpdate(meetings::UpdateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +238,10 @@ impl Command {
             Command::Registrants(RegistrantsCommand::Export(_)) => ("registrants", "export"),
             Command::Recordings(RecordingsCommand::Export(_)) => ("recordings", "export"),
             Command::Recordings(RecordingsCommand::Archive(_)) => ("recordings", "archive"),
+            Command::Meetings(MeetingsCommand::Import(_)) => ("meetings", "import"),
+            Command::Meetings(MeetingsCommand::Update(_)) => ("meetings", "update"),
+            Command::Meetings(MeetingsCommand::Export(_)) => ("meetings", "export"),
+            Command::Participants(ParticipantsCommand::Export(_)) => ("participants", "export"),
             Command::Validate(_) => ("validate", ""),
             Command::Sandbox(_) => ("sandbox", ""),
             Command::Completions(_) => ("completions", ""),
@@ -240,6 +256,8 @@ impl Command {
             Command::Registrants(RegistrantsCommand::Export(e)) => Some(&mut e.dry_run),
             Command::Recordings(RecordingsCommand::Export(e)) => Some(&mut e.dry_run),
             Command::Recordings(RecordingsCommand::Archive(e)) => Some(&mut e.dry_run),
+            Command::Meetings(MeetingsCommand::Export(e)) => Some(&mut e.dry_run),
+            Command::Participants(ParticipantsCommand::Export(e)) => Some(&mut e.dry_run),
             _ => None,
         }
     }
@@ -280,6 +298,10 @@ impl Command {
             Command::Registrants(RegistrantsCommand::Export(e)) => export(e),
             Command::Recordings(RecordingsCommand::Export(e)) => export(e),
             Command::Recordings(RecordingsCommand::Archive(e)) => export(e),
+            Command::Meetings(MeetingsCommand::Import(w)) => write(w),
+            Command::Meetings(MeetingsCommand::Update(w)) => write(w),
+            Command::Meetings(MeetingsCommand::Export(e)) => export(e),
+            Command::Participants(ParticipantsCommand::Export(e)) => export(e),
             Command::Validate(_) | Command::Sandbox(_) | Command::Completions(_) => (None, None, None),
         }
     }

@@ -143,6 +143,6 @@ fn parse_age(text: &str) -> Result<NaiveDate, String> {
 }
 
 /// `--from`/`--to`, relative to today (UTC) when the command line is read.
-fn parse_day(text: &str) -> Result<NaiveDate, String> {
+pub(crate) fn parse_day(text: &str) -> Result<NaiveDate, String> {
     parse_date(text, Utc::now().date_naive())
 }

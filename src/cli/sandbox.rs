@@ -96,6 +96,9 @@ pub struct SandboxArgs {
     /// Recording meetings seeded.
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub seed_recordings: usize,
+    /// Past meetings seeded with attendance (and two past webinars when not 0).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub seed_past_meetings: usize,
 }
 
 impl SandboxArgs {
@@ -138,6 +141,7 @@ impl SandboxArgs {
             seed_meetings: self.seed_meetings,
             seed_webinars: self.seed_webinars,
             seed_recordings: self.seed_recordings,
+            seed_past_meetings: self.seed_past_meetings,
             ..SandboxConfig::default()
         }
     }

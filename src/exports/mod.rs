@@ -6,6 +6,8 @@
 
 pub mod archive;
 pub(crate) mod download;
+pub mod meetings;
+pub mod participants;
 pub(crate) mod plan;
 pub mod recordings;
 pub mod registrants;

@@ -1,6 +1,7 @@
 //! Bulk writes: one file per operation. Each implements [`Job`] and plugs into the
 //! shared pipeline (input, preflight, fan-out, results) and client.
 
+pub mod meetings_import;
 pub mod registrants_import;
 pub mod users_delete;
 pub mod users_import;

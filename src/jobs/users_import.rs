@@ -16,7 +16,7 @@ use crate::app::{Exit, RunError};
 use crate::cli::users::ImportArgs as Args;
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
-use crate::pipeline::job::DailyCap;
+use crate::pipeline::job::{CapUse, DailyCap};
 use crate::pipeline::outcome::{Outcome, Status};
 use crate::validate::{self, CreateAction, FieldError, UserType};
 use crate::zoom::{ApiError, Client};
@@ -143,8 +143,8 @@ impl Job for UsersImport {
         [1, 0, 0]
     }
 
-    fn daily_cap(&self, row: &UserRow) -> Option<DailyCap> {
-        (row.action == CreateAction::Create).then_some(DailyCap::UserInvites)
+    fn daily_cap(&self, _record: &StringRecord, row: &UserRow) -> Option<CapUse> {
+        (row.action == CreateAction::Create).then_some(CapUse::account(DailyCap::UserInvites))
     }
 
     fn describe(&self, record: &StringRecord, row: &UserRow) -> String {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::input::InputFile;
-use super::job::Job;
+use super::job::{CapCounter, Job};
 use super::preflight::{self, Preflight};
 use super::{RunEnd, RunOptions, describe_preflight};
 use crate::zoom::Category;
@@ -28,12 +28,19 @@ pub(super) fn show<J: Job>(
     // What the valid rows send (duplicates left out), and a preview of the
     // first requests (secrets never shown: planned calls carry none).
     let mut plan = preflight::Plan::default();
+    // Rows past a per-holder daily quota (a host's 100 meeting writes): known now.
+    let mut counter = CapCounter::default();
+    let mut past_cap: Vec<u64> = Vec::new();
     if let Ok(mut records) = input.records() {
         let mut record = StringRecord::new();
         let mut shown = 0;
         while let Ok(Some(pos)) = records.read(&mut record) {
             if let Ok(row) = pre.check(job, &record, pos.row) {
-                if shown < 3 {
+                if let Some(used) = job.daily_cap(&record, &row)
+                    && !counter.admit(used, &opts.rates)
+                {
+                    past_cap.push(pos.row);
+                } else if shown < 3 {
                     eprintln!("  would send (row {}): {}", pos.row, job.describe(&record, &row));
                     shown += 1;
                 }
@@ -51,19 +58,35 @@ pub(super) fn show<J: Job>(
     let mut deferred = 0u64;
     for (cap, (rows, requests)) in &plan.capped {
         let per_day = cap.per_day(&opts.rates);
-        let over = rows.saturating_sub(per_day);
-        eprintln!(
-            "  {rows} rows count against Zoom's daily quota of {per_day} {} on this plan{}",
-            cap.describe(),
-            if over > 0 {
-                format!(
-                    ": at most {per_day} go out today (fewer if some were used already); {over} would be \
+        let (over, holders) = plan.over(*cap, per_day);
+        if cap.per_holder() {
+            eprintln!(
+                "  {rows} rows count against Zoom's daily quota of {per_day} {}{}",
+                cap.describe(),
+                if over > 0 {
+                    format!(
+                        ": {holders} have more rows than that; {over} rows would be deferred (sent with \
+                         --resume after 00:00 UTC): rows {}",
+                        row_list(&past_cap)
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        } else {
+            eprintln!(
+                "  {rows} rows count against Zoom's daily quota of {per_day} {} on this plan{}",
+                cap.describe(),
+                if over > 0 {
+                    format!(
+                        ": at most {per_day} go out today (fewer if some were used already); {over} would be \
                      deferred until 00:00 UTC (finish them with --resume)"
-                )
-            } else {
-                String::new()
-            }
-        );
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         if over > 0 {
             deferred += over;
             for (sent, &n) in sent_today.iter_mut().zip(requests) {
@@ -87,6 +110,16 @@ pub(super) fn show<J: Job>(
     } else {
         RunEnd::Done
     }
+}
+
+/// The first rows of a list, and how many more.
+fn row_list(rows: &[u64]) -> String {
+    const SHOWN: usize = 20;
+    let mut s: Vec<String> = rows.iter().take(SHOWN).map(u64::to_string).collect();
+    if rows.len() > SHOWN {
+        s.push(format!("… and {} more", rows.len() - SHOWN));
+    }
+    s.join(", ")
 }
 
 /// Estimated time to send `planned` requests at `rates`.

@@ -9,7 +9,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::input::{InputError, InputFile};
-use super::job::{Fatal, Job, KeyPlan, dooms_the_run};
+use super::job::{CapCounter, Fatal, Job, KeyPlan, dooms_the_run};
 use super::journal::Journal;
 use super::outcome::{Outcome, Status};
 use super::preflight::Preflight;
@@ -91,6 +91,8 @@ impl<J: Job> Fanout<'_, J> {
         let mut fatal: Option<Fatal> = None;
         // Set by an answer that every later request would get too (a missing scope).
         let mut run_doomed: Option<Outcome> = None;
+        // Rows per holder of a per-holder daily quota: those past it are deferred unsent.
+        let mut caps = CapCounter::default();
 
         loop {
             let concurrency = self.concurrency.current(self.client);
@@ -126,6 +128,14 @@ impl<J: Job> Fanout<'_, J> {
                         });
                         if let Some(outcome) = doomed {
                             finished.insert(pos.row, (record.clone(), not_sent(outcome)));
+                            continue;
+                        }
+                        if let Some(used) = self.job.daily_cap(&record, &row)
+                            && !caps.admit(used, self.client.rates())
+                        {
+                            let holder = self.job.cap_holder(&record, &row);
+                            let per_day = used.cap.per_day(self.client.rates());
+                            finished.insert(pos.row, (record.clone(), used.cap.deferred(&holder, per_day)));
                             continue;
                         }
                         let (key, limit) = plan

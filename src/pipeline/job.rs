@@ -87,9 +87,15 @@ pub trait Job: Send + Sync + 'static {
     fn request_counts(&self, record: &StringRecord, row: &Self::Row) -> [u32; 3];
 
     /// The daily quota the row's request counts against, if any (FACTS:
-    /// per-endpoint caps), so `--dry-run` can say what today's quota allows.
-    fn daily_cap(&self, _row: &Self::Row) -> Option<DailyCap> {
+    /// per-endpoint caps), and whose quota it is, so `--dry-run` can say what
+    /// today's quota allows and a run defers rows past a per-holder cap unsent.
+    fn daily_cap(&self, _record: &StringRecord, _row: &Self::Row) -> Option<CapUse> {
         None
+    }
+
+    /// Who the row's per-holder quota belongs to, in words (`host ada@example.com`).
+    fn cap_holder(&self, _record: &StringRecord, _row: &Self::Row) -> String {
+        "the account".into()
     }
 
     /// The requests in words (no secrets), for `--dry-run`'s preview of the first rows.
@@ -144,20 +150,84 @@ pub trait Job: Send + Sync + 'static {
 pub enum DailyCap {
     /// `POST /users` with `action=create`, per account.
     UserInvites,
+    /// `POST /users/{userId}/meetings` and `PATCH /meetings/{meetingId}`, per host.
+    MeetingWrites,
 }
 
+/// Zoom's meeting create/update requests per host per UTC day (FACTS: Rate limits).
+pub const MEETING_WRITES_PER_HOST: u64 = 100;
+
 impl DailyCap {
-    /// Requests a day on the plan of `rates`.
+    /// Requests a day (per holder: the account, or one host) on the plan of `rates`.
     pub fn per_day(self, rates: &crate::zoom::RateTable) -> u64 {
         match self {
             DailyCap::UserInvites => u64::from(rates.daily_user_invites),
+            DailyCap::MeetingWrites => MEETING_WRITES_PER_HOST,
         }
+    }
+
+    /// Whether each holder has its own quota (then it is known up front which
+    /// rows are past it, and a run defers them without sending).
+    pub fn per_holder(self) -> bool {
+        matches!(self, DailyCap::MeetingWrites)
     }
 
     pub fn describe(self) -> &'static str {
         match self {
             DailyCap::UserInvites => "user invites (POST /users action=create)",
+            DailyCap::MeetingWrites => "meeting creates/updates per host",
         }
+    }
+
+    /// The outcome of a row past a per-holder cap: deferred, nothing sent.
+    pub fn deferred(self, holder: &str, per_day: u64) -> Outcome {
+        Outcome {
+            error_code: Some("E_DAILY_CAP".into()),
+            error_message: Some(format!(
+                "Not sent: earlier rows of the file use up Zoom's daily quota of {per_day} {} for {holder}; \
+                 re-run with --resume after 00:00 UTC.",
+                self.describe()
+            )),
+            ..Outcome::new(Status::Deferred)
+        }
+    }
+}
+
+/// A row's use of a daily quota: which, and whose (a hash of the holder, e.g.
+/// the host; 0 for the account).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CapUse {
+    pub cap: DailyCap,
+    pub holder: u64,
+}
+
+impl CapUse {
+    pub fn account(cap: DailyCap) -> CapUse {
+        CapUse { cap, holder: 0 }
+    }
+
+    /// Counted per holder (emails case-insensitively).
+    pub fn holder(cap: DailyCap, holder: &str) -> CapUse {
+        CapUse {
+            cap,
+            holder: DuplicateKey::new().folded(holder).finish(),
+        }
+    }
+}
+
+/// Rows seen per holder of a per-holder cap: which rows fit in today's quota.
+#[derive(Debug, Default)]
+pub struct CapCounter(std::collections::HashMap<CapUse, u64>);
+
+impl CapCounter {
+    /// Counts the row; `false` when it is past its holder's quota for today.
+    pub fn admit(&mut self, used: CapUse, rates: &crate::zoom::RateTable) -> bool {
+        if !used.cap.per_holder() {
+            return true;
+        }
+        let n = self.0.entry(used).or_default();
+        *n += 1;
+        *n <= used.cap.per_day(rates)
     }
 }
 

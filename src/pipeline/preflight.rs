@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use csv::StringRecord;
 
 use super::input::{InputError, InputFile, Records, RowPos};
-use super::job::{DailyCap, DuplicateKey, Job};
+use super::job::{CapUse, DailyCap, DuplicateKey, Job};
 use super::outcome::Outcome;
 use crate::validate::{E_DUPLICATE, FieldError};
 
@@ -214,6 +214,8 @@ pub struct Plan<K> {
     pub planned: [u64; 3],
     /// Rows per daily quota, with the requests they need.
     pub capped: BTreeMap<DailyCap, (u64, [u64; 3])>,
+    /// Rows per holder of a per-holder quota (one host's meeting writes).
+    pub holders: BTreeMap<CapUse, u64>,
     /// Rows per batch key: the keys whose plan the run asks the job for.
     pub rows_by_batch_key: BTreeMap<K, u64>,
 }
@@ -223,8 +225,26 @@ impl<K> Default for Plan<K> {
         Plan {
             planned: [0; 3],
             capped: BTreeMap::new(),
+            holders: BTreeMap::new(),
             rows_by_batch_key: BTreeMap::new(),
         }
+    }
+}
+
+impl<K> Plan<K> {
+    /// Rows of `cap` past their holder's quota of `per_day`, and the holders
+    /// that have such rows. Account-wide caps: the rows past the quota.
+    pub fn over(&self, cap: DailyCap, per_day: u64) -> (u64, u64) {
+        if !cap.per_holder() {
+            let rows = self.capped.get(&cap).map_or(0, |(rows, _)| *rows);
+            return (rows.saturating_sub(per_day), u64::from(rows > per_day));
+        }
+        self.holders
+            .iter()
+            .filter(|(used, _)| used.cap == cap)
+            .map(|(_, &n)| n.saturating_sub(per_day))
+            .filter(|&over| over > 0)
+            .fold((0, 0), |(rows, holders), over| (rows + over, holders + 1))
     }
 }
 
@@ -241,6 +261,9 @@ impl<K: Ord> Plan<K> {
             for (t, n) in total.iter_mut().zip(requests) {
                 *t += n;
             }
+        }
+        for (used, n) in other.holders {
+            *self.holders.entry(used).or_default() += n;
         }
         for (key, n) in other.rows_by_batch_key {
             *self.rows_by_batch_key.entry(key).or_default() += n;
@@ -266,8 +289,11 @@ impl<K: Ord> Plan<K> {
         for (total, n) in self.planned.iter_mut().zip(counts) {
             *total += u64::from(n);
         }
-        if let Some(cap) = job.daily_cap(row) {
-            let (rows, requests) = self.capped.entry(cap).or_default();
+        if let Some(used) = job.daily_cap(record, row) {
+            if used.cap.per_holder() {
+                *self.holders.entry(used).or_default() += 1;
+            }
+            let (rows, requests) = self.capped.entry(used.cap).or_default();
             *rows += 1;
             for (total, n) in requests.iter_mut().zip(counts) {
                 *total += u64::from(n);

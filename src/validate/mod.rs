@@ -8,6 +8,7 @@
 //! password's value never appears in a message.
 
 mod email;
+pub mod meeting;
 mod names;
 mod password;
 pub mod profile;

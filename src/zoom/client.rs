@@ -54,9 +54,13 @@ pub struct Call {
     pub query: Vec<(&'static str, String)>,
     pub body: Option<serde_json::Value>,
     pub category: Category,
-    /// A daily quota of its own (e.g. the user-invite cap of `action=create`):
-    /// when Zoom says it is used up, only calls of this scope stop.
-    pub daily_scope: Option<&'static str>,
+    /// A daily quota of its own (e.g. the user-invite cap of `action=create`, or
+    /// one host's meeting writes): when Zoom says it is used up, only calls of
+    /// this scope stop.
+    pub daily_scope: Option<std::borrow::Cow<'static, str>>,
+    /// Whether a 5xx, timeout or lost answer is sent again. Off for a create
+    /// that a lost answer could duplicate (meetings): the caller looks first.
+    pub retry_unanswered: bool,
     /// An endpoint limit of its own on top of the category (`POST /users/features`).
     pub bucket: Option<Bucket>,
 }
@@ -71,6 +75,7 @@ impl Call {
             category,
             daily_scope: None,
             bucket: None,
+            retry_unanswered: true,
         }
     }
     pub fn get(path: impl Into<String>, category: Category) -> Call {
@@ -84,8 +89,13 @@ impl Call {
         self.body = Some(body);
         self
     }
-    pub fn daily_scope(mut self, scope: &'static str) -> Call {
-        self.daily_scope = Some(scope);
+    pub fn daily_scope(mut self, scope: impl Into<std::borrow::Cow<'static, str>>) -> Call {
+        self.daily_scope = Some(scope.into());
+        self
+    }
+    /// Never sent twice: a lost answer or 5xx comes back as the error at once.
+    pub fn once(mut self) -> Call {
+        self.retry_unanswered = false;
         self
     }
     pub fn bucket(mut self, bucket: Bucket) -> Call {
@@ -259,8 +269,8 @@ impl Client {
 
     fn daily_key(call: &Call) -> String {
         call.daily_scope
-            .map(str::to_string)
-            .unwrap_or_else(|| call.category.to_string())
+            .as_deref()
+            .map_or_else(|| call.category.to_string(), str::to_string)
     }
 
     fn check_daily(&self, call: &Call, attempts: u32) -> Result<(), ApiError> {
@@ -365,6 +375,13 @@ impl Client {
                 }
                 Verdict::RetryAfterBackoff(message, status) => {
                     retries += 1;
+                    if !call.retry_unanswered {
+                        return Err(ApiError::Transport {
+                            status,
+                            message,
+                            attempts,
+                        });
+                    }
                     if retries > max_retries {
                         return Err(ApiError::Transport {
                             status,
@@ -448,7 +465,7 @@ impl Client {
                     // A category's own daily quota stops the whole category; any other daily
                     // message (the user-invite cap) stops only calls of the call's scope.
                     let category_wide = message.to_ascii_lowercase().contains("maximum daily rate limit");
-                    let scope = match call.daily_scope {
+                    let scope = match &call.daily_scope {
                         Some(scope) if !category_wide => scope.to_string(),
                         _ => header(headers, "x-ratelimit-category")
                             .and_then(|c| Category::from_header(&c))

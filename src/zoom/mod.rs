@@ -5,11 +5,13 @@ pub mod auth;
 pub(crate) mod client;
 pub(crate) mod error;
 pub mod groups;
+pub mod meetings;
 pub(crate) mod pagination;
 pub(crate) mod plan;
 pub(crate) mod ratelimit;
 pub mod recordings;
 pub mod registrants;
+pub mod reports;
 pub(crate) mod urls;
 pub mod users;
 

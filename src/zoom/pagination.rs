@@ -59,6 +59,17 @@ impl Client {
         call: Call,
         items_key: &'static str,
     ) -> impl Stream<Item = Result<Value, ApiError>> + '_ {
+        self.paginate_by(call, items_key, identity)
+    }
+
+    /// [`Client::paginate`] for listings whose items [`identity`] cannot tell
+    /// apart (participant records: one per join, the same `id` for each).
+    pub fn paginate_by(
+        &self,
+        call: Call,
+        items_key: &'static str,
+        identity: fn(&Value) -> String,
+    ) -> impl Stream<Item = Result<Value, ApiError>> + '_ {
         let walk = Walk {
             token: None,
             yielded: 0,

@@ -47,13 +47,16 @@ pub enum Plan {
     Business,
 }
 
-/// Requests per second per category, and the account's daily `action=create` cap.
+/// Requests per second per category, the account's daily `action=create` cap and
+/// its daily Heavy pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateTable {
     pub light: u32,
     pub medium: u32,
     pub heavy: u32,
     pub daily_user_invites: u32,
+    /// The account's daily Heavy pool (Pro and up: shared with Resource-intensive).
+    pub daily_heavy: u32,
 }
 
 impl RateTable {
@@ -64,18 +67,21 @@ impl RateTable {
                 medium: 2,
                 heavy: 1,
                 daily_user_invites: 50,
+                daily_heavy: 1_000,
             },
             Plan::Pro => RateTable {
                 light: 30,
                 medium: 20,
                 heavy: 10,
                 daily_user_invites: 1_500,
+                daily_heavy: 30_000,
             },
             Plan::Business => RateTable {
                 light: 80,
                 medium: 60,
                 heavy: 40,
                 daily_user_invites: 10_000,
+                daily_heavy: 60_000,
             },
         }
     }

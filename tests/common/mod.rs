@@ -185,7 +185,12 @@ pub fn unguard(cell: &str) -> String {
 /// A results file as a list of column-name -> value maps, in file order, with the
 /// injection guard removed (tests of the guard read the raw file).
 pub fn read_results(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).expect("results file exists");
+    read_table(std::fs::File::open(path).expect("results file exists"))
+}
+
+/// A CSV (results, an export on stdout) as column-name -> value maps, unguarded.
+pub fn read_table(input: impl std::io::Read) -> Vec<HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(input);
     let headers = reader.headers().expect("header").clone();
     reader
         .records()

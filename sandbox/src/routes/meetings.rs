@@ -621,16 +621,109 @@ pub async fn list_webinars(
     list_events(app, EventKind::Webinar, user, q).await
 }
 
-/// `yyyy-MM-ddTHH:mm:ssZ` (UTC) or without `Z` (local to `timezone`, treated as UTC here).
-fn parse_start(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
-                .ok()
-                .map(|n| n.and_utc())
-        })
+/// `yyyy-MM-ddTHH:mm:ssZ` (UTC), or without `Z`: local time in `timezone` (FACTS).
+fn parse_start(s: &str, timezone: &str) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok()?;
+    match timezone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => tz
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
+        Err(_) => Some(naive.and_utc()),
+    }
+}
+
+fn known_timezone(tz: &str) -> bool {
+    tz.parse::<chrono_tz::Tz>().is_ok()
+}
+
+/// `PATCH /meetings/{meetingId}`: the fields given change; 204. A `start_time` in
+/// the past is ignored (FACTS). Counts against the host's daily create/update cap.
+pub async fn update_meeting(State(app): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let current = find(&app, EventKind::Meeting, &id)?;
+    let mut problems = Problems::default();
+    let mut f = Fields::new(&body, "", &mut problems);
+    f.only(MEETING_FIELDS);
+    let topic = f.string("topic", Some(200));
+    let agenda = f.string("agenda", Some(2000));
+    let password = f.string("password", Some(10));
+    let timezone = f.string("timezone", None);
+    if timezone.as_deref().is_some_and(|t| !known_timezone(t)) {
+        f.bad("timezone", FIELD_INVALID);
+    }
+    let meeting_type = f.integer("type");
+    if meeting_type.is_some_and(|t| !matches!(t, 1 | 2 | 3 | 8)) {
+        f.bad("type", FIELD_INVALID);
+    }
+    let duration = f.integer("duration");
+    if duration.is_some_and(|d| !(0..=1440).contains(&d)) {
+        f.bad("duration", FIELD_INVALID);
+    }
+    let tz_for_start = timezone.clone().unwrap_or_else(|| current.timezone.clone());
+    let start = match f.string("start_time", None) {
+        None => None,
+        Some(s) => match parse_start(&s, &tz_for_start) {
+            Some(t) => Some(t),
+            None => {
+                f.bad("start_time", FIELD_INVALID);
+                None
+            }
+        },
+    };
+    let settings = f.object("settings");
+    f.object("recurrence");
+    let empty = Map::new();
+    let mut st = Fields::new(settings.unwrap_or(&empty), "settings", &mut problems);
+    let approval_type = st.integer("approval_type");
+    if approval_type.is_some_and(|a| !(0..=2).contains(&a)) {
+        st.bad("approval_type", FIELD_INVALID);
+    }
+    let registration_type = st.integer("registration_type");
+    if registration_type.is_some_and(|r| !(1..=3).contains(&r)) {
+        st.bad("registration_type", FIELD_INVALID);
+    }
+    problems.into_result()?;
+    let now = Utc::now();
+    let changed = app.store.update_event(current.id, |e| {
+        if let Some(t) = topic {
+            e.topic = t;
+        }
+        if let Some(a) = agenda {
+            e.agenda = a;
+        }
+        if let Some(p) = password {
+            e.password = p;
+        }
+        if let Some(tz) = timezone {
+            e.timezone = tz;
+        }
+        if let Some(t) = meeting_type.and_then(|t| u8::try_from(t).ok()) {
+            e.event_type = t;
+        }
+        if let Some(d) = duration.and_then(|d| u32::try_from(d).ok()) {
+            e.duration = d;
+        }
+        // Past or missing start times are ignored, as Zoom does.
+        if let Some(t) = start.filter(|t| *t > now) {
+            e.start_time = t;
+        }
+        if let Some(a) = approval_type.and_then(|a| u8::try_from(a).ok()) {
+            e.approval_type = a;
+        }
+        if let Some(r) = registration_type.and_then(|r| u8::try_from(r).ok()) {
+            e.registration_type = r;
+        }
+    });
+    match changed {
+        Ok(_) => Ok(super::no_content()),
+        Err(Some(cap)) => Err(daily_error(Category::Light, cap, &meeting_cap_message(cap))),
+        Err(None) => Err(not_found(EventKind::Meeting, &id)),
+    }
 }
 
 pub async fn create_meeting(
@@ -652,6 +745,9 @@ pub async fn create_meeting(
     let timezone = f
         .string("timezone", None)
         .unwrap_or_else(|| host.timezone.clone());
+    if !known_timezone(&timezone) {
+        f.bad("timezone", FIELD_INVALID);
+    }
     let meeting_type = f.integer("type").unwrap_or(2);
     if !matches!(meeting_type, 1 | 2 | 3 | 8) {
         f.bad("type", FIELD_INVALID);
@@ -662,7 +758,7 @@ pub async fn create_meeting(
     }
     let start = match f.string("start_time", None) {
         None => Utc::now(),
-        Some(s) => parse_start(&s).unwrap_or_else(|| {
+        Some(s) => parse_start(&s, &timezone).unwrap_or_else(|| {
             f.bad("start_time", FIELD_INVALID);
             Utc::now()
         }),

@@ -5,6 +5,7 @@ pub(crate) mod downloads;
 mod groups;
 mod meetings;
 mod recordings;
+pub mod reports;
 mod users;
 
 use std::collections::HashMap;
@@ -67,6 +68,36 @@ fn api_table() -> Vec<(&'static str, Category, MethodRouter<AppState>)> {
             get(meetings::list_webinars),
         ),
         ("GET /meetings/{meetingId}", Light, get(meetings::get_meeting)),
+        (
+            "PATCH /meetings/{meetingId}",
+            Light,
+            patch(meetings::update_meeting),
+        ),
+        (
+            "GET /past_meetings/{meetingId}/instances",
+            Medium,
+            get(reports::meeting_instances),
+        ),
+        (
+            "GET /past_webinars/{webinarId}/instances",
+            Light,
+            get(reports::webinar_instances),
+        ),
+        (
+            "GET /report/meetings/{meetingId}/participants",
+            Heavy,
+            get(reports::meeting_report),
+        ),
+        (
+            "GET /report/webinars/{webinarId}/participants",
+            Heavy,
+            get(reports::webinar_report),
+        ),
+        (
+            "GET /past_webinars/{webinarId}/absentees",
+            Heavy,
+            get(reports::webinar_absentees),
+        ),
         ("GET /webinars/{webinarId}", Light, get(meetings::get_webinar)),
         (
             "POST /meetings/{meetingId}/registrants",
@@ -269,6 +300,19 @@ mod tests {
         assert_eq!(
             category_of("DELETE /groups/{groupId}/members/{memberId}"),
             Some(Light)
+        );
+        assert_eq!(category_of("PATCH /meetings/{meetingId}"), Some(Light));
+        assert_eq!(
+            category_of("GET /report/meetings/{meetingId}/participants"),
+            Some(Heavy)
+        );
+        assert_eq!(
+            category_of("GET /past_webinars/{webinarId}/absentees"),
+            Some(Heavy)
+        );
+        assert_eq!(
+            category_of("GET /past_meetings/{meetingId}/instances"),
+            Some(Medium)
         );
     }
 
