@@ -481,6 +481,21 @@ async fn the_readme_command_imports_the_sample_into_the_embedded_sandbox() {
             .filter(|r| r["status"] != "invalid")
             .all(|r| r["status"] == "created" && !r["zoom_id"].is_empty())
     );
+    // The portal columns reach Zoom: every created row has its profile set and
+    // the rows of a known department joined its group.
+    assert!(
+        rows.iter()
+            .filter(|r| r["status"] == "created")
+            .all(|r| r["error_message"].starts_with("created; profile set") && r["error_code"].is_empty()),
+        "{:?}",
+        rows.iter()
+            .find(|r| !r["error_message"].starts_with("created; profile set"))
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["error_message"].contains("group Sales joined"))
+    );
+    assert!(rows.iter().any(|r| r["error_message"].contains("webinar=1 set")));
     assert!(stderr(&o).contains("built-in Zoom sandbox"));
 }
 

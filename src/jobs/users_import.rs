@@ -21,6 +21,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{SubsecRound, Utc};
@@ -170,6 +171,24 @@ pub struct UsersImport {
     /// Rows per group name and per feature, for `--dry-run`.
     rows_by_group: BTreeMap<String, usize>,
     rows_by_feature: BTreeMap<(String, String), usize>,
+    /// Rows waiting for their group and feature requests ([`Job::parked`]).
+    parked: AtomicUsize,
+}
+
+/// Counts a row as parked while it lives.
+struct Parked<'a>(&'a AtomicUsize);
+
+impl<'a> Parked<'a> {
+    fn new(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Parked(counter)
+    }
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A checked row: what the record alone does not say.
@@ -234,6 +253,7 @@ impl UsersImport {
             member_rows_by_key: BTreeMap::new(),
             rows_by_group: BTreeMap::new(),
             rows_by_feature: BTreeMap::new(),
+            parked: AtomicUsize::new(0),
         };
         if job.group.is_some() || !job.feature_columns.is_empty() || !job.file_features.is_empty() {
             job.count_shared(input);
@@ -510,6 +530,7 @@ impl UsersImport {
                 Err(e) => Err(format!("{kind}={value} failed: {e}")),
             }
         });
+        let _parked = Parked::new(&self.parked);
         let (joined, set) =
             futures::future::join(futures::future::join_all(joins), futures::future::join_all(sets)).await;
         parts.extend(joined);
@@ -619,6 +640,10 @@ impl Job for UsersImport {
             0
         };
         [1 + u32::from(!row.profile.is_empty()) + pending_joins, 0, 0]
+    }
+
+    fn parked(&self) -> usize {
+        self.parked.load(Ordering::Relaxed)
     }
 
     fn shared_requests(&self) -> Vec<SharedRequests> {

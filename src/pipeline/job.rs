@@ -86,6 +86,13 @@ pub trait Job: Send + Sync + 'static {
     /// per [`Job::max_batch`] rows of that key.
     fn request_counts(&self, record: &StringRecord, row: &Self::Row) -> [u32; 3];
 
+    /// Rows now waiting for a shared request ([`crate::pipeline::batcher::Batcher`]):
+    /// they send nothing meanwhile, so they do not count against the in-flight bound
+    /// (else rows waiting for a batch to fill would keep the rows that fill it out).
+    fn parked(&self) -> usize {
+        0
+    }
+
     /// Requests rows share beyond what [`Job::request_counts`] counts per row (30
     /// users a group-members call), from the job's own count of the file, for
     /// `--dry-run`.
