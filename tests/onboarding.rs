@@ -30,6 +30,10 @@ async fn a_portal_style_file_reaches_zoom_field_by_field() {
         rows[0]["error_message"],
         "created; profile set; group Engineering joined; group Sales joined; webinar=1 set"
     );
+    assert_eq!(
+        rows[0]["attempts"], "2",
+        "create and profile; shared requests are no row's own"
+    );
     let store = sandbox.store();
     let sales = store.group_by_name("Sales").unwrap().id;
     let engineering = store.group_by_name("Engineering").unwrap().id;

@@ -21,7 +21,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{SubsecRound, Utc};
@@ -412,17 +412,17 @@ impl UsersImport {
         group: &Group,
         user_id: &str,
         pending: bool,
+        attempts: &AtomicU32,
     ) -> Result<(), String> {
         if pending {
             let profile = Profile {
                 group_id: Some(group.id.clone()),
                 ..Profile::default()
             };
-            return client
-                .update_profile(user_id, &profile)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string());
+            let sent = client.update_profile(user_id, &profile).await;
+            let n = sent.as_ref().map_or_else(ApiError::attempts, |s| s.attempts);
+            attempts.fetch_add(n, Ordering::Relaxed);
+            return sent.map(|_| ()).map_err(|e| e.to_string());
         }
         let group_id = group.id.clone();
         let answer = self
@@ -509,17 +509,23 @@ impl UsersImport {
         row: &UserRow,
         groups: &[Group],
         user_id: &str,
-    ) -> Vec<Result<String, String>> {
+    ) -> (Vec<Result<String, String>>, u32) {
+        // Requests sent for this row alone (the shared ones belong to no single row).
+        let attempts = AtomicU32::new(0);
+        let attempts = &attempts;
         let mut parts = Vec::new();
         if !row.profile.is_empty() {
-            parts.push(match client.update_profile(user_id, &row.profile).await {
+            let sent = client.update_profile(user_id, &row.profile).await;
+            let n = sent.as_ref().map_or_else(ApiError::attempts, |s| s.attempts);
+            attempts.fetch_add(n, Ordering::Relaxed);
+            parts.push(match sent {
                 Ok(_) => Ok("profile set".to_string()),
                 Err(e) => Err(format!("profile failed: {e}")),
             });
         }
         let pending = row.action == CreateAction::Create;
         let joins = groups.iter().map(|g| async move {
-            match self.join_group(client, g, user_id, pending).await {
+            match self.join_group(client, g, user_id, pending, attempts).await {
                 Ok(()) => Ok(format!("group {} joined", g.name)),
                 Err(e) => Err(format!("group {} failed: {e}", g.name)),
             }
@@ -535,7 +541,7 @@ impl UsersImport {
             futures::future::join(futures::future::join_all(joins), futures::future::join_all(sets)).await;
         parts.extend(joined);
         parts.extend(set);
-        parts
+        (parts, attempts.load(Ordering::Relaxed))
     }
 }
 
@@ -745,7 +751,8 @@ impl Job for UsersImport {
             Status::Created => "created".to_string(),
             _ => "exists".to_string(),
         };
-        let parts = self.later_steps(client, &row, &groups, &user_id).await;
+        let (parts, attempts) = self.later_steps(client, &row, &groups, &user_id).await;
+        outcome.attempts = outcome.attempts.saturating_add(attempts);
         let failed = parts.iter().any(Result::is_err);
         let note: Vec<String> = std::iter::once(first)
             .chain(parts.into_iter().map(|p| p.unwrap_or_else(|e| e)))
