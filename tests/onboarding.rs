@@ -274,3 +274,27 @@ async fn validate_checks_the_new_columns_offline() {
     }
     assert_eq!(sandbox.stats().total_requests, 0, "validate sends nothing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_members_answer_is_settled_by_looking_the_user_up() {
+    let mut cfg = unlimited();
+    // Every members call is applied and its answer lost (502), retries included.
+    cfg.lost_write_rate = 1.0;
+    let sandbox = start(cfg).await;
+    let dir = tempdir();
+    let input = write(dir.path(), "lost.csv", "email,group\nada@example.com,Sales\n");
+    let rows = results_of(
+        &sandbox,
+        &["users", "import"],
+        &input,
+        &["--action", "custCreate", "--max-retries", "1"],
+        0,
+    )
+    .await;
+    assert_eq!(statuses(&rows), ["created"]);
+    assert_eq!(rows[0]["error_message"], "created; group Sales joined");
+    assert!(
+        sandbox.stats().requests_to("GET /users/{userId}") >= 1,
+        "the truth was looked up"
+    );
+}

@@ -45,6 +45,8 @@ pub const LOSSY_WRITES: &[&str] = &[
     "POST /webinars/{webinarId}/batch_registrants",
     "PATCH /users/{userId}",
     "DELETE /users/{userId}",
+    "POST /groups/{groupId}/members",
+    "POST /users/features",
 ];
 
 /// How a failing `POST /oauth/token` fails.

@@ -141,7 +141,9 @@ impl Directory {
     }
 }
 
-type MemberAnswer = Result<Arc<AddedMembers>, String>;
+/// The shared members call's answer, or its error (and whether it may have been
+/// applied: then each row looks its own membership up).
+type MemberAnswer = Result<Arc<AddedMembers>, (String, bool)>;
 type FeatureAnswer = Result<Arc<FeatureResult>, String>;
 
 pub struct UsersImport {
@@ -430,7 +432,7 @@ impl UsersImport {
             .join(
                 group.id.clone(),
                 user_id.to_string(),
-                Err("the group request was not answered".into()),
+                Err(("the group request was not answered".into(), true)),
                 |users: Vec<String>| {
                     let group_id = group_id.clone();
                     async move {
@@ -440,12 +442,32 @@ impl UsersImport {
                             .add_group_members(&group_id, &keys)
                             .await
                             .map(|sent| Arc::new(sent.value))
-                            .map_err(|e| e.to_string());
+                            .map_err(|e| (e.to_string(), e.may_have_applied()));
                         vec![answer; users.len()]
                     }
                 },
             )
-            .await?;
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err((error, false)) => return Err(error),
+            Err((error, true)) => {
+                // The call may have reached Zoom: what the user's groups say is the truth.
+                let found = client.get_user_fields(user_id).await;
+                let member = found.as_ref().is_ok_and(|sent| {
+                    sent.value["group_ids"]
+                        .as_array()
+                        .is_some_and(|ids| ids.iter().any(|id| id.as_str() == Some(group.id.as_str())))
+                });
+                return match (member, found) {
+                    (true, _) => Ok(()),
+                    (false, Ok(_)) => Err(error),
+                    (false, Err(lookup)) => Err(format!(
+                        "{error}; the call may have been applied and looking the user up failed ({lookup}): check the group in Zoom"
+                    )),
+                };
+            }
+        };
         if answer.contains(user_id) {
             Ok(())
         } else {
