@@ -298,3 +298,44 @@ async fn a_lost_members_answer_is_settled_by_looking_the_user_up() {
         "the truth was looked up"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feature_calls_are_paced_one_per_ten_seconds_and_never_429d() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "features.csv",
+        "email,large_meeting\nada@example.com,500\ngrace@example.com,1000\n",
+    );
+    // Three feature values: three calls, the second and third each wait for Zoom's 10 s.
+    let rows = results_of(
+        &sandbox,
+        &["users", "import"],
+        &input,
+        &["--action", "custCreate", "--feature", "zoom_whiteboard=true"],
+        0,
+    )
+    .await;
+    assert_eq!(statuses(&rows), ["created", "created"]);
+    assert!(
+        rows[0]["error_message"].contains("large_meeting=128 set"),
+        "{:?}",
+        rows[0]
+    );
+    assert!(
+        rows[1]["error_message"].contains("zoom_whiteboard=true set"),
+        "{:?}",
+        rows[1]
+    );
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests_to("POST /users/features"), 3);
+    assert_eq!(
+        stats.rate_limited.values().sum::<u64>(),
+        0,
+        "the features bucket kept Zoom's pace"
+    );
+    let grace = sandbox.store().user_by_email("grace@example.com").unwrap();
+    assert_eq!(grace.features["large_meeting"], "256");
+    assert_eq!(grace.features["zoom_whiteboard"], "true");
+}
