@@ -49,6 +49,8 @@ pub const LOSSY_WRITES: &[&str] = &[
     "DELETE /meetings/{meetingId}/recordings/{recordingId}",
     "POST /users/{userId}/meetings",
     "PATCH /meetings/{meetingId}",
+    "POST /groups/{groupId}/members",
+    "POST /users/features",
 ];
 
 /// How a failing `POST /oauth/token` fails.

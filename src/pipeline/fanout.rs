@@ -100,7 +100,11 @@ impl<J: Job> Fanout<'_, J> {
             let window = (concurrency.saturating_mul(max_batch).saturating_mul(4)).max(1024) as u64;
             let stopping = self.stop.is_cancelled() || fatal.is_some();
             // Read and dispatch while there is room in flight and in the window.
-            while !eof && !stopping && in_flight.len() < concurrency && next_to_read - next_to_write < window
+            let busy = |n: usize| n.saturating_sub(self.job.parked());
+            while !eof
+                && !stopping
+                && busy(in_flight.len()) < concurrency
+                && next_to_read - next_to_write < window
             {
                 let Some(pos) = records.read(&mut record)? else {
                     eof = true;
@@ -155,7 +159,7 @@ impl<J: Job> Fanout<'_, J> {
                 }
             }
             // A partial batch goes out when nothing more can join it now.
-            if !batch.is_empty() && in_flight.len() < concurrency {
+            if !batch.is_empty() && busy(in_flight.len()) < concurrency {
                 in_flight.push(self.dispatch(std::mem::take(&mut batch)));
             }
 
@@ -207,7 +211,8 @@ impl<J: Job> Fanout<'_, J> {
                     }
                 },
                 _ = self.stop.cancelled(), if !self.stop.is_cancelled() => {}
-                _ = recompute.tick(), if auto && !eof && fatal.is_none() && !self.stop.is_cancelled() => {}
+                // Also while rows are parked: each one that parks makes room for another.
+                _ = recompute.tick(), if (auto || self.job.parked() > 0) && !eof && fatal.is_none() && !self.stop.is_cancelled() => {}
             }
         }
         // Rows that finished behind one that never will (a fatal error in flight).

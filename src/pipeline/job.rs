@@ -10,7 +10,7 @@ use csv::StringRecord;
 use super::columns::ColumnSpec;
 use super::outcome::{Outcome, Status};
 use crate::validate::FieldError;
-use crate::zoom::{ApiError, Client, Sent};
+use crate::zoom::{ApiError, Category, Client, Sent};
 
 /// A run-stopping error met while doing a row (credentials revoked mid-run).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -86,6 +86,20 @@ pub trait Job: Send + Sync + 'static {
     /// per [`Job::max_batch`] rows of that key.
     fn request_counts(&self, record: &StringRecord, row: &Self::Row) -> [u32; 3];
 
+    /// Rows now waiting for a shared request ([`crate::pipeline::batcher::Batcher`]):
+    /// they send nothing meanwhile, so they do not count against the in-flight bound
+    /// (else rows waiting for a batch to fill would keep the rows that fill it out).
+    fn parked(&self) -> usize {
+        0
+    }
+
+    /// Requests rows share beyond what [`Job::request_counts`] counts per row (30
+    /// users a group-members call), from the job's own count of the file, for
+    /// `--dry-run`.
+    fn shared_requests(&self) -> Vec<SharedRequests> {
+        Vec::new()
+    }
+
     /// The daily quota the row's request counts against, if any (FACTS:
     /// per-endpoint caps), and whose quota it is, so `--dry-run` can say what
     /// today's quota allows and a run defers rows past a per-holder cap unsent.
@@ -143,6 +157,17 @@ pub trait Job: Send + Sync + 'static {
             Ok(outcomes)
         }
     }
+}
+
+/// Requests that several rows share ([`Job::shared_requests`]).
+#[derive(Debug, Clone)]
+pub struct SharedRequests {
+    /// The endpoint and how rows share it, in words.
+    pub what: String,
+    pub category: Category,
+    pub requests: u64,
+    /// An endpoint limit of its own: one request per this long.
+    pub paced_every: Option<std::time::Duration>,
 }
 
 /// A daily quota of Zoom's on top of the rate limits.

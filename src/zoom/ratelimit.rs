@@ -215,7 +215,11 @@ pub fn endpoint_template(method: &str, path: &str) -> String {
     let segments: Vec<&str> = path
         .split('/')
         .map(|seg| {
-            if seg.chars().any(|c| c.is_ascii_digit() || c == '@' || c == '%') {
+            // Zoom's 22-character ids may hold no digit: long and mixed-case is an id too.
+            let mixed = seg.len() >= 16
+                && seg.chars().any(|c| c.is_ascii_uppercase())
+                && seg.chars().any(|c| c.is_ascii_lowercase());
+            if mixed || seg.chars().any(|c| c.is_ascii_digit() || c == '@' || c == '%') {
                 "{id}"
             } else {
                 seg
@@ -636,6 +640,14 @@ mod tests {
             "PUT /users/{id}/password"
         );
         assert_eq!(endpoint_template("PATCH", "/users/jo@x.com"), "PATCH /users/{id}");
+        assert_eq!(
+            endpoint_template("PATCH", "/users/VmJqxtxRIgtboXEmvTKiJA"),
+            "PATCH /users/{id}"
+        );
+        assert_eq!(
+            endpoint_template("POST", "/users/features"),
+            "POST /users/features"
+        );
         assert_eq!(
             endpoint_template("POST", "/meetings/85746065432/batch_registrants"),
             "POST /meetings/{id}/batch_registrants"
