@@ -45,6 +45,8 @@ pub const LOSSY_WRITES: &[&str] = &[
     "POST /webinars/{webinarId}/batch_registrants",
     "PATCH /users/{userId}",
     "DELETE /users/{userId}",
+    "PUT /users/{userId}/email",
+    "POST /users/{userId}/picture",
 ];
 
 /// How a failing `POST /oauth/token` fails.

@@ -41,7 +41,9 @@ pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
 /// `"GET /users/{userId}"`), from the sandbox's single route table.
 pub use routes::category_of as route_category;
+pub use routes::user_changes::{EMAIL_CHANGE_LIMIT, EMAIL_EXISTS, EMAIL_NOT_MANAGED, PICTURE_MAX_BYTES};
 pub use stats::Stats;
+pub use store::{DEFAULT_MANAGED_DOMAINS, EMAIL_CHANGES_PER_DAY, Picture, Removal, Transfers};
 pub use store::{MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
 
 /// `GET /users` page size ceiling (2026 Users spec); other listings stop at

@@ -17,6 +17,11 @@ use crate::model::{Event, EventKind, RecordingMeeting, Registrant, User};
 use crate::pages::{PageRequest, PageTokens, Pages, Position};
 use crate::rng;
 
+mod user_changes;
+pub use user_changes::{
+    DEFAULT_MANAGED_DOMAINS, EMAIL_CHANGES_PER_DAY, EmailChangeError, Picture, Removal, Transfers,
+};
+
 /// Zoom's cap on registrants per meeting or webinar.
 pub const MAX_REGISTRANTS: usize = 4_999;
 /// Meeting create/update requests per user per UTC day.
@@ -122,6 +127,7 @@ struct Data {
     invites: DayCount,
     meeting_writes: HashMap<String, DayCount>,
     created_by_email: HashMap<String, u64>,
+    user_changes: user_changes::UserChanges,
 }
 
 impl Data {
@@ -833,14 +839,6 @@ impl Store {
 /// Recordings are listed newest first, then by meeting id.
 fn listing_key(m: &RecordingMeeting) -> Position {
     (-m.start_time.timestamp_millis(), m.id)
-}
-
-/// Which of a deleted user's belongings move to the `transfer_email` user.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Transfers {
-    pub meetings: bool,
-    pub webinars: bool,
-    pub recordings: bool,
 }
 
 /// Midnight UTC after `now`: when every daily limit resets.

@@ -4,6 +4,7 @@
 pub(crate) mod downloads;
 mod meetings;
 mod recordings;
+pub(crate) mod user_changes;
 mod users;
 
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -35,6 +36,16 @@ fn api_table() -> Vec<(&'static str, Category, MethodRouter<AppState>)> {
         ("PUT /users/{userId}/password", Medium, put(users::password)),
         ("PUT /users/{userId}/status", Light, put(users::status)),
         ("DELETE /users/{userId}/token", Light, delete(users::revoke_token)),
+        (
+            "PUT /users/{userId}/email",
+            Light,
+            put(user_changes::change_email),
+        ),
+        (
+            "POST /users/{userId}/picture",
+            Medium,
+            post(user_changes::upload_picture).layer(DefaultBodyLimit::max(user_changes::PICTURE_BODY_LIMIT)),
+        ),
         (
             "POST /users/{userId}/meetings",
             Medium,
