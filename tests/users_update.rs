@@ -291,3 +291,215 @@ async fn a_patch_whose_answers_were_lost_is_checked_and_updated() {
         "the answers were lost and retried"
     );
 }
+
+const EMAIL: &str = "PUT /users/{userId}/email";
+const PICTURE: &str = "POST /users/{userId}/picture";
+
+/// A PNG header and `len` bytes in all.
+fn png(len: usize) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.resize(len, 7);
+    bytes
+}
+
+fn jpeg(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.resize(len, 7);
+    bytes
+}
+
+/// `new_email` goes first; the later steps name the user by the new address.
+#[tokio::test(flavor = "multi_thread")]
+async fn new_email_changes_the_address_and_later_steps_follow_it() {
+    let sandbox = start(unlimited()).await;
+    let ada = add_user(&sandbox, "ada@example.com");
+    add_user(&sandbox, "grace@example.com");
+    let dir = tempdir();
+    let text = "email,new_email,dept\n\
+        ada@example.com,Ada.Lovelace@example.com,Research\n\
+        grace@example.com,grace@elsewhere.org,Navy\n";
+    let input = write(dir.path(), "emails.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
+    assert_eq!(statuses(&rows), ["updated", "failed"]);
+    assert_eq!(rows[0]["attempts"], "2");
+    let store = sandbox.store();
+    let now = store.user_by_email("ada.lovelace@example.com").unwrap();
+    assert_eq!(
+        (now.id.as_str(), now.dept.as_str()),
+        (ada.id.as_str(), "Research")
+    );
+    assert!(store.user_by_email("ada@example.com").is_none());
+    // Not a managed domain: the email step fails, the profile still goes through.
+    let message = &rows[1]["error_message"];
+    assert!(
+        message.starts_with("email failed:") && message.contains("profile updated"),
+        "{message}"
+    );
+    assert_eq!(store.user_by_email("grace@example.com").unwrap().dept, "Navy");
+    assert_eq!(sandbox.stats().requests_to(EMAIL), 2);
+
+    // Re-running the done row: the old address is gone and the new one is Ada's.
+    let again = write(
+        dir.path(),
+        "again.csv",
+        "email,new_email,dept\nada@example.com,ada.lovelace@example.com,Research\n",
+    );
+    let rows = results_of(&sandbox, &CMD, &again, &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{:?}", rows[0]);
+    assert_eq!(store.email_changes(&ada.id), 1, "no second change");
+}
+
+/// Zoom's 3 changes per user in any 24 hours: the row is deferred with when to
+/// retry, and --resume retries it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_email_change_limit_defers_the_row_and_resume_retries_it() {
+    let sandbox = start(unlimited()).await;
+    let sam = add_user(&sandbox, "sam@example.com");
+    add_user(&sandbox, "kim@example.com");
+    let store = sandbox.store();
+    let now = chrono::Utc::now();
+    let recent = [now - chrono::Duration::hours(2); 3];
+    store.set_email_changes(&sam.id, &recent);
+    let dir = tempdir();
+    let text = format!(
+        "user_id,email,new_email,job_title\n{},,sam.new@example.com,Pilot\n,kim@example.com,kim.new@example.com,\n",
+        sam.id
+    );
+    let input = write(dir.path(), "limit.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
+    assert_eq!(statuses(&rows), ["deferred", "updated"]);
+    let message = &rows[0]["error_message"];
+    assert!(
+        message.contains("email deferred")
+            && message.contains("24 hours")
+            && message.contains("--resume after")
+            && message.contains("profile updated"),
+        "{message}"
+    );
+    assert_eq!(store.user_by_id(&sam.id).unwrap().job_title, "Pilot");
+    assert_eq!(store.user_by_id(&sam.id).unwrap().email, "sam@example.com");
+
+    // A day later (the changes aged out): --resume sends only the deferred row.
+    store.set_email_changes(&sam.id, &[]);
+    let before = sandbox.stats().requests_to(EMAIL);
+    let rows = results_of(&sandbox, &CMD, &input, &["--resume"], 0).await;
+    assert_eq!(statuses(&rows), ["updated", "updated"]);
+    assert_eq!(sandbox.stats().requests_to(EMAIL) - before, 1);
+    assert_eq!(store.user_by_id(&sam.id).unwrap().email, "sam.new@example.com");
+}
+
+/// The e-mail change applied but its answer was lost: the retry meets "already
+/// used", and the look-up shows the address is the user's now.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_email_answer_is_checked_before_the_row_is_written() {
+    let mut cfg = unlimited();
+    cfg.lost_write_rate = 1.0;
+    let sandbox = start(cfg).await;
+    let lin = add_user(&sandbox, "lin@example.com");
+    let dir = tempdir();
+    let text = format!("user_id,new_email\n{},lin.new@example.com\n", lin.id);
+    let input = write(dir.path(), "lost.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{:?}", rows[0]);
+    assert!(rows[0]["attempts"].parse::<u32>().unwrap() > 1);
+    let store = sandbox.store();
+    assert_eq!(store.user_by_id(&lin.id).unwrap().email, "lin.new@example.com");
+    assert_eq!(store.email_changes(&lin.id), 1);
+}
+
+/// `picture`: a local JPEG/PNG, relative to the input file's folder, uploaded as
+/// multipart `pic_file`.
+#[tokio::test(flavor = "multi_thread")]
+async fn picture_paths_are_uploaded_from_the_input_files_folder() {
+    let sandbox = start(unlimited()).await;
+    add_user(&sandbox, "ada@example.com");
+    add_user(&sandbox, "grace@example.com");
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("pics")).unwrap();
+    write(dir.path(), "pics/ada.png", jpeg(3000));
+    let absolute = write(dir.path(), "grace.img", png(1234));
+    let text = format!(
+        "email,picture\nada@example.com,pics/ada.png\ngrace@example.com,{}\n",
+        absolute.display()
+    );
+    let input = write(dir.path(), "pics.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated", "updated"]);
+    let store = sandbox.store();
+    let ada = store.picture("ada@example.com").unwrap();
+    assert_eq!(
+        (ada.kind.as_str(), ada.bytes, ada.file_name.as_str()),
+        ("jpeg", 3000, "ada.png"),
+        "the content decides, not the name"
+    );
+    assert_eq!(store.picture("grace@example.com").unwrap().bytes, 1234);
+    assert_eq!(sandbox.stats().requests_to(PICTURE), 2);
+}
+
+/// `validate` checks the new columns offline.
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_checks_new_email_and_picture_offline() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    write(dir.path(), "ok.jpg", jpeg(100));
+    write(dir.path(), "anim.png", b"GIF89a\x01\x00\x01\x00");
+    write(dir.path(), "huge.png", png(2 * 1024 * 1024 + 1));
+    write(dir.path(), "empty.png", b"");
+    let text = "email,new_email,picture\n\
+        a@example.com,not-an-email,\n\
+        b@example.com,same@example.com,\n\
+        c@example.com,SAME@example.com,\n\
+        d@example.com,,missing.png\n\
+        e@example.com,,anim.png\n\
+        f@example.com,,huge.png\n\
+        g@example.com,,empty.png\n\
+        h@example.com,h2@example.com,ok.jpg\n";
+    let input = write(dir.path(), "v.csv", text);
+    let out = zoombulk(&sandbox, &["validate", "users-update", input.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report = stdout(&out);
+    for (row, needle) in [
+        (1, "new_email \"not-an-email\""),
+        (2, "E_DUPLICATE"),
+        (3, "E_DUPLICATE"),
+        (4, "cannot open"),
+        (5, "not a JPEG or PNG"),
+        (6, "at most 2 MB"),
+        (7, "is empty"),
+    ] {
+        let line = report
+            .lines()
+            .find(|l| l.contains(&format!("row {row} (line")))
+            .unwrap_or_else(|| panic!("row {row} in {report}"));
+        assert!(line.contains(needle), "row {row}: {line}");
+    }
+    assert!(!report.contains("row 8 (line"), "{report}");
+    assert_eq!(sandbox.stats().total_requests, 0);
+}
+
+/// --dry-run names each step of a row: the fields, the e-mail change, the picture.
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_lists_each_step_of_a_row() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    write(dir.path(), "me.png", png(64));
+    let text = "email,new_email,dept,job_title,picture,status\n\
+        a@example.com,a2@example.com,Sales,Rep,me.png,inactive\n";
+    let input = write(dir.path(), "d.csv", text);
+    let args = ["--dry-run", "users", "update", input.to_str().unwrap()];
+    let out = zoombulk(&sandbox, &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "would send (row 1): PUT /users/a@example.com/email (to a2@example.com), then PATCH \
+             /users/a2@example.com (dept, job_title), then POST /users/a2@example.com/picture ("
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("3 Light requests") && err.contains("1 Medium requests"),
+        "{err}"
+    );
+    assert_eq!(sandbox.stats().total_requests, 0);
+}

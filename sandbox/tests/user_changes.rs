@@ -109,9 +109,15 @@ async fn three_email_changes_in_any_24_hours() {
     // Another user is not limited by Sam's changes; older changes age out.
     let kim = add(&a, "kim@example.com");
     let store = a.sandbox.store();
-    store.note_email_change(&kim.id, Utc::now() - Duration::hours(25));
-    store.note_email_change(&kim.id, Utc::now() - Duration::hours(23));
-    store.note_email_change(&kim.id, Utc::now() - Duration::hours(1));
+    let now = Utc::now();
+    store.set_email_changes(
+        &kim.id,
+        &[
+            now - Duration::hours(25),
+            now - Duration::hours(23),
+            now - Duration::hours(1),
+        ],
+    );
     let path = format!("/users/{}/email", kim.id);
     let (s, _) = a
         .send(Method::PUT, &path, json!({"email": "kim2@example.com"}))

@@ -157,10 +157,13 @@ pub struct DeleteArgs {
     /// their own; delete: the user and their data are removed for good.
     #[arg(long, value_enum, ignore_case = true, value_name = "ACTION")]
     pub action: DeleteAction,
-    /// Give the users' meetings, webinars or recordings (chosen with the
-    /// --transfer-* flags) to this user of the account first.
+    /// Give the users' data chosen with the --transfer-* flags (or --transfer-all)
+    /// to this user of the account first.
     #[arg(long, value_name = "EMAIL", requires = "transfer")]
     pub transfer_email: Option<String>,
+    /// Transfer everything Zoom can transfer (every --transfer-* below).
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_all: bool,
     /// Transfer the users' upcoming meetings to --transfer-email.
     #[arg(long, group = "transfer", requires = "transfer_email")]
     pub transfer_meetings: bool,
@@ -170,6 +173,21 @@ pub struct DeleteArgs {
     /// Transfer the users' cloud recordings to --transfer-email.
     #[arg(long, group = "transfer", requires = "transfer_email")]
     pub transfer_recordings: bool,
+    /// Transfer the users' Zoom Whiteboard data to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_whiteboards: bool,
+    /// Transfer the users' Zoom Clips to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_clips: bool,
+    /// Transfer the users' notes to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_notes: bool,
+    /// Transfer the users' visitors to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_visitors: bool,
+    /// Transfer the users' docs to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_docs: bool,
     /// Count users Zoom does not know (404) as `skipped` rather than `failed`.
     #[arg(long)]
     pub missing_ok: bool,

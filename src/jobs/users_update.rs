@@ -1,11 +1,16 @@
 //! `zoombulk users update FILE.csv`: change existing users, one row each.
 //!
-//! A row takes up to three requests: `PATCH /users/{userId}` for the profile
-//! columns, `PUT …/password`, `PUT …/status`. Each step's result is kept, so a
-//! partly applied row says what went through ("profile updated; password failed:
-//! …") and stays `failed` until every step is done. Re-running it (`--resume`) is
-//! safe: every step sets a value, none changes one by a delta.
+//! A row takes up to five requests, in this order: `PUT …/email` (`new_email`),
+//! `PATCH /users/{userId}` for the profile columns, `POST …/picture`, `PUT
+//! …/password`, `PUT …/status`. Each step's result is kept, so a partly applied row
+//! says what went through ("profile updated; password failed: …") and stays
+//! `failed` until every step is done. Re-running it (`--resume`) is safe: every step
+//! sets a value, none changes one by a delta; an e-mail changed by an earlier run is
+//! recognised, and the later steps then name the user by the new address.
 
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use csv::StringRecord;
@@ -21,7 +26,8 @@ use crate::cli::users::UpdateArgs as Args;
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
-use crate::validate::{self, E_VALUE, FieldError, quoted};
+use crate::validate::{self, E_DUPLICATE, E_VALUE, FieldError, quoted};
+use crate::zoom::users::{EMAIL_CHANGES_PER_DAY, PICTURE_MAX_BYTES, is_email_change_limit, picture_mime};
 use crate::zoom::{ApiError, Client, Sent};
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
@@ -105,6 +111,14 @@ static COLUMNS: LazyLock<Vec<ColumnSpec>> = LazyLock::new(|| {
         ColumnSpec::optional("email", EMAIL_ALIASES),
         ColumnSpec::optional("password", &["new password"]),
         ColumnSpec::optional("status", &["user status"]),
+        ColumnSpec::optional(
+            "new_email",
+            &["new email", "new email address", "change email to"],
+        ),
+        ColumnSpec::optional(
+            "picture",
+            &["profile picture", "photo", "picture path", "pic_file"],
+        ),
     ];
     columns.extend(PROFILE.iter().map(|(spec, _)| *spec));
     columns
@@ -117,14 +131,23 @@ pub struct UsersUpdate {
     password: Option<usize>,
     status: Option<usize>,
     host_key: Option<usize>,
+    new_email: Option<usize>,
+    picture: Option<usize>,
+    /// Where relative `picture` paths start: the input file's directory (the
+    /// current directory for stdin).
+    picture_dir: PathBuf,
+    /// `new_email` values (lower-cased) that more than one row asks for.
+    taken_twice: HashSet<String>,
     clear_empty: bool,
 }
 
-/// What a row changes. Profile values are read from the record when sent.
+/// What a row changes. Values are read from the record when sent.
 pub struct UpdateRow {
     profile: bool,
     password: bool,
     status: Option<StatusChange>,
+    new_email: bool,
+    picture: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -157,22 +180,67 @@ impl UsersUpdate {
             .filter_map(|(spec, kind)| input.column(spec.name).map(|i| (spec.name, *kind, i)))
             .collect();
         let (password, status) = (input.column("password"), input.column("status"));
-        if profile.is_empty() && password.is_none() && status.is_none() {
+        let (new_email, picture) = (input.column("new_email"), input.column("picture"));
+        if profile.is_empty() && [password, status, new_email, picture].iter().all(Option::is_none) {
             let names: Vec<&str> = PROFILE.iter().map(|(spec, _)| spec.name).collect();
             return Err(format!(
-                "{}: no column says what to change. Add at least one of {}, password, status.",
+                "{}: no column says what to change. Add at least one of {}, password, status, new_email, \
+                 picture.",
                 input.path.display(),
                 names.join(", ")
             ));
         }
+        let picture_dir = match input.path.parent() {
+            _ if input.path.as_os_str() == "-" => PathBuf::from("."),
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         Ok(UsersUpdate {
             key,
             profile,
             password,
             status,
             host_key: input.column("host_key"),
+            new_email,
+            picture,
+            picture_dir,
+            taken_twice: new_emails_taken_twice(input, new_email)?,
             clear_empty: args.clear_empty,
         })
+    }
+
+    /// The row's `picture` path, resolved.
+    fn picture_path(&self, record: &StringRecord) -> PathBuf {
+        let cell = cell(record, self.picture);
+        let path = Path::new(cell);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.picture_dir.join(path)
+        }
+    }
+
+    /// Checks the `new_email` cell: well-formed, asked for by this row only.
+    fn check_new_email(&self, record: &StringRecord, value: &str) -> Result<bool, FieldError> {
+        validate::email(value).map_err(|e| FieldError {
+            message: format!(
+                "new_email{}",
+                e.message.strip_prefix("email").unwrap_or(&e.message)
+            ),
+            ..e
+        })?;
+        if self.taken_twice.contains(&value.to_lowercase()) {
+            return Err(FieldError::new(
+                E_DUPLICATE,
+                format!(
+                    "new_email {} is asked for by more than one row, and an address can belong to one user only; \
+                     keep it in one row.",
+                    quoted(value)
+                ),
+            ));
+        }
+        // Already the user's address: nothing to change.
+        Ok(!self.key.of(record).eq_ignore_ascii_case(value))
     }
 
     /// The `PATCH` body of a checked row.
@@ -200,7 +268,7 @@ impl UsersUpdate {
         record: &StringRecord,
         row: &UpdateRow,
     ) -> Result<Outcome, Fatal> {
-        if !row.profile && !row.password && row.status.is_none() {
+        if !row.profile && !row.password && row.status.is_none() && !row.new_email && !row.picture {
             return Ok(Outcome {
                 error_message: Some(
                     "Nothing to change: every cell besides the user is empty (--clear-empty clears text fields)."
@@ -209,13 +277,38 @@ impl UsersUpdate {
                 ..Outcome::new(Status::Skipped)
             });
         }
-        let user = self.key.of(record);
+        let mut user = self.key.of(record);
         let mut steps = Steps::default();
+        if row.new_email {
+            let new = cell(record, self.new_email);
+            let mut changed = false;
+            steps
+                .step("email", "changed", async {
+                    let sent = change_email_checked(client, user, new).await;
+                    changed = sent.is_ok();
+                    sent
+                })
+                .await?;
+            // The old address no longer names the user.
+            if changed && user.contains('@') {
+                user = new;
+            }
+        }
         if row.profile {
             let body = self.profile_body(record);
             steps
                 .step("profile", "updated", patch_checked(client, user, body))
                 .await?;
+        }
+        if row.picture {
+            match read_picture(&self.picture_path(record)).await {
+                Ok((name, mime, bytes)) => {
+                    steps
+                        .step("picture", "set", client.upload_picture(user, &name, mime, bytes))
+                        .await?;
+                }
+                Err(message) => steps.failed_locally("picture", E_VALUE, message),
+            }
         }
         if row.password {
             let password = cell(record, self.password);
@@ -230,6 +323,155 @@ impl UsersUpdate {
         }
         Ok(steps.outcome(Status::Updated))
     }
+}
+
+/// `new_email` values more than one row of the file asks for (lower-cased): one
+/// pass over the file when the column is there.
+fn new_emails_taken_twice(input: &InputFile, column: Option<usize>) -> Result<HashSet<String>, String> {
+    let mut twice = HashSet::new();
+    if column.is_none() {
+        return Ok(twice);
+    }
+    let mut seen = HashSet::new();
+    let mut records = input.records().map_err(|e| e.to_string())?;
+    let mut record = StringRecord::new();
+    while let Ok(Some(_)) = records.read(&mut record) {
+        let value = cell(&record, column);
+        if !value.is_empty() && !seen.insert(value.to_lowercase()) {
+            twice.insert(value.to_lowercase());
+        }
+    }
+    Ok(twice)
+}
+
+/// `PUT /users/{userId}/email`, then, when it did not say yes, a check of whether
+/// the address is already the user's: an earlier attempt whose answer was lost, or
+/// an earlier run (`--resume`), may have changed it. The 3-in-24-hours limit is
+/// `deferred`, with when to retry.
+async fn change_email_checked(client: &Client, user: &str, new: &str) -> Result<Sent<()>, ApiError> {
+    let err = match client.change_email(user, new).await {
+        Ok(sent) => return Ok(sent),
+        Err(err) => err,
+    };
+    if is_email_change_limit(&err) {
+        let message = match &err {
+            ApiError::Zoom { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        return Err(ApiError::DailyLimit {
+            scope: format!("e-mail changes of this user ({EMAIL_CHANGES_PER_DAY} in any 24 hours)"),
+            // The earliest change ages out within 24 hours: by then a retry is allowed.
+            reset_at: Some(chrono::Utc::now() + chrono::Duration::hours(24)),
+            message,
+            status: None,
+            attempts: err.attempts(),
+        });
+    }
+    let old_gone = err.status() == Some(404);
+    let exists = err.status() == Some(409);
+    if !(old_gone || exists || err.may_have_applied()) {
+        return Err(err);
+    }
+    let by_id = !user.contains('@');
+    let mut attempts = 0;
+    let found = match client.get_user(new).await {
+        Ok(found) => found,
+        Err(lookup) => return Err(err.with_extra_attempts(lookup.attempts())),
+    };
+    attempts += found.attempts;
+    let same = if by_id {
+        found.value.id.as_deref() == Some(user)
+    } else if old_gone {
+        // The old address is free and the new one exists: an earlier change.
+        true
+    } else if exists {
+        // The old address still names a user, so the new one is someone else's.
+        false
+    } else {
+        // No answer either way: the change went through if the old address is gone.
+        match client.get_user(user).await {
+            Ok(old) => {
+                attempts += old.attempts;
+                false
+            }
+            Err(lookup) => {
+                attempts += lookup.attempts();
+                lookup.status() == Some(404)
+            }
+        }
+    };
+    if same {
+        Ok(Sent {
+            value: (),
+            status: err.status().unwrap_or_default(),
+            attempts: err.attempts() + attempts,
+        })
+    } else {
+        Err(err.with_extra_attempts(attempts))
+    }
+}
+
+/// Reads the picture again (it may have changed since the preflight): its file
+/// name, MIME type and bytes, or why it cannot be sent.
+async fn read_picture(path: &Path) -> Result<(String, &'static str, bytes::Bytes), String> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| format!("could not read {} ({e}); nothing was sent", path.display()))?;
+    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if size > PICTURE_MAX_BYTES {
+        return Err(format!(
+            "{} is now {size} bytes, over Zoom's 2 MB; nothing was sent",
+            path.display()
+        ));
+    }
+    let Some(mime) = picture_mime(&bytes) else {
+        return Err(format!(
+            "{} is no longer a JPEG or PNG image; nothing was sent",
+            path.display()
+        ));
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "picture".to_string(), |n| n.to_string_lossy().into_owned());
+    Ok((name, mime, bytes.into()))
+}
+
+/// Checks a `picture` cell offline: the file exists, is JPEG or PNG by its first
+/// bytes (not its name), and is within Zoom's 2 MB.
+fn check_picture(path: &Path, cell: &str) -> Result<(), FieldError> {
+    let fail = |message: String| Err(FieldError::new(E_VALUE, message));
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            return fail(format!(
+                "picture {}: cannot open {} ({e}); give a JPEG or PNG path relative to the input file's folder.",
+                quoted(cell),
+                path.display()
+            ));
+        }
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > PICTURE_MAX_BYTES {
+        return fail(format!(
+            "picture {} is {size} bytes; Zoom takes at most 2 MB ({PICTURE_MAX_BYTES} bytes), so make it smaller.",
+            quoted(cell)
+        ));
+    }
+    let mut head = [0u8; 8];
+    let read = file.read(&mut head).unwrap_or(0);
+    if read == 0 {
+        return fail(format!(
+            "picture {} is empty; give a JPEG or PNG image.",
+            quoted(cell)
+        ));
+    }
+    if picture_mime(head.get(..read).unwrap_or_default()).is_none() {
+        return fail(format!(
+            "picture {} is not a JPEG or PNG image (by its content); Zoom takes only these, so convert it.",
+            quoted(cell)
+        ));
+    }
+    Ok(())
 }
 
 /// A PATCH that failed after an attempt that may have reached Zoom (a lost
@@ -429,10 +671,23 @@ impl Job for UsersUpdate {
             "" => None,
             value => Some(status_change(value)?),
         };
+        let new_email = match cell(record, self.new_email) {
+            "" => false,
+            value => self.check_new_email(record, value)?,
+        };
+        let picture = match cell(record, self.picture) {
+            "" => false,
+            value => {
+                check_picture(&self.picture_path(record), value)?;
+                true
+            }
+        };
         Ok(UpdateRow {
             profile,
             password,
             status,
+            new_email,
+            picture,
         })
     }
 
@@ -442,15 +697,37 @@ impl Job for UsersUpdate {
     }
 
     fn request_counts(&self, _record: &StringRecord, row: &UpdateRow) -> [u32; 3] {
-        let light = u32::from(row.profile) + u32::from(row.status.is_some());
-        [light, u32::from(row.password), 0]
+        let light = u32::from(row.profile) + u32::from(row.status.is_some()) + u32::from(row.new_email);
+        [light, u32::from(row.password) + u32::from(row.picture), 0]
     }
 
     fn describe(&self, record: &StringRecord, row: &UpdateRow) -> String {
-        let path = crate::zoom::users::user_path(self.key.of(record));
+        let mut user = self.key.of(record);
         let mut calls = Vec::new();
+        if row.new_email {
+            let new = cell(record, self.new_email);
+            calls.push(format!(
+                "PUT {}/email (to {new})",
+                crate::zoom::users::user_path(user)
+            ));
+            if user.contains('@') {
+                user = new;
+            }
+        }
+        let path = crate::zoom::users::user_path(user);
         if row.profile {
-            calls.push(format!("PATCH {path}"));
+            let body = self.profile_body(record);
+            let fields: Vec<&str> = body
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            calls.push(format!("PATCH {path} ({})", fields.join(", ")));
+        }
+        if row.picture {
+            calls.push(format!(
+                "POST {path}/picture ({})",
+                self.picture_path(record).display()
+            ));
         }
         if row.password {
             calls.push(format!("PUT {path}/password"));

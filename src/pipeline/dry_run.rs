@@ -22,6 +22,9 @@ pub(super) fn show<J: Job>(
         input.path.display()
     );
     eprintln!("  {}", describe_preflight(pre));
+    for note in job.run_notes() {
+        eprintln!("  {note}");
+    }
     for p in pre.problems.iter().take(10) {
         eprintln!(
             "  row {} (line {}): {}: {}",

@@ -128,9 +128,9 @@ impl Store {
         data.user_changes.recent(&id, Utc::now()).len()
     }
 
-    /// Records an e-mail change of a user at `at` without changing it: for tests of the
-    /// 24-hour window.
-    pub fn note_email_change(&self, user: &str, at: DateTime<Utc>) -> bool {
+    /// Sets when a user's e-mail changed (their address stays as it is): for tests
+    /// of the 24-hour window.
+    pub fn set_email_changes(&self, user: &str, times: &[DateTime<Utc>]) -> bool {
         let mut data = self.data.write();
         let Some(id) = data
             .seq_of(user)
@@ -139,9 +139,9 @@ impl Store {
         else {
             return false;
         };
-        let changes = data.user_changes.email_changes.entry(id).or_default();
-        changes.push_back(at);
-        changes.make_contiguous().sort();
+        let mut times = times.to_vec();
+        times.sort();
+        data.user_changes.email_changes.insert(id, times.into());
         true
     }
 
