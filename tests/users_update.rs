@@ -498,7 +498,11 @@ async fn dry_run_lists_each_step_of_a_row() {
         "{err}"
     );
     assert!(
-        err.contains("3 Light requests") && err.contains("1 Medium requests"),
+        err.contains("3 light requests") && err.contains("1 medium requests"),
+        "{err}"
+    );
+    assert!(
+        err.contains("steps: 1 email change, 1 profile update, 1 picture, 1 status change"),
         "{err}"
     );
     assert_eq!(sandbox.stats().total_requests, 0);

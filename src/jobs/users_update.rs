@@ -741,6 +741,19 @@ impl Job for UsersUpdate {
         calls.join(", then ")
     }
 
+    fn steps(&self, _record: &StringRecord, row: &UpdateRow) -> Vec<&'static str> {
+        [
+            (row.new_email, "email change"),
+            (row.profile, "profile update"),
+            (row.picture, "picture"),
+            (row.password, "password"),
+            (row.status.is_some(), "status change"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+
     fn secret_columns(&self) -> Vec<usize> {
         self.password.into_iter().chain(self.host_key).collect()
     }

@@ -34,6 +34,7 @@ pub(super) fn show<J: Job>(
     // What the valid rows send (duplicates left out), and a preview of the
     // first requests (secrets never shown: planned calls carry none).
     let mut plan = preflight::Plan::default();
+    let mut steps: Vec<(&'static str, u64)> = Vec::new();
     if let Ok(mut records) = input.records() {
         let mut record = StringRecord::new();
         let mut shown = 0;
@@ -43,9 +44,19 @@ pub(super) fn show<J: Job>(
                     eprintln!("  would send (row {}): {}", pos.row, job.describe(&record, &row));
                     shown += 1;
                 }
+                for step in job.steps(&record, &row) {
+                    match steps.iter_mut().find(|(s, _)| *s == step) {
+                        Some((_, n)) => *n += 1,
+                        None => steps.push((step, 1)),
+                    }
+                }
                 plan.count(job, &record, &row);
             }
         }
+    }
+    if !steps.is_empty() {
+        let counted: Vec<String> = steps.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        eprintln!("  steps: {}", counted.join(", "));
     }
     for (category, n) in Category::ALL.into_iter().zip(plan.planned) {
         if n > 0 {

@@ -95,6 +95,12 @@ pub trait Job: Send + Sync + 'static {
     /// The requests in words (no secrets), for `--dry-run`'s preview of the first rows.
     fn describe(&self, record: &StringRecord, row: &Self::Row) -> String;
 
+    /// The row's steps in words (`email change`, `profile update`), which
+    /// `--dry-run` counts over the file. Empty for one-request jobs.
+    fn steps(&self, _record: &StringRecord, _row: &Self::Row) -> Vec<&'static str> {
+        Vec::new()
+    }
+
     /// What the whole run does beyond its requests, as `--dry-run` says it before
     /// the preview (users delete: what is and is not transferred).
     fn run_notes(&self) -> Vec<String> {
