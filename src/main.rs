@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use zoombulk::app::{Exit, RunError};
 use zoombulk::cli::{
-    Cli, Command, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateCommand, stdin_input,
+    Cli, Command, GroupsCommand, RecordingsCommand, RegistrantsCommand, UsersCommand, ValidateCommand,
+    stdin_input,
 };
 use zoombulk::jobs::{registrants_import, users_delete, users_import, users_logout, users_update};
 use zoombulk::{exports, sandbox};
@@ -94,6 +95,7 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
             registrants_import::command(&w.args, &w.context(&g)?).await
         }
         Command::Users(UsersCommand::Export(e)) => exports::users::command(&e.args, &e.context(&g)?).await,
+        Command::Groups(GroupsCommand::Export(e)) => exports::groups::command(&e.args, &e.context(&g)?).await,
         Command::Registrants(RegistrantsCommand::Export(e)) => {
             exports::registrants::command(&e.args, &e.context(&g)?).await
         }

@@ -9,6 +9,7 @@
 //! not apply is a usage error, exit 2) and folded into the command's own; a flag
 //! given in both places takes the value after the command's name.
 
+pub mod groups;
 pub mod options;
 pub mod recordings;
 pub mod registrants;
@@ -23,6 +24,7 @@ use crate::app::{Context, RunError};
 use crate::config::Settings;
 use crate::pipeline::RunOptions;
 use crate::zoom::RateTable;
+pub use groups::GroupsCommand;
 pub use options::{Concurrency, ConnectionArgs, GlobalArgs, Group, OutputArgs, RunArgs};
 pub use recordings::RecordingsCommand;
 pub use registrants::RegistrantsCommand;
@@ -65,6 +67,9 @@ pub enum Command {
     /// Bulk user operations.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Groups and their members.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
     /// Meeting and webinar registrants.
     #[command(subcommand)]
     Registrants(RegistrantsCommand),
@@ -222,6 +227,7 @@ impl Command {
             Command::Users(UsersCommand::Delete(_)) => ("users", "delete"),
             Command::Users(UsersCommand::Logout(_)) => ("users", "logout"),
             Command::Users(UsersCommand::Export(_)) => ("users", "export"),
+            Command::Groups(GroupsCommand::Export(_)) => ("groups", "export"),
             Command::Registrants(RegistrantsCommand::Import(_)) => ("registrants", "import"),
             Command::Registrants(RegistrantsCommand::Export(_)) => ("registrants", "export"),
             Command::Recordings(RecordingsCommand::Export(_)) => ("recordings", "export"),
@@ -236,6 +242,7 @@ impl Command {
     fn export_dry_run_mut(&mut self) -> Option<&mut bool> {
         match self {
             Command::Users(UsersCommand::Export(e)) => Some(&mut e.dry_run),
+            Command::Groups(GroupsCommand::Export(e)) => Some(&mut e.dry_run),
             Command::Registrants(RegistrantsCommand::Export(e)) => Some(&mut e.dry_run),
             Command::Recordings(RecordingsCommand::Export(e)) => Some(&mut e.dry_run),
             _ => None,
@@ -275,6 +282,7 @@ impl Command {
             Command::Users(UsersCommand::Logout(w)) => write(w),
             Command::Registrants(RegistrantsCommand::Import(w)) => write(w),
             Command::Users(UsersCommand::Export(e)) => export(e),
+            Command::Groups(GroupsCommand::Export(e)) => export(e),
             Command::Registrants(RegistrantsCommand::Export(e)) => export(e),
             Command::Recordings(RecordingsCommand::Export(e)) => export(e),
             Command::Validate(_) | Command::Sandbox(_) | Command::Completions(_) => (None, None, None),

@@ -5,6 +5,7 @@
 //! progress and the summary.
 
 pub(crate) mod download;
+pub mod groups;
 pub(crate) mod plan;
 pub mod recordings;
 pub mod registrants;

@@ -80,7 +80,8 @@ pub fn user_path(user: &str) -> String {
     format!("/users/{}", url_segment(user))
 }
 
-fn url_segment(s: &str) -> String {
+/// `s` as one URL path segment.
+pub fn url_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
