@@ -15,13 +15,16 @@ pub enum UsersCommand {
     /// (1/2/4/99 or Basic/Licensed/Unassigned/None), action, password (autoCreate
     /// only). Other columns are carried through to the results file.
     Import(BulkWrite<ImportArgs>),
-    /// Change users from a CSV: PATCH /users/{userId}, and password and status.
+    /// Change users from a CSV: e-mail, profile (PATCH /users/{userId}), picture,
+    /// password and status.
     ///
     /// Columns: user_id (a Zoom user id or email) or email to say which user; then
-    /// any of first_name, last_name, display_name, type, pmi, use_pmi, timezone,
-    /// language, dept, vanity_name, host_key, cms_user_id, job_title, company,
-    /// location, phone_number, manager, pronouns, pronouns_option, password, status
-    /// (active|inactive). Only non-empty cells are sent.
+    /// any of new_email (PUT …/email; 3 changes per user a day, past that the row
+    /// is deferred), first_name, last_name, display_name, type, pmi, use_pmi,
+    /// timezone, language, dept, vanity_name, host_key, cms_user_id, job_title,
+    /// company, location, phone_number, manager, pronouns, pronouns_option, picture
+    /// (a JPEG/PNG path, relative to the input file's folder; ≤ 2 MB), password,
+    /// status (active|inactive). Only non-empty cells are sent.
     Update(BulkWrite<UpdateArgs>),
     /// Remove users listed in a CSV: DELETE /users/{userId} (disassociate or delete).
     ///
