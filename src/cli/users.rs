@@ -40,9 +40,10 @@ pub enum UsersCommand {
     /// Export the account's users: GET /users, all pages (Medium).
     ///
     /// Columns: id, email, first_name, last_name, display_name, type, status,
-    /// role_id, dept, group_ids (`;`-joined), timezone, language, pmi, verified,
-    /// phone_number, employee_unique_id, user_created_at, last_login_time,
-    /// last_client_version.
+    /// role_id, dept, group_ids (`;`-joined), group (the names, `;`-joined; one
+    /// GET /groups), timezone, language, pmi, verified, phone_number,
+    /// employee_unique_id, user_created_at, last_login_time, last_client_version;
+    /// more with --include. Named as `users update` reads them: edit and feed back.
     Export(Export<ExportArgs>),
 }
 
@@ -225,6 +226,21 @@ pub struct ExportArgs {
     /// Only users with this role.
     #[arg(long, value_name = "ID")]
     pub role_id: Option<String>,
+    /// More columns: `profile` (job_title, company, location, manager, cost_center,
+    /// pronouns, phone, …: one GET /users/{userId} per user, Light) and
+    /// `custom_attributes` (Zoom's include_fields). Comma-separated or repeated.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+    pub include: Vec<ExportInclude>,
+}
+
+/// `--include` of `users export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportInclude {
+    /// The fields only GET /users/{userId} has.
+    Profile,
+    /// Custom attributes, as `name=value;…`.
+    #[value(name = "custom_attributes", alias = "custom-attributes")]
+    CustomAttributes,
 }
 
 /// `--status` of `users export`.
