@@ -443,6 +443,61 @@ async fn validate_and_dry_run_send_nothing() {
     assert_eq!(sandbox.store().user_count(), 1, "--strict sent nothing");
 }
 
+/// The preflight reads on one thread and checks on two: on a file of many
+/// batches, with CRLF line ends and blank lines, the problems reported are still
+/// the first ones by row, each with its exact line, duplicates included.
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_reports_the_first_problems_in_row_order_with_exact_lines() {
+    let dir = tempdir();
+    let mut text = String::from("email,type\r\n");
+    let mut line = 1;
+    let mut expected = Vec::new(); // (row, line, code)
+    for row in 1..=20_000u64 {
+        if row % 997 == 0 {
+            text.push_str("\r\n");
+            line += 1;
+        }
+        line += 1;
+        if row % 401 == 0 {
+            text.push_str(&format!("bad{row}@,1\r\n"));
+            expected.push((row, line, "E_EMAIL"));
+        } else if row % 409 == 0 {
+            // A second use of row 1's address.
+            text.push_str("u1@example.com,1\r\n");
+            expected.push((row, line, "E_DUPLICATE"));
+        } else {
+            text.push_str(&format!("u{row}@example.com,1\r\n"));
+        }
+    }
+    let invalid = expected.len();
+    expected.truncate(50);
+    let input = write(dir.path(), "many.csv", text);
+    let out = run(&[
+        "validate".into(),
+        "users-import".into(),
+        input.to_str().unwrap().into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(3));
+    let report = stdout(&out);
+    let got: Vec<(u64, u64, String)> = report
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split_once(": row ")?.1;
+            let (row, rest) = rest.split_once(" (line ")?;
+            let (line, rest) = rest.split_once("): ")?;
+            let code = rest.split(':').next()?;
+            Some((row.parse().ok()?, line.parse().ok()?, code.to_string()))
+        })
+        .collect();
+    let want: Vec<(u64, u64, String)> = expected.iter().map(|&(r, l, c)| (r, l, c.to_string())).collect();
+    assert_eq!(got, want, "{report}");
+    assert!(
+        report.contains(&format!("... and {} more invalid rows", invalid - 50)),
+        "the rest is counted: {report}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readme_command_imports_the_sample_into_the_embedded_sandbox() {
     let dir = tempdir();

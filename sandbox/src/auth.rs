@@ -19,7 +19,8 @@ use crate::store::{Store, TokenState};
 
 /// Scopes an admin-level Server-to-Server app for zoombulk would hold.
 pub const SCOPES: &str = "user:read:admin user:write:admin meeting:read:admin meeting:write:admin \
-webinar:read:admin webinar:write:admin recording:read:admin account:read:admin";
+webinar:read:admin webinar:write:admin recording:read:admin account:read:admin \
+group:read:admin group:write:admin";
 
 /// The classic scope a `/v2` route needs, by its `"METHOD /template"` key (FACTS: Scopes).
 pub fn required_scope(route: &str) -> Option<&'static str> {
@@ -40,6 +41,12 @@ pub fn required_scope(route: &str) -> Option<&'static str> {
             "meeting:write:admin"
         } else {
             "meeting:read:admin"
+        }
+    } else if path.starts_with("/groups") {
+        if write {
+            "group:write:admin"
+        } else {
+            "group:read:admin"
         }
     } else if path.starts_with("/users") {
         if write {

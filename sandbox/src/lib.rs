@@ -34,8 +34,8 @@ pub use auth::{SCOPES, required_scope};
 pub use faults::{LostAnswer, TokenFailure};
 pub use limits::Category;
 pub use model::{
-    CustomAttribute, CustomQuestion, Event, EventKind, Meeting, Occurrence, RecordingFile, RecordingMeeting,
-    Registrant, User, Webinar,
+    CustomAttribute, CustomQuestion, Event, EventKind, Group, Meeting, Occurrence, PhoneNumber,
+    RecordingFile, RecordingMeeting, Registrant, User, Webinar,
 };
 pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
@@ -44,7 +44,7 @@ pub use routes::category_of as route_category;
 pub use routes::user_changes::{EMAIL_CHANGE_LIMIT, EMAIL_EXISTS, EMAIL_NOT_MANAGED, PICTURE_MAX_BYTES};
 pub use stats::Stats;
 pub use store::{DEFAULT_MANAGED_DOMAINS, EMAIL_CHANGES_PER_DAY, Picture, Removal, Transfers};
-pub use store::{MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
+pub use store::{FEATURES_INTERVAL, MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
 
 /// `GET /users` page size ceiling (2026 Users spec); other listings stop at
 /// [`MAX_PAGE_SIZE`].

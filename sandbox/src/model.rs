@@ -12,6 +12,25 @@ pub struct CustomAttribute {
     pub value: String,
 }
 
+/// One of a user's `phone_numbers` (2026 spec; at most 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhoneNumber {
+    /// Country calling code, e.g. `+1`.
+    pub code: String,
+    /// Country id, e.g. `US`.
+    pub country: String,
+    /// `Mobile`, `Office`, `Home` or `Fax` (may be empty).
+    pub label: String,
+    pub number: String,
+}
+
+/// A user group (FACTS: Groups). Members are the users whose `group_ids` hold its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub id: String,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct User {
     /// Zoom's 22-character user id; empty in a `User::new` until the store assigns one.
@@ -51,6 +70,17 @@ pub struct User {
     pub group_ids: Vec<String>,
     pub employee_unique_id: String,
     pub custom_attributes: Vec<CustomAttribute>,
+    pub cost_center: String,
+    pub phone_numbers: Vec<PhoneNumber>,
+    pub phone_country: String,
+    pub division_ids: Vec<String>,
+    pub about_me: String,
+    pub linkedin_url: String,
+    pub plan_united_type: String,
+    /// 0 = none.
+    pub zoom_one_type: i64,
+    /// What `POST /users/features` (and PATCH `feature`) set: feature_type -> feature_value.
+    pub features: std::collections::BTreeMap<String, String>,
     /// How many times `DELETE /users/{id}/token` revoked this user's SSO token.
     pub sso_token_revocations: u32,
 }
@@ -90,6 +120,15 @@ impl User {
             group_ids: Vec::new(),
             employee_unique_id: String::new(),
             custom_attributes: Vec::new(),
+            cost_center: String::new(),
+            phone_numbers: Vec::new(),
+            phone_country: String::new(),
+            division_ids: Vec::new(),
+            about_me: String::new(),
+            linkedin_url: String::new(),
+            plan_united_type: String::new(),
+            zoom_one_type: 0,
+            features: std::collections::BTreeMap::new(),
             sso_token_revocations: 0,
         }
     }

@@ -133,7 +133,16 @@ const REGISTRANT_DOMAINS: &[&str] = &[
 pub const SEED_DOMAIN: &str = "corp.example.com";
 pub const OWNER_EMAIL: &str = "owner@corp.example.com";
 
+/// Groups every sandbox account has; seeded users of the department of the same name
+/// are members.
+pub const SEED_GROUPS: &[&str] = &["Sales", "Engineering", "Support", "Marketing"];
+
 pub fn seed(store: &Store, cfg: &SandboxConfig) {
+    let groups: Vec<(String, String)> = SEED_GROUPS
+        .iter()
+        .filter_map(|name| store.insert_group(name).ok())
+        .map(|g| (g.name, g.id))
+        .collect();
     let now = Utc::now()
         .duration_trunc(Duration::minutes(1))
         .unwrap_or_else(|_| Utc::now());
@@ -187,7 +196,12 @@ pub fn seed(store: &Store, cfg: &SandboxConfig) {
         }
         u.pmi = 2_000_000_000 + rng.below(7_999_999_999);
         u.employee_unique_id = format!("E{:06}", i + 1);
-        u.group_ids = Vec::new();
+        // Pending users are not members of the account yet, nor of its groups.
+        u.group_ids = groups
+            .iter()
+            .filter(|(name, _)| *name == u.dept && u.status != "pending")
+            .map(|(_, id)| id.clone())
+            .collect();
         let licensed_host = u.user_type == 2 && u.status != "pending";
         if let Ok(u) = store.insert_user(u)
             && licensed_host

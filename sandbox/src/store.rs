@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use parking_lot::RwLock;
 
-use crate::model::{Event, EventKind, RecordingMeeting, Registrant, User};
+use crate::model::{Event, EventKind, Group, RecordingMeeting, Registrant, User};
 use crate::pages::{PageRequest, PageTokens, Pages, Position};
 use crate::rng;
 
@@ -26,6 +26,13 @@ pub use user_changes::{
 pub const MAX_REGISTRANTS: usize = 4_999;
 /// Meeting create/update requests per user per UTC day.
 pub const MEETING_WRITES_PER_DAY: u32 = 100;
+
+/// Groups one account may hold in all (FACTS: Groups).
+pub const MAX_GROUPS: usize = 5_000;
+/// `POST /groups` per account per UTC day.
+pub const GROUPS_PER_DAY: u32 = 100;
+/// `POST /users/features`: one call per this long, account-wide (FACTS: rate limits).
+pub const FEATURES_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Construction parameters that depend on the bound address and the config.
 #[derive(Debug, Clone)]
@@ -55,6 +62,27 @@ pub enum CreateUserError {
     Exists,
     /// 429: the daily `action=create` cap (the cap's value).
     InviteCap(u32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupError {
+    /// 404/4130.
+    NoGroup,
+    /// 404/4131.
+    NoMember,
+    /// 409/4132: the name is taken.
+    NameTaken,
+    /// 400/300: the account holds [`MAX_GROUPS`].
+    Full,
+    /// 429: [`GROUPS_PER_DAY`] created today.
+    DailyCap,
+}
+
+/// What `POST /users/features` did: ids changed, and (reason, user keys) refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeatureOutcome {
+    pub success_user_ids: Vec<String>,
+    pub fail_details: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +155,12 @@ struct Data {
     invites: DayCount,
     meeting_writes: HashMap<String, DayCount>,
     created_by_email: HashMap<String, u64>,
+    /// Creation order -> group; `group_seq` finds one by id.
+    groups: BTreeMap<u64, Group>,
+    group_seq: HashMap<String, u64>,
+    groups_created: DayCount,
+    /// When `POST /users/features` last got through (its own one-per-10-s limit).
+    features_at: Option<Instant>,
     user_changes: user_changes::UserChanges,
 }
 
@@ -178,6 +212,13 @@ impl Data {
         self.passwords.remove(&seq);
         self.count_status(&user.status, -1);
         Some(user)
+    }
+
+    fn group_members(&self, group_id: &str) -> usize {
+        self.users
+            .values()
+            .filter(|u| u.group_ids.iter().any(|g| g == group_id))
+            .count()
     }
 
     fn event_mut(&mut self, id: u64) -> Option<&mut Event> {
@@ -631,6 +672,240 @@ impl Store {
             last,
             more,
         }
+    }
+
+    // ---- groups --------------------------------------------------------------------------------
+
+    /// Adds a group as-is (an empty `id` gets a generated one), bypassing the daily cap.
+    pub fn insert_group(&self, name: &str) -> Result<Group, String> {
+        let mut data = self.data.write();
+        self.add_group(&mut data, name)
+            .map_err(|_| format!("group {name} exists"))
+    }
+
+    fn add_group(&self, data: &mut Data, name: &str) -> Result<Group, GroupError> {
+        if data.groups.values().any(|g| g.name.eq_ignore_ascii_case(name)) {
+            return Err(GroupError::NameTaken);
+        }
+        if data.groups.len() >= MAX_GROUPS {
+            return Err(GroupError::Full);
+        }
+        let seq = data.next_seq;
+        data.next_seq += 1;
+        let mut n = seq;
+        let mut id = rng::zoom_id(self.setup.seed, "group", n);
+        while data.group_seq.contains_key(&id) {
+            n += 1 << 40;
+            id = rng::zoom_id(self.setup.seed, "group", n);
+        }
+        let group = Group {
+            id: id.clone(),
+            name: name.to_string(),
+        };
+        data.group_seq.insert(id, seq);
+        data.groups.insert(seq, group.clone());
+        Ok(group)
+    }
+
+    /// Every group in creation order.
+    pub fn groups(&self) -> Vec<Group> {
+        self.data.read().groups.values().cloned().collect()
+    }
+
+    pub fn group_by_name(&self, name: &str) -> Option<Group> {
+        self.data.read().groups.values().find(|g| g.name == name).cloned()
+    }
+
+    /// Members of a group (creation order of the users).
+    pub fn members_of(&self, group_id: &str) -> Vec<User> {
+        self.data
+            .read()
+            .users
+            .values()
+            .filter(|u| u.group_ids.iter().any(|g| g == group_id))
+            .cloned()
+            .collect()
+    }
+
+    /// `POST /groups`: the daily cap, the total and the name, under one lock.
+    pub(crate) fn create_group(&self, name: &str) -> Result<Group, GroupError> {
+        let mut data = self.data.write();
+        if data.groups.values().any(|g| g.name.eq_ignore_ascii_case(name)) {
+            return Err(GroupError::NameTaken);
+        }
+        if data.groups.len() >= MAX_GROUPS {
+            return Err(GroupError::Full);
+        }
+        if !data.groups_created.try_bump(GROUPS_PER_DAY) {
+            return Err(GroupError::DailyCap);
+        }
+        self.add_group(&mut data, name)
+    }
+
+    /// A group and its member count.
+    pub(crate) fn find_group(&self, id: &str) -> Option<(Group, usize)> {
+        let data = self.data.read();
+        let group = data.group_seq.get(id).and_then(|s| data.groups.get(s))?.clone();
+        let members = data.group_members(id);
+        Some((group, members))
+    }
+
+    /// A page of groups with their member counts, in creation order.
+    pub(crate) fn list_groups(&self, page: &PageRequest) -> Page<(Group, usize)> {
+        let data = self.data.read();
+        let start = page
+            .after
+            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
+            .unwrap_or(0);
+        let mut rows = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for (seq, g) in data.groups.range(start..) {
+            if rows.len() == page.page_size {
+                more = true;
+                break;
+            }
+            rows.push((g.clone(), data.group_members(&g.id)));
+            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
+        }
+        Page {
+            rows,
+            total: data.groups.len(),
+            last,
+            more,
+        }
+    }
+
+    /// A page of a group's members; `None` for an unknown group.
+    pub(crate) fn list_group_members(&self, id: &str, page: &PageRequest) -> Option<Page<User>> {
+        let data = self.data.read();
+        if !data.group_seq.contains_key(id) {
+            return None;
+        }
+        let is_member = |u: &User| u.group_ids.iter().any(|g| g == id);
+        let start = page
+            .after
+            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
+            .unwrap_or(0);
+        let mut rows = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for (seq, u) in data.users.range(start..) {
+            if !is_member(u) {
+                continue;
+            }
+            if rows.len() == page.page_size {
+                more = true;
+                break;
+            }
+            rows.push(u.clone());
+            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
+        }
+        Some(Page {
+            rows,
+            total: data.group_members(id),
+            last,
+            more,
+        })
+    }
+
+    /// Adds members, each given by id or else email. Who is not in the account, or is
+    /// still pending (not yet a member of the account), is skipped (verify: Zoom's answer
+    /// for these is not documented). Members already in the group count as added.
+    /// Returns the ids of the group's new or existing members among those named.
+    pub(crate) fn add_group_members(&self, id: &str, members: &[String]) -> Result<Vec<String>, GroupError> {
+        let mut data = self.data.write();
+        if !data.group_seq.contains_key(id) {
+            return Err(GroupError::NoGroup);
+        }
+        let mut added = Vec::new();
+        for key in members {
+            let Some(user) = data.seq_of(key).and_then(|s| data.users.get_mut(&s)) else {
+                continue;
+            };
+            if user.status == "pending" {
+                continue;
+            }
+            if !user.group_ids.iter().any(|g| g == id) {
+                user.group_ids.push(id.to_string());
+            }
+            if !added.contains(&user.id) {
+                added.push(user.id.clone());
+            }
+        }
+        Ok(added)
+    }
+
+    /// Takes a member (id or email) out of a group.
+    pub(crate) fn remove_group_member(&self, id: &str, member: &str) -> Result<(), GroupError> {
+        let mut data = self.data.write();
+        if !data.group_seq.contains_key(id) {
+            return Err(GroupError::NoGroup);
+        }
+        let user = data
+            .seq_of(member)
+            .and_then(|s| data.users.get_mut(&s))
+            .filter(|u| u.group_ids.iter().any(|g| g == id))
+            .ok_or(GroupError::NoMember)?;
+        user.group_ids.retain(|g| g != id);
+        Ok(())
+    }
+
+    /// Whether a group with this id exists.
+    pub(crate) fn group_exists(&self, id: &str) -> bool {
+        self.data.read().group_seq.contains_key(id)
+    }
+
+    // ---- features ------------------------------------------------------------------------------
+
+    /// Sets a feature on a user as-is (a test arranging state).
+    pub fn set_user_feature(&self, user: &str, feature_type: &str, value: &str) -> bool {
+        self.update_user(user, |u| {
+            u.features.insert(feature_type.to_string(), value.to_string());
+            Ok::<(), ()>(())
+        })
+        .is_some()
+    }
+
+    /// Takes the account's one `POST /users/features` slot per [`FEATURES_INTERVAL`], or
+    /// says how long until the next one.
+    pub(crate) fn take_features_slot(&self) -> Result<(), Duration> {
+        let mut data = self.data.write();
+        let now = Instant::now();
+        if let Some(at) = data.features_at {
+            let since = now.saturating_duration_since(at);
+            if since < FEATURES_INTERVAL {
+                return Err(FEATURES_INTERVAL.saturating_sub(since));
+            }
+        }
+        data.features_at = Some(now);
+        Ok(())
+    }
+
+    /// Sets one feature on each user (id or email). `apply` changes a user's fields and
+    /// answers whether anything changed.
+    pub(crate) fn set_features(&self, users: &[String], apply: impl Fn(&mut User) -> bool) -> FeatureOutcome {
+        let mut data = self.data.write();
+        let mut out = FeatureOutcome::default();
+        let mut not_found = Vec::new();
+        let mut unchanged = Vec::new();
+        for key in users {
+            let Some(user) = data.seq_of(key).and_then(|s| data.users.get_mut(&s)) else {
+                not_found.push(key.clone());
+                continue;
+            };
+            if apply(user) {
+                out.success_user_ids.push(user.id.clone());
+            } else {
+                unchanged.push(user.id.clone());
+            }
+        }
+        for (reason, keys) in [("Users not found", not_found), ("No need to update", unchanged)] {
+            if !keys.is_empty() {
+                out.fail_details.push((reason.to_string(), keys));
+            }
+        }
+        out
     }
 
     // ---- meetings and webinars ---------------------------------------------------------------

@@ -338,6 +338,24 @@ impl<'a, 'p> Fields<'a, 'p> {
         }
     }
 
+    /// A required array of users as `{"id"}` or `{"email"}` (`id` wins when both are
+    /// given): the id or email of each.
+    pub fn user_keys(&mut self, key: &str) -> Vec<String> {
+        let items = self.array(key).cloned();
+        if !self.has(key) {
+            self.bad(key, FIELD_REQUIRED);
+        }
+        let mut keys = Vec::new();
+        for (i, item) in items.iter().flatten().enumerate() {
+            let text = |k: &str| item.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+            match text("id").or_else(|| text("email")) {
+                Some(user) if item.is_object() => keys.push(user.to_string()),
+                _ => self.bad(&format!("{key}[{i}]"), FIELD_INVALID),
+            }
+        }
+        keys
+    }
+
     pub fn array(&mut self, key: &str) -> Option<&'a Vec<Value>> {
         match self.obj.get(key) {
             None | Some(Value::Null) => None,
@@ -348,6 +366,43 @@ impl<'a, 'p> Fields<'a, 'p> {
             }
         }
     }
+}
+
+/// Whether `value` is one of FACTS' `feature_value`s for `feature_type` (`None`: an
+/// unknown feature type).
+pub fn feature_value_ok(feature_type: &str, value: &str) -> Option<bool> {
+    let power_of_two_or_zero = |v: &str| v.parse::<u64>().is_ok_and(|n| n == 0 || n.is_power_of_two());
+    Some(match feature_type {
+        "user_type" => matches!(value, "1" | "2"),
+        "concurrent_meeting" => matches!(value, "Basic" | "Plus" | "None"),
+        "large_meeting" => matches!(value, "0" | "1" | "32" | "64" | "128" | "256" | "1024" | "2048"),
+        "webinar" => matches!(
+            value,
+            "0" | "16"
+                | "1"
+                | "64"
+                | "128"
+                | "256"
+                | "512"
+                | "1024"
+                | "2048"
+                | "4096"
+                | "8192"
+                | "16384"
+                | "32768"
+        ),
+        "zoom_events" => matches!(
+            value,
+            "0" | "500" | "1000" | "3000" | "5000" | "10000" | "20000" | "30000" | "50000"
+        ),
+        "zoom_whiteboard" | "zoom_revenue_accelerator" | "zoom_clips_plus" | "zoom_iq_for_sales" => {
+            matches!(value, "true" | "false")
+        }
+        "plan_united_type" => power_of_two_or_zero(value) && value.parse::<u64>().is_ok_and(|n| n <= 131_072),
+        // Education plans have more values than FACTS lists: any power of two.
+        "zoom_one_type" => power_of_two_or_zero(value),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

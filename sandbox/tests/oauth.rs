@@ -45,7 +45,7 @@ async fn token_from_form_body_has_zooms_shape() {
     assert_eq!(body["expires_in"], 3600);
     assert_eq!(
         body["scope"],
-        "user:read:admin user:write:admin meeting:read:admin meeting:write:admin webinar:read:admin webinar:write:admin recording:read:admin account:read:admin"
+        "user:read:admin user:write:admin meeting:read:admin meeting:write:admin webinar:read:admin webinar:write:admin recording:read:admin account:read:admin group:read:admin group:write:admin"
     );
     assert_eq!(
         body["api_url"],

@@ -26,10 +26,7 @@ pub(super) fn show<J: Job>(
         eprintln!("  {note}");
     }
     for p in pre.problems.iter().take(10) {
-        eprintln!(
-            "  row {} (line {}): {}: {}",
-            p.pos.row, p.pos.line, p.code, p.message
-        );
+        eprintln!("  row {} (line {}): {}: {}", p.pos.row, p.line, p.code, p.message);
     }
     // What the valid rows send (duplicates left out), and a preview of the
     // first requests (secrets never shown: planned calls carry none).

@@ -1,6 +1,7 @@
 //! The batch engine every bulk write shares: read and check the whole input,
 //! then fan rows out under the rate limits and write one result per row, in order.
 
+pub mod batcher;
 pub(crate) mod columns;
 mod dry_run;
 pub(crate) mod fanout;
@@ -202,7 +203,7 @@ pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<RunEnd, Engin
             "{}: row {} (line {}): {}: {}",
             input.path.display(),
             p.pos.row,
-            p.pos.line,
+            p.line,
             p.code,
             p.message
         );
@@ -257,10 +258,7 @@ where
     }
     if opts.strict && pre.invalid > 0 {
         for p in &pre.problems {
-            eprintln!(
-                "row {} (line {}): {}: {}",
-                p.pos.row, p.pos.line, p.code, p.message
-            );
+            eprintln!("row {} (line {}): {}: {}", p.pos.row, p.line, p.code, p.message);
         }
         eprintln!("{}", describe_preflight(&pre));
         eprintln!(

@@ -10,6 +10,7 @@
 mod email;
 mod names;
 mod password;
+pub mod profile;
 mod registrant;
 mod text;
 mod user_type;

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::auth::{Auth, Credentials, Token, describe};
 use super::error::{ApiError, ZoomErrorBody};
 use super::plan::{Category, RateTable};
-use super::ratelimit::{CategoryLimiter, Limiters};
+use super::ratelimit::{Bucket, CategoryLimiter, IntervalLimiter, Limiters};
 
 /// How many 429 (QPS) answers one request may meet before it gives up: the
 /// adaptive limiter should make this rare, so a high number only guards a loop.
@@ -57,6 +57,8 @@ pub struct Call {
     /// A daily quota of its own (e.g. the user-invite cap of `action=create`):
     /// when Zoom says it is used up, only calls of this scope stop.
     pub daily_scope: Option<&'static str>,
+    /// An endpoint limit of its own on top of the category (`POST /users/features`).
+    pub bucket: Option<Bucket>,
     /// A file sent as `multipart/form-data` instead of a JSON body.
     pub upload: Option<Upload>,
 }
@@ -81,6 +83,7 @@ impl Call {
             category,
             daily_scope: None,
             upload: None,
+            bucket: None,
         }
     }
     pub fn get(path: impl Into<String>, category: Category) -> Call {
@@ -100,6 +103,10 @@ impl Call {
     }
     pub fn daily_scope(mut self, scope: &'static str) -> Call {
         self.daily_scope = Some(scope);
+        self
+    }
+    pub fn bucket(mut self, bucket: Bucket) -> Call {
+        self.bucket = Some(bucket);
         self
     }
 }
@@ -214,6 +221,11 @@ impl Client {
         self.inner.limiters.get(category)
     }
 
+    /// The limiter of an endpoint with a limit of its own (`POST /users/features`).
+    pub fn bucket(&self, bucket: Bucket) -> &IntervalLimiter {
+        self.inner.limiters.bucket(bucket)
+    }
+
     pub fn rates(&self) -> &RateTable {
         &self.inner.config.rates
     }
@@ -303,6 +315,14 @@ impl Client {
             .note_endpoint(call.method.as_str(), &call.path);
         loop {
             self.check_daily(call, attempts)?;
+            // Held until this attempt is answered: the bucket's interval runs from then.
+            let own_slot = match call.bucket {
+                Some(bucket) => tokio::select! {
+                    permit = self.inner.limiters.bucket(bucket).acquire() => Some(permit),
+                    _ = self.inner.abort.cancelled() => return Err(ApiError::Aborted { attempts }),
+                },
+                None => None,
+            };
             let limiter = self.inner.limiters.get(call.category);
             tokio::select! {
                 _ = limiter.acquire() => {}
@@ -322,6 +342,7 @@ impl Client {
             if !matches!(verdict, Verdict::RetryAfterBackoff(_, None)) {
                 on_wire.answered();
             }
+            drop(own_slot);
             let pause = match verdict {
                 Verdict::Done(response) => {
                     limiter.on_success();
@@ -493,7 +514,10 @@ impl Client {
                     });
                 }
                 let limit = header(headers, "x-ratelimit-limit").and_then(|v| v.trim().parse().ok());
-                self.inner.limiters.get(call.category).on_throttled(limit);
+                // An endpoint's own limit says nothing about the category's rate.
+                if call.bucket.is_none() {
+                    self.inner.limiters.get(call.category).on_throttled(limit);
+                }
                 Verdict::RetryThrottled(retry_after.map(|r| r.wait.min(MAX_QPS_WAIT)))
             }
             500..=599 => Verdict::RetryAfterBackoff(

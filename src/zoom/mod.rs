@@ -4,12 +4,13 @@
 pub mod auth;
 pub(crate) mod client;
 pub(crate) mod error;
+pub mod groups;
 pub(crate) mod pagination;
 pub(crate) mod plan;
 pub(crate) mod ratelimit;
 pub mod registrants;
 pub(crate) mod urls;
-pub(crate) mod users;
+pub mod users;
 
 pub use client::{Call, Client, ClientConfig, Response, Sent};
 pub use error::ApiError;

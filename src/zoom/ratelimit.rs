@@ -48,19 +48,101 @@ const SLICES: usize = 10;
 /// last 10 answers count, so a change in latency shows within a second at Zoom's rates.
 const LATENCY_WEIGHT: f64 = 0.1;
 
+/// `POST /users/features` goes at most once per this long, account-wide (FACTS: the
+/// per-endpoint caps), on top of its Medium category.
+pub const FEATURES_INTERVAL: Duration = Duration::from_secs(10);
+
+/// An endpoint with a limit of its own beside the Light/Medium/Heavy categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// `POST /users/features`: one call per [`FEATURES_INTERVAL`].
+    Features,
+}
+
+impl Bucket {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Features => "features",
+        }
+    }
+}
+
 pub struct Limiters {
     categories: [CategoryLimiter; 3],
+    features: IntervalLimiter,
 }
 
 impl Limiters {
     pub fn new(table: &RateTable) -> Limiters {
         Limiters {
             categories: Category::ALL.map(|c| CategoryLimiter::new(table.get(c))),
+            features: IntervalLimiter::new(FEATURES_INTERVAL),
         }
     }
 
     pub fn get(&self, category: Category) -> &CategoryLimiter {
         &self.categories[category as usize]
+    }
+
+    pub fn bucket(&self, bucket: Bucket) -> &IntervalLimiter {
+        match bucket {
+            Bucket::Features => &self.features,
+        }
+    }
+}
+
+/// One request per `interval`, measured from the previous request's answer (Zoom counts
+/// from when the request reached it, which is before we see the answer), so the next one
+/// can never arrive early. Requests queue behind each other.
+pub struct IntervalLimiter {
+    interval: Duration,
+    /// Earliest time the next request may go (`None`: now).
+    next: tokio::sync::Mutex<Option<Instant>>,
+    sent: AtomicU64,
+}
+
+/// Held while one paced request is out; dropping it starts the next interval.
+pub struct IntervalPermit<'a> {
+    next: tokio::sync::MutexGuard<'a, Option<Instant>>,
+    interval: Duration,
+}
+
+impl Drop for IntervalPermit<'_> {
+    fn drop(&mut self) {
+        *self.next = Some(Instant::now() + self.interval);
+    }
+}
+
+impl IntervalLimiter {
+    pub fn new(interval: Duration) -> IntervalLimiter {
+        IntervalLimiter {
+            interval,
+            next: tokio::sync::Mutex::new(None),
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    /// Waits for the previous request's interval to pass; hold the permit until the
+    /// answer has come (or the attempt failed).
+    pub async fn acquire(&self) -> IntervalPermit<'_> {
+        let next = self.next.lock().await;
+        if let Some(at) = *next {
+            tokio::time::sleep_until(at).await;
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        IntervalPermit {
+            next,
+            interval: self.interval,
+        }
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// Requests let through so far.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 }
 
@@ -408,6 +490,23 @@ impl CategoryLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_features_bucket_lets_one_request_through_per_interval_after_each_answer() {
+        let l = IntervalLimiter::new(FEATURES_INTERVAL);
+        let start = Instant::now();
+        let first = l.acquire().await;
+        assert_eq!(Instant::now(), start, "the first goes at once");
+        // The answer takes 3 s: the next may go 10 s after it, not after the send.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        drop(first);
+        let second = l.acquire().await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(13));
+        drop(second);
+        let _third = l.acquire().await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(23));
+        assert_eq!(l.sent(), 3);
+    }
 
     fn age(l: &CategoryLimiter, by: Duration) {
         let mut s = l.state.lock().unwrap();

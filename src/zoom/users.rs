@@ -2,12 +2,150 @@
 
 use chrono::{DateTime, Utc};
 use reqwest::Method;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
 use super::client::{Call, Client, Sent, Upload};
 use super::error::ApiError;
+use super::groups::UserKey;
 use super::plan::Category;
+use super::ratelimit::Bucket;
+
+/// Users one `POST /users/features` may name.
+pub const FEATURE_USERS_PER_CALL: usize = 30;
+
+/// One of `phone_numbers` (2026 spec; at most 3 a user).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneNumber {
+    /// Country calling code, e.g. `+1`.
+    pub code: String,
+    /// Country id, e.g. `US`.
+    pub country: String,
+    /// `Mobile`, `Office`, `Home` or `Fax`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    pub number: String,
+}
+
+/// One of `custom_attributes` (at most 5 a user). A spreadsheet knows the attribute's
+/// name, not its key, so the name is what is sent (verify that Zoom matches by name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomAttribute {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub value: String,
+}
+
+/// The `PATCH /users/{userId}` fields of the 2026 spec that a spreadsheet can carry.
+/// `None` is not sent (the field stays as it is); `phone_numbers` replaces the deprecated
+/// `phone_number`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", rename = "type")]
+    pub user_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dept: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_center: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pronouns: Option<String>,
+    /// 1 ask every time, 2 always display, 3 do not display.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pronouns_option: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_numbers: Option<Vec<PhoneNumber>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_attributes: Option<Vec<CustomAttribute>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vanity_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cms_user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pmi: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_pmi: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub about_me: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linkedin_url: Option<String>,
+    /// The group a **pending** user joins (FACTS; members of the account join through
+    /// `POST /groups/{groupId}/members`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+impl Profile {
+    /// Whether nothing would be sent.
+    pub fn is_empty(&self) -> bool {
+        self == &Profile::default()
+    }
+
+    /// The JSON field names that would be sent, in order (for dry runs and notes).
+    pub fn field_names(&self) -> Vec<String> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `POST /users/features` answer.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FeatureResult {
+    #[serde(default)]
+    pub success_user_ids: Vec<String>,
+    #[serde(default)]
+    pub fail_details: Vec<FeatureFailure>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FeatureFailure {
+    #[serde(default)]
+    pub user_ids: Vec<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl FeatureResult {
+    /// What Zoom said about one user (by the id or email it was sent as): `Ok` when it
+    /// was set, or needed no update; else Zoom's reason.
+    pub fn outcome_for(&self, key: &str) -> Result<(), String> {
+        if self.success_user_ids.iter().any(|u| u == key) {
+            return Ok(());
+        }
+        match self
+            .fail_details
+            .iter()
+            .find(|f| f.user_ids.iter().any(|u| u == key))
+        {
+            Some(f) if f.reason.eq_ignore_ascii_case("No need to update") => Ok(()),
+            Some(f) => Err(f.reason.clone()),
+            None => Err("Zoom's answer did not mention this user".into()),
+        }
+    }
+}
 
 /// `GET /users` allows pages of up to 2,000 in the 2026 spec (older accounts cap at
 /// 300 and clamp silently): the largest page means the fewest calls.
@@ -81,7 +219,7 @@ pub fn user_path(user: &str) -> String {
 }
 
 /// `s` as one URL path segment.
-pub fn url_segment(s: &str) -> String {
+pub(crate) fn url_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -125,6 +263,41 @@ impl Client {
     pub async fn update_user(&self, user: &str, fields: Value) -> Result<Sent<()>, ApiError> {
         let call = Call::new(Method::PATCH, user_path(user), Category::Light).json(fields);
         Ok(self.send(&call).await?.done())
+    }
+
+    /// `PATCH /users/{userId}` (Light) with a typed profile.
+    pub async fn update_profile(&self, user: &str, profile: &Profile) -> Result<Sent<()>, ApiError> {
+        let body = serde_json::to_value(profile).map_err(|e| ApiError::Transport {
+            status: None,
+            message: format!("the profile could not be encoded ({e})"),
+            attempts: 0,
+        })?;
+        self.update_user(user, body).await
+    }
+
+    /// `POST /users/features` (Medium, and its own one call per 10 s, paced by the
+    /// features bucket): one feature for at most [`FEATURE_USERS_PER_CALL`] users.
+    pub async fn set_feature(
+        &self,
+        feature_type: &str,
+        feature_value: &str,
+        users: &[UserKey],
+    ) -> Result<Sent<FeatureResult>, ApiError> {
+        if users.len() > FEATURE_USERS_PER_CALL {
+            return Err(ApiError::Zoom {
+                status: 400,
+                code: Some(300),
+                message: format!(
+                    "not sent: {} users in one call (Zoom takes {FEATURE_USERS_PER_CALL})",
+                    users.len()
+                ),
+                attempts: 0,
+            });
+        }
+        let call = Call::new(Method::POST, "/users/features", Category::Medium)
+            .bucket(Bucket::Features)
+            .json(json!({"feature_type": feature_type, "feature_value": feature_value, "users": users}));
+        self.send(&call).await?.sent()
     }
 
     /// `PUT /users/{userId}/password` (Medium).
@@ -227,6 +400,42 @@ mod tests {
         ] {
             assert!(matches!(read(absent.clone()), Ok(None)), "{absent}");
         }
+    }
+
+    #[test]
+    fn a_profile_sends_only_what_is_set_and_phone_numbers_not_phone_number() {
+        let p = Profile {
+            dept: Some("Sales".into()),
+            pronouns_option: Some(2),
+            phone_numbers: Some(vec![PhoneNumber {
+                code: "+1".into(),
+                country: "US".into(),
+                label: String::new(),
+                number: "5550100".into(),
+            }]),
+            ..Profile::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&p).ok(),
+            Some(json!({"dept": "Sales", "pronouns_option": 2,
+                        "phone_numbers": [{"code": "+1", "country": "US", "number": "5550100"}]}))
+        );
+        assert_eq!(p.field_names(), ["dept", "phone_numbers", "pronouns_option"]);
+        assert!(Profile::default().is_empty());
+    }
+
+    #[test]
+    fn feature_answers_are_read_per_user() {
+        let r: FeatureResult = serde_json::from_value(json!({
+            "success_user_ids": ["a"],
+            "fail_details": [{"user_ids": ["b"], "reason": "No need to update"},
+                             {"user_ids": ["c"], "reason": "Not enough seats"}]
+        }))
+        .unwrap_or_default();
+        assert_eq!(r.outcome_for("a"), Ok(()));
+        assert_eq!(r.outcome_for("b"), Ok(()));
+        assert_eq!(r.outcome_for("c"), Err("Not enough seats".into()));
+        assert!(r.outcome_for("d").is_err());
     }
 
     #[test]

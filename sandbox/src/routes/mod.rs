@@ -2,6 +2,7 @@
 //! (FACTS.md, "Categories of the endpoints zoombulk uses"), plus the routes outside `/v2`.
 
 pub(crate) mod downloads;
+mod groups;
 mod meetings;
 mod recordings;
 pub(crate) mod user_changes;
@@ -36,6 +37,21 @@ fn api_table() -> Vec<(&'static str, Category, MethodRouter<AppState>)> {
         ("PUT /users/{userId}/password", Medium, put(users::password)),
         ("PUT /users/{userId}/status", Light, put(users::status)),
         ("DELETE /users/{userId}/token", Light, delete(users::revoke_token)),
+        ("POST /users/features", Medium, post(users::features)),
+        ("GET /groups", Medium, get(groups::list)),
+        ("POST /groups", Light, post(groups::create)),
+        ("GET /groups/{groupId}", Light, get(groups::get_one)),
+        ("GET /groups/{groupId}/members", Medium, get(groups::members)),
+        (
+            "POST /groups/{groupId}/members",
+            Medium,
+            post(groups::add_members),
+        ),
+        (
+            "DELETE /groups/{groupId}/members/{memberId}",
+            Light,
+            delete(groups::remove_member),
+        ),
         (
             "PUT /users/{userId}/email",
             Light,
@@ -238,6 +254,13 @@ mod tests {
             Some(Heavy)
         );
         assert_eq!(category_of("GET /accounts/{accountId}/recordings"), Some(Medium));
+        assert_eq!(category_of("POST /users/features"), Some(Medium));
+        assert_eq!(category_of("GET /groups"), Some(Medium));
+        assert_eq!(category_of("POST /groups/{groupId}/members"), Some(Medium));
+        assert_eq!(
+            category_of("DELETE /groups/{groupId}/members/{memberId}"),
+            Some(Light)
+        );
     }
 
     #[test]

@@ -15,9 +15,10 @@ use crate::errors::{
     ApiError, FIELD_INVALID, FIELD_REQUIRED, MSG_NO_PRIVILEGE, MSG_ON_PREM, Problems, invite_cap_message,
 };
 use crate::limits::{Category, daily_error};
-use crate::model::{CustomAttribute, User, display_name};
+use crate::model::{CustomAttribute, PhoneNumber, User, display_name};
 use crate::pages::page_count;
 use crate::store::{CreateUserError, Removal, Transfers};
+use crate::validate::feature_value_ok;
 use crate::validate::{
     DISPLAY_NAME_MAX, DISPLAY_NAME_MAX_CHINESE, Fields, NAME_MAX, NAME_MAX_CHINESE, password_problem,
 };
@@ -271,6 +272,22 @@ fn full_json(u: &User, account_id: &str) -> Value {
         "custom_attributes": u.custom_attributes,
         "login_types": [if u.created_via == "ssoCreate" { 101 } else { 100 }],
     });
+    let more = json!({
+        "cost_center": u.cost_center,
+        "phone_numbers": u.phone_numbers,
+        "phone_country": u.phone_country,
+        "division_ids": u.division_ids,
+        "plan_united_type": u.plan_united_type,
+        "zoom_one_type": u.zoom_one_type,
+        "about_me": u.about_me,
+        "linkedin_url": u.linkedin_url,
+        // Not in the 2026 user schema (Zoom shows features under the user's settings):
+        // the sandbox shows what `POST /users/features` set here, for tests and exports.
+        "feature": u.features,
+    });
+    if let (Some(obj), Value::Object(more)) = (v.as_object_mut(), more) {
+        obj.extend(more);
+    }
     if let (Some(obj), Some(t)) = (v.as_object_mut(), u.last_login_time) {
         obj.insert("last_login_time".into(), json!(ts(t)));
     }
@@ -340,14 +357,31 @@ struct Patch {
     use_pmi: Option<bool>,
     pronouns_option: Option<i64>,
     custom_attributes: Option<Vec<CustomAttribute>>,
+    phone_numbers: Option<Vec<PhoneNumber>>,
+    division_ids: Option<Vec<String>>,
+    zoom_one_type: Option<i64>,
+    group_id: Option<String>,
+    zoom_phone: Option<bool>,
 }
+
+/// Phone numbers a user may have (2026 spec `maxItems`).
+const MAX_PHONE_NUMBERS: usize = 3;
+/// Custom attributes a user may have (2026 spec `maxItems`).
+const MAX_CUSTOM_ATTRIBUTES: usize = 5;
+const PHONE_LABELS: &[&str] = &["Mobile", "Office", "Home", "Fax"];
+/// FACTS' text for a type change together with a licence field.
+pub const MSG_TYPE_WITH_PLAN: &str =
+    "You can't change the \"type\" or \"plan_united_type\" or \"zoom_one_type\" at the same time.";
+/// When `manager` names nobody in the account (verify: Zoom's code and text are not
+/// documented; FACTS says send an e-mail of a user in the account).
+pub const MSG_MANAGER_UNKNOWN: &str = "The manager must be the email address of a user in this account.";
 
 fn read_patch(body: &Map<String, Value>) -> Result<Patch, ApiError> {
     let mut problems = Problems::default();
     let mut f = Fields::new(body, "", &mut problems);
     f.only(PATCH_FIELDS);
     let mut patch = Patch::default();
-    let limited: [(&'static str, Option<usize>); 11] = [
+    let limited: [(&'static str, Option<usize>); 15] = [
         ("dept", None),
         ("timezone", None),
         ("language", None),
@@ -359,6 +393,10 @@ fn read_patch(body: &Map<String, Value>) -> Result<Patch, ApiError> {
         ("phone_number", None),
         ("pronouns", None),
         ("about_me", Some(150)),
+        ("cost_center", None),
+        ("phone_country", None),
+        ("plan_united_type", None),
+        ("linkedin_url", None),
     ];
     for (key, max) in limited {
         if let Some(v) = f.string(key, max) {
@@ -410,29 +448,85 @@ fn read_patch(body: &Map<String, Value>) -> Result<Patch, ApiError> {
         }
     }
     if let Some(items) = f.array("custom_attributes") {
+        if items.len() > MAX_CUSTOM_ATTRIBUTES {
+            f.bad("custom_attributes", FIELD_INVALID);
+        }
         let mut attrs = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let key = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+            let key = |k: &str| {
+                item.get(k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
+            // An attribute is named by its `key` or its `name` (verify: the spec shows
+            // both; a spreadsheet knows only the name).
             match (item.is_object(), key("key"), key("name"), key("value")) {
-                (true, Some(k), name, Some(value)) => attrs.push(CustomAttribute {
-                    key: k,
-                    name: name.unwrap_or_default(),
-                    value,
-                }),
+                (true, k, name, Some(value)) if k.is_some() || name.is_some() => {
+                    attrs.push(CustomAttribute {
+                        key: k.unwrap_or_else(|| format!("cbf_{}", name.clone().unwrap_or_default())),
+                        name: name.unwrap_or_default(),
+                        value,
+                    })
+                }
                 _ => f.bad(&format!("custom_attributes[{i}]"), FIELD_INVALID),
             }
         }
         patch.custom_attributes = Some(attrs);
     }
-    for key in ["group_id", "cost_center", "phone_country", "plan_united_type"] {
-        f.string(key, None);
+    if let Some(items) = f.array("phone_numbers") {
+        if items.len() > MAX_PHONE_NUMBERS {
+            f.bad("phone_numbers", FIELD_INVALID);
+        }
+        let mut phones = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let text = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let phone = PhoneNumber {
+                code: text("code"),
+                country: text("country"),
+                label: text("label"),
+                number: text("number"),
+            };
+            let label_ok = phone.label.is_empty() || PHONE_LABELS.contains(&phone.label.as_str());
+            let number_ok = !phone.number.is_empty()
+                && phone
+                    .number
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-');
+            if item.is_object() && label_ok && number_ok {
+                phones.push(phone);
+            } else {
+                f.bad(&format!("phone_numbers[{i}]"), FIELD_INVALID);
+            }
+        }
+        patch.phone_numbers = Some(phones);
     }
-    f.array("division_ids");
-    f.array("phone_numbers");
+    if let Some(items) = f.array("division_ids") {
+        let ids: Vec<String> = items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        if ids.len() != items.len() || ids.len() > 1 {
+            f.bad("division_ids", FIELD_INVALID);
+        }
+        patch.division_ids = Some(ids);
+    }
+    patch.group_id = f.string("group_id", None).filter(|g| !g.is_empty());
     f.array("license_info_list");
-    f.object("feature");
-    f.integer("zoom_one_type");
+    if let Some(feature) = f.object("feature") {
+        match feature.get("zoom_phone") {
+            None => {}
+            Some(Value::Bool(b)) => patch.zoom_phone = Some(*b),
+            Some(_) => f.bad("feature.zoom_phone", FIELD_INVALID),
+        }
+    }
+    patch.zoom_one_type = f.integer("zoom_one_type");
     problems.into_result()?;
+    let plan_fields = body.contains_key("plan_united_type") || body.contains_key("zoom_one_type");
+    if patch.user_type.is_some() && plan_fields {
+        return Err(ApiError::bad_request(300, MSG_TYPE_WITH_PLAN));
+    }
     Ok(patch)
 }
 
@@ -447,6 +541,17 @@ pub async fn update(State(app): State<AppState>, Path(user_id): Path<String>, bo
         Some(t) => Some(check_type(t, current.created_via == "ssoCreate", "type")?),
         None => None,
     };
+    if let Some((_, manager)) = patch.strings.iter().find(|(k, _)| *k == "manager")
+        && !manager.is_empty()
+        && app.store.find_user(manager).is_none()
+    {
+        return Err(ApiError::bad_request(300, MSG_MANAGER_UNKNOWN));
+    }
+    if let Some(g) = &patch.group_id
+        && !app.store.group_exists(g)
+    {
+        return Err(ApiError::not_found(4130, format!("Group does not exist: {g}.")));
+    }
     let applied = app.store.update_user(&user_id, |u| {
         for (key, value) in patch.strings {
             let slot = match key {
@@ -465,6 +570,11 @@ pub async fn update(State(app): State<AppState>, Path(user_id): Path<String>, bo
                 "pronouns" => &mut u.pronouns,
                 "manager" => &mut u.manager,
                 "host_key" => &mut u.host_key,
+                "about_me" => &mut u.about_me,
+                "cost_center" => &mut u.cost_center,
+                "phone_country" => &mut u.phone_country,
+                "plan_united_type" => &mut u.plan_united_type,
+                "linkedin_url" => &mut u.linkedin_url,
                 _ => continue,
             };
             *slot = value;
@@ -486,6 +596,25 @@ pub async fn update(State(app): State<AppState>, Path(user_id): Path<String>, bo
         }
         if let Some(attrs) = patch.custom_attributes {
             u.custom_attributes = attrs;
+        }
+        if let Some(phones) = patch.phone_numbers {
+            u.phone_numbers = phones;
+        }
+        if let Some(ids) = patch.division_ids {
+            u.division_ids = ids;
+        }
+        if let Some(t) = patch.zoom_one_type {
+            u.zoom_one_type = t;
+        }
+        if let Some(b) = patch.zoom_phone {
+            u.features.insert("zoom_phone".into(), b.to_string());
+        }
+        // FACTS: `group_id` is how a pending user joins a group; the sandbox takes it
+        // from any user.
+        if let Some(g) = patch.group_id
+            && !u.group_ids.contains(&g)
+        {
+            u.group_ids.push(g);
         }
         Ok::<(), ApiError>(())
     });
@@ -643,4 +772,73 @@ pub async fn revoke_token(State(app): State<AppState>, Path(user_id): Path<Strin
         Some(_) => Ok(no_content()),
         None => Err(ApiError::user_not_found(&user_id)),
     }
+}
+
+/// Users one `POST /users/features` may name (FACTS).
+pub const MAX_FEATURE_USERS: usize = 30;
+
+/// `POST /users/features`: one call per 10 s account-wide (else 429 with `Retry-After`),
+/// at most 30 users, the value checked against FACTS' table.
+pub async fn features(State(app): State<AppState>, body: Bytes) -> ApiResult {
+    if let Err(wait) = app.store.take_features_slot() {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, 429, crate::errors::MSG_QPS)
+                .with_header(
+                    crate::limits::H_CATEGORY,
+                    HeaderValue::from_static(Category::Medium.header_value()),
+                )
+                .with_header(
+                    crate::limits::H_TYPE,
+                    HeaderValue::from_static(crate::limits::TYPE_QPS),
+                )
+                .with_header(header::RETRY_AFTER, HeaderValue::from(secs.max(1))),
+        );
+    }
+    let body = json_object(&body)?;
+    let mut problems = Problems::default();
+    let mut f = Fields::new(&body, "", &mut problems);
+    f.only(&["feature_type", "feature_value", "users", "subscription_id"]);
+    let feature_type = f.required_string("feature_type", None);
+    let feature_value = f.required_string("feature_value", None);
+    f.string("subscription_id", None);
+    let users = f.user_keys("users");
+    problems.into_result()?;
+    let (Some(kind), Some(value)) = (feature_type, feature_value) else {
+        return Err(ApiError::bad_json());
+    };
+    if users.is_empty() || users.len() > MAX_FEATURE_USERS {
+        return Err(ApiError::invalid_parameter("users"));
+    }
+    match feature_value_ok(&kind, &value) {
+        None => return Err(ApiError::invalid_parameter("feature_type")),
+        Some(false) => return Err(ApiError::invalid_parameter("feature_value")),
+        Some(true) => {}
+    }
+    let outcome = app.store.set_features(&users, |u| {
+        let changed = u.features.get(&kind) != Some(&value);
+        match kind.as_str() {
+            "user_type" => {
+                let t = if value == "1" { 1 } else { 2 };
+                let was = u.user_type;
+                u.user_type = t;
+                u.features.insert(kind.clone(), value.clone());
+                return was != t;
+            }
+            "plan_united_type" => u.plan_united_type = value.clone(),
+            "zoom_one_type" => u.zoom_one_type = value.parse().unwrap_or(0),
+            _ => {}
+        }
+        u.features.insert(kind.clone(), value.clone());
+        changed
+    });
+    let fail_details: Vec<Value> = outcome
+        .fail_details
+        .iter()
+        .map(|(reason, ids)| json!({"user_ids": ids, "reason": reason}))
+        .collect();
+    Ok(json(
+        StatusCode::CREATED,
+        json!({"success_user_ids": outcome.success_user_ids, "fail_details": fail_details}),
+    ))
 }

@@ -13,10 +13,11 @@
 //! skipped and not counted as rows.
 //!
 //! Line numbers are physical lines (1-based; `\n`, `\r\n` and a lone `\r` each
-//! end a line) where a record's first character is. The csv crate's own
-//! positions drift on CRLF files and after blank lines, so a `LineCounter`
-//! under the csv reader supplies the line breaks the csv crate does not count,
-//! and each record's byte offset is turned into its exact line.
+//! end a line) where a record's first character is. The csv crate's own line
+//! counts drift on CRLF files and after blank lines, so a pass keeps each
+//! record's byte offset ([`RowPos::offset`]) and only the rows that are
+//! reported are turned into lines ([`InputFile::lines`]): one counting pass
+//! for a report, none per row.
 
 mod error;
 mod headers;
@@ -36,7 +37,7 @@ use csv::{ByteRecord, StringRecord};
 
 use error::{shown_header, utf8_error};
 use headers::{missing_columns, strip_prefix_folded};
-use positions::{LineCounter, count_breaks, find_unclosed_quote};
+use positions::{count_breaks, find_unclosed_quote, line_at, lines_at};
 use sniff::{delimiter_name, is_blank, sniff_delimiter};
 
 use crate::pipeline::columns::{ColumnSpec, normalize_header};
@@ -55,14 +56,15 @@ const HEADER_SHOWN_CHARS: usize = 60;
 pub struct RowPos {
     /// 1-based data row (the header and skipped blank lines are not rows).
     pub row: u64,
-    /// 1-based physical line where the record starts.
-    pub line: u64,
+    /// Byte offset of the record (as the csv reader counts: blank lines before
+    /// it included); [`InputFile::lines`] turns it into the line a user sees.
+    pub offset: u64,
 }
 
 /// The reading machinery shared by the header read and the data passes.
 struct Source {
     path: PathBuf,
-    rdr: csv::Reader<LineCounter<File>>,
+    rdr: csv::Reader<File>,
     delimiter: u8,
     /// Size of the file, when it is a regular file: a record ending there may
     /// have been cut short by an unterminated quote.
@@ -80,7 +82,7 @@ impl Source {
             .flexible(true)
             .delimiter(delimiter)
             .buffer_capacity(READ_BUFFER)
-            .from_reader(LineCounter::new(file, path));
+            .from_reader(file);
         Ok(Source {
             path: path.to_path_buf(),
             rdr,
@@ -89,40 +91,33 @@ impl Source {
         })
     }
 
-    /// Byte offset and (csv-counted) line of the next record, or of the blank
-    /// lines before it.
-    fn next_start(&mut self) -> (u64, u64) {
-        let pos = self.rdr.position();
-        let start = (pos.byte(), pos.line());
-        self.rdr.get_mut().anchor = start.0;
-        start
+    /// Byte offset of the next record, or of the blank lines before it.
+    fn next_start(&self) -> u64 {
+        self.rdr.position().byte()
     }
 
-    /// The start line of the record just read, which began at `start`.
-    /// Fails when the record runs to the end of the file inside a quoted field.
-    fn finish(&mut self, start: (u64, u64), headers: Option<&StringRecord>) -> Result<u64, InputError> {
-        let (line, content) = self
-            .rdr
-            .get_mut()
-            .line_at(start.0, start.1)
-            .map_err(|e| InputError::io(&self.path, "read the file", &e))?;
-        if self.file_len == Some(self.rdr.position().byte()) {
-            let open = find_unclosed_quote(&self.path, content, self.delimiter)
-                .map_err(|e| InputError::io(&self.path, "read the file", &e))?;
-            if let Some(open) = open {
-                return Err(InputError::new(
-                    &self.path,
-                    "a quoted value starts here but its closing quote (\") is missing, so everything after it to the end of the file would be read as this one value",
-                    "Add the closing quote, and write a quote inside a quoted value as two quotes (\"\").",
-                )
-                .at_line(line + open.lines_before)
-                .at_column(open.field + 1, headers.and_then(|h| h.get(open.field))));
-            }
+    /// Checks the record just read, which began at `start`: it fails when the
+    /// record runs to the end of the file inside a quoted field.
+    fn finish(&self, start: u64, headers: Option<&StringRecord>) -> Result<(), InputError> {
+        if self.file_len != Some(self.rdr.position().byte()) {
+            return Ok(());
         }
-        Ok(line)
+        let open = find_unclosed_quote(&self.path, start, self.delimiter)
+            .map_err(|e| InputError::io(&self.path, "read the file", &e))?;
+        let Some(open) = open else { return Ok(()) };
+        let mut e = InputError::new(
+            &self.path,
+            "a quoted value starts here but its closing quote (\") is missing, so everything after it to the end of the file would be read as this one value",
+            "Add the closing quote, and write a quote inside a quoted value as two quotes (\"\").",
+        )
+        .at_column(open.field + 1, headers.and_then(|h| h.get(open.field)));
+        if let Some(line) = line_at(&self.path, start) {
+            e = e.at_line(line + open.lines_before);
+        }
+        Err(e)
     }
 
-    /// Next record with its start line, blank ones skipped; `None` at the end.
+    /// Next record with its offset, blank ones skipped; `None` at the end.
     fn read_raw(
         &mut self,
         rec: &mut ByteRecord,
@@ -135,11 +130,16 @@ impl Source {
                 Ok(true) => {}
                 Err(e) => return Err(self.csv_error(&e)),
             }
-            let line = self.finish(start, headers)?;
+            self.finish(start, headers)?;
             if !is_blank(rec.as_slice()) {
-                return Ok(Some(line));
+                return Ok(Some(start));
             }
         }
+    }
+
+    /// The line of the record at `offset`, for a message (see [`line_at`]).
+    fn line_of(&self, offset: u64) -> Option<u64> {
+        line_at(&self.path, offset)
     }
 
     fn csv_error(&self, e: &csv::Error) -> InputError {
@@ -180,13 +180,14 @@ impl InputFile {
         let delimiter = sniff_delimiter(file).map_err(|e| InputError::io(path, "read the file", &e))?;
         let mut src = Source::open(path, delimiter)?;
         let mut raw = ByteRecord::new();
-        let Some(header_line) = src.read_raw(&mut raw, None)? else {
+        let Some(header_at) = src.read_raw(&mut raw, None)? else {
             return Err(InputError::new(
                 path,
                 "the file is empty: it has no header line",
                 "The first line must name the columns, e.g. email,first_name,last_name.",
             ));
         };
+        let header_line = src.line_of(header_at).unwrap_or(1);
         let mut headers = StringRecord::from_byte_record(raw).map_err(|e| {
             let (field, valid_up_to) = (e.utf8_error().field(), e.utf8_error().valid_up_to());
             utf8_error(path, &e.into_byte_record(), field, valid_up_to, header_line, None)
@@ -295,6 +296,18 @@ impl InputFile {
         self.header_line
     }
 
+    /// The line each of `positions` starts on (one pass over the file up to the
+    /// last of them), for the rows a report names.
+    pub fn lines(&self, positions: &[RowPos]) -> Result<Vec<u64>, InputError> {
+        let offsets: Vec<u64> = positions.iter().map(|p| p.offset).collect();
+        lines_at(&self.path, &offsets).map_err(|e| InputError::io(&self.path, "read the file", &e))
+    }
+
+    /// The line one record starts on (see [`InputFile::lines`]).
+    pub fn line(&self, pos: RowPos) -> Result<u64, InputError> {
+        Ok(self.lines(&[pos])?.first().copied().unwrap_or(0))
+    }
+
     /// A fresh pass over the data rows, from the first.
     pub fn records(&self) -> Result<Records, InputError> {
         let mut src = Source::open(&self.path, self.delimiter)?;
@@ -336,25 +349,28 @@ impl Records {
     pub fn read(&mut self, rec: &mut StringRecord) -> Result<Option<RowPos>, InputError> {
         loop {
             let start = self.src.next_start();
-            let line = match self.src.rdr.read_record(rec) {
+            match self.src.rdr.read_record(rec) {
                 Ok(false) => return Ok(None),
                 Ok(true) => self.src.finish(start, Some(&self.headers))?,
                 Err(e) => return Err(self.read_error(&e, start)),
-            };
+            }
             let bytes = rec.as_byte_record().as_slice();
             if is_blank(bytes) {
                 continue;
             }
             self.row += 1;
             if rec.len() != self.width {
-                return Err(self.field_count_error(rec.len(), line, count_breaks(bytes, false)));
+                return Err(self.field_count_error(rec.len(), start, count_breaks(bytes, false)));
             }
             // A file zoombulk wrote (an export, results) carries the injection guard;
             // a row without a quote mark has no guarded cell (one branch-free scan).
             if bytes.iter().fold(false, |any, &b| any | (b == b'\'')) {
                 crate::output::guard::unguard_record(rec);
             }
-            return Ok(Some(RowPos { row: self.row, line }));
+            return Ok(Some(RowPos {
+                row: self.row,
+                offset: start,
+            }));
         }
     }
 
@@ -363,7 +379,7 @@ impl Records {
         self.row
     }
 
-    fn field_count_error(&self, found: usize, line: u64, breaks: u64) -> InputError {
+    fn field_count_error(&self, found: usize, start: u64, breaks: u64) -> InputError {
         let expected = self.width;
         let delim = delimiter_name(self.src.delimiter);
         let fix = if breaks > 0 {
@@ -381,7 +397,7 @@ impl Records {
             )
         };
         let column = found.min(expected) + 1;
-        InputError::new(
+        let e = InputError::new(
             &self.src.path,
             format!(
                 "expected {expected} field{} (one per header column), found {found}",
@@ -389,25 +405,28 @@ impl Records {
             ),
             fix,
         )
-        .at_line(line)
         .at_column(column, self.headers.get(column - 1))
-        .for_row(self.row)
+        .for_row(self.row);
+        match self.src.line_of(start) {
+            Some(line) => e.at_line(line),
+            None => e,
+        }
     }
 
-    fn read_error(&mut self, e: &csv::Error, start: (u64, u64)) -> InputError {
+    fn read_error(&mut self, e: &csv::Error, start: u64) -> InputError {
         let csv::ErrorKind::Utf8 { err, .. } = e.kind() else {
             return self.src.csv_error(e);
         };
         self.row += 1;
         let row = self.row;
-        let line = match self.src.finish(start, Some(&self.headers)) {
-            Ok(line) => line,
-            Err(unterminated) => return unterminated.for_row(row),
-        };
+        if let Err(unterminated) = self.src.finish(start, Some(&self.headers)) {
+            return unterminated.for_row(row);
+        }
+        let line = self.src.line_of(start).unwrap_or(0);
         // The csv crate wipes the record on a UTF-8 error: read its bytes again.
         let raw = (|| -> io::Result<ByteRecord> {
             let mut file = File::open(&self.src.path)?;
-            file.seek(SeekFrom::Start(start.0))?;
+            file.seek(SeekFrom::Start(start))?;
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)

@@ -1,10 +1,9 @@
-//! Physical line numbers under the csv reader, and where an unterminated quote
-//! starts: the csv crate's own positions drift on CRLF files and blank lines.
+//! Physical line numbers of reported records, and where an unterminated quote
+//! starts: the csv crate's own line counts drift on CRLF files and blank lines.
 
-use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
+use std::path::Path;
 
 use super::READ_BUFFER;
 
@@ -19,32 +18,6 @@ pub(super) fn count_breaks(bytes: &[u8], mut prev_cr: bool) -> u64 {
         prev_cr = b == b'\r';
     }
     n
-}
-
-/// Sits under the csv reader so that a record's byte offset can be turned into
-/// its exact line. The csv crate counts `\n` itself; this adds what it misses:
-/// the line breaks between a record's offset and its first byte (blank lines,
-/// the `\n` of a CRLF), read from a copy of the latest buffers, and lone `\r`s
-/// (old Mac line ends), found with two bulk counts per buffer (positions are
-/// only looked for in a buffer that has one). A few buffers are kept, so
-/// memory does not grow with the file or with a field of many lines.
-pub(super) struct LineCounter<R> {
-    inner: R,
-    path: PathBuf,
-    /// Bytes passed through so far.
-    offset: u64,
-    /// Copies of recent buffers (start offset, bytes): the one holding the
-    /// record being read, the one after it, and the latest.
-    kept: VecDeque<(u64, Vec<u8>)>,
-    spare: Vec<Vec<u8>>,
-    /// Offsets of lone `\r`s not yet passed by a record.
-    lone_cr: VecDeque<u64>,
-    /// Lone `\r`s before the last record asked about.
-    lone_before: u64,
-    /// A `\r` that ended the previous buffer: lone unless the next starts with `\n`.
-    last_cr: Option<u64>,
-    /// Start of the record being read.
-    pub(super) anchor: u64,
 }
 
 /// `\r` bytes in `bytes`. (Counted in blocks of 255 into `u8`s, which the
@@ -72,125 +45,78 @@ pub(super) fn count_crlf(bytes: &[u8]) -> usize {
         .sum()
 }
 
-/// Buffers ending this far behind the bytes read cannot hold a record's start
-/// any more (the csv reader reads at most one buffer ahead).
-pub(super) const KEPT_BEHIND: u64 = READ_BUFFER as u64 + 4096;
-
-impl<R: Read> LineCounter<R> {
-    pub(super) fn new(inner: R, path: &Path) -> LineCounter<R> {
-        LineCounter {
-            inner,
-            path: path.to_path_buf(),
-            offset: 0,
-            kept: VecDeque::new(),
-            spare: Vec::new(),
-            lone_cr: VecDeque::new(),
-            lone_before: 0,
-            last_cr: None,
-            anchor: 0,
-        }
-    }
-
-    pub(super) fn scan(&mut self, bytes: &[u8]) {
-        let Some(&last) = bytes.last() else { return };
-        let base = self.offset;
-        if let Some(at) = self.last_cr.take()
-            && bytes[0] != b'\n'
-        {
-            self.lone_cr.push_back(at);
-        }
-        let crs = count_cr(bytes);
-        if crs > 0 {
-            let pairs = count_crlf(bytes);
-            if crs != pairs + usize::from(last == b'\r') {
-                for (i, pair) in bytes.windows(2).enumerate() {
-                    if pair[0] == b'\r' && pair[1] != b'\n' {
-                        self.lone_cr.push_back(base + i as u64);
-                    }
-                }
-            }
-            if last == b'\r' {
-                self.last_cr = Some(base + bytes.len() as u64 - 1);
-            }
-        }
-        let mut copy = self.spare.pop().unwrap_or_default();
-        copy.clear();
-        copy.extend_from_slice(bytes);
-        self.kept.push_back((base, copy));
-        self.offset += bytes.len() as u64;
-        while self.kept.len() > 1 && self.kept[0].0 + self.kept[0].1.len() as u64 <= self.anchor {
-            let (_, buf) = self.kept.pop_front().expect("checked");
-            self.spare.push(buf);
-        }
-        while self.kept.len() > 3
-            && self.kept[2].0 + (self.kept[2].1.len() as u64) + KEPT_BEHIND < self.offset
-        {
-            let (_, buf) = self.kept.remove(2).expect("checked");
-            self.spare.push(buf);
-        }
-    }
-
-    /// The line of the first byte at or after `pos` (a record boundary, on
-    /// line `pos_line` by the csv crate's `\n` count) that is not a line
-    /// break, and that byte's offset. Questions come in file order.
-    pub(super) fn line_at(&mut self, pos: u64, pos_line: u64) -> io::Result<(u64, u64)> {
-        let (mut content, mut newlines, mut found) = (pos, 0, false);
-        'kept: for (start, buf) in &self.kept {
-            let end = start + buf.len() as u64;
-            if end <= content {
-                continue;
-            }
-            if *start > content {
-                break;
-            }
-            for &b in &buf[(content - start) as usize..] {
-                match b {
-                    b'\n' => newlines += 1,
-                    b'\r' => {}
-                    _ => {
-                        found = true;
-                        break 'kept;
-                    }
-                }
-                content += 1;
-            }
-        }
-        if !found {
-            // Blank lines running past the kept copies: read them from the file.
-            let mut file = File::open(&self.path)?;
-            file.seek(SeekFrom::Start(content))?;
-            let mut reader = BufReader::with_capacity(64 * 1024, file);
-            'file: loop {
-                let buf = reader.fill_buf()?;
-                if buf.is_empty() {
-                    break;
-                }
-                let n = buf.len();
-                for &b in buf {
-                    match b {
-                        b'\n' => newlines += 1,
-                        b'\r' => {}
-                        _ => break 'file,
-                    }
-                    content += 1;
-                }
-                reader.consume(n);
-            }
-        }
-        while self.lone_cr.front().is_some_and(|&at| at < content) {
-            self.lone_cr.pop_front();
-            self.lone_before += 1;
-        }
-        Ok((pos_line + newlines + self.lone_before, content))
-    }
+/// `\n` bytes in `bytes` (vectorised like [`count_cr`]).
+pub(super) fn count_lf(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n'))))
+        .sum()
 }
 
-impl<R: Read> Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.scan(&buf[..n]);
-        Ok(n)
+/// [`count_breaks`] in bulk: the same count, in vector code.
+fn count_breaks_fast(bytes: &[u8], prev_cr: bool) -> u64 {
+    let joined = usize::from(prev_cr && bytes.first() == Some(&b'\n'));
+    (count_cr(bytes) + count_lf(bytes) - count_crlf(bytes) - joined) as u64
+}
+
+/// The 1-based physical line of each record that starts at one of `offsets`
+/// (as the csv reader reports a record's start: before any blank lines or the
+/// `\n` of a CRLF that precede its first byte). One pass over the file up to
+/// the last offset. Only rows that are reported pay for it, so the reading
+/// passes keep byte offsets and never count lines.
+pub(super) fn lines_at(path: &Path, offsets: &[u64]) -> io::Result<Vec<u64>> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let mut lines = vec![0; offsets.len()];
+    let mut reader = BufReader::with_capacity(READ_BUFFER, File::open(path)?);
+    let (mut at, mut breaks, mut prev_cr) = (0u64, 0u64, false);
+    let mut last: Option<(u64, u64)> = None;
+    for i in order {
+        let target = offsets[i];
+        if let Some((offset, line)) = last
+            && offset == target
+        {
+            lines[i] = line;
+            continue;
+        }
+        while at < target {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let take = usize::try_from(target - at).map_or(buf.len(), |n| n.min(buf.len()));
+            breaks += count_breaks_fast(&buf[..take], prev_cr);
+            prev_cr = buf[take - 1] == b'\r';
+            at += take as u64;
+            reader.consume(take);
+        }
+        // The line breaks between the offset and the record's first byte.
+        loop {
+            let buf = reader.fill_buf()?;
+            let n = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+            if n == 0 {
+                break;
+            }
+            breaks += count_breaks(&buf[..n], prev_cr);
+            prev_cr = buf[n - 1] == b'\r';
+            let more = n == buf.len();
+            at += n as u64;
+            reader.consume(n);
+            if !more {
+                break;
+            }
+        }
+        let line = breaks + 1;
+        lines[i] = line;
+        last = Some((target, line));
     }
+    Ok(lines)
+}
+
+/// [`lines_at`] for one record; `None` when the file cannot be read again
+/// (the message then goes without its line rather than not at all).
+pub(super) fn line_at(path: &Path, offset: u64) -> Option<u64> {
+    lines_at(path, &[offset]).ok().and_then(|l| l.first().copied())
 }
 
 /// Where an unclosed quote opened.
@@ -201,7 +127,8 @@ pub(super) struct OpenQuote {
     pub(super) lines_before: u64,
 }
 
-/// Re-reads one record from `start` (its first byte) to the end of the file the
+/// Re-reads one record from `start` (its offset; line breaks before its first
+/// byte are skipped) to the end of the file the
 /// way csv-core parses it, and says where its quoted field opened when the file
 /// ends inside it. Called only for a record that reaches the end of the file.
 pub(super) fn find_unclosed_quote(path: &Path, start: u64, delimiter: u8) -> io::Result<Option<OpenQuote>> {
@@ -222,6 +149,7 @@ pub(super) fn find_unclosed_quote(path: &Path, start: u64, delimiter: u8) -> io:
         lines_before: 0,
     };
     let mut skip_bom = start == 0;
+    let mut leading = true;
     loop {
         let buf = reader.fill_buf()?;
         if buf.is_empty() {
@@ -236,6 +164,12 @@ pub(super) fn find_unclosed_quote(path: &Path, start: u64, delimiter: u8) -> io:
         }
         for &b in chunk {
             let term = b == b'\r' || b == b'\n';
+            if leading {
+                if term {
+                    continue;
+                }
+                leading = false;
+            }
             if state != S::InQuoted && term {
                 return Ok(None);
             }
