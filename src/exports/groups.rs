@@ -9,6 +9,7 @@ use super::{ExportError, Report, Table, columns, plan, run_export, text};
 use crate::app::Context;
 use crate::app::{Exit, RunError};
 use crate::cli::groups::ExportArgs as Args;
+use crate::zoom::groups::{GROUPS_PAGE_SIZE, Group, MEMBERS_PAGE_SIZE};
 use crate::zoom::{Call, Category};
 
 pub const COLUMNS: &[&str] = &[
@@ -27,11 +28,6 @@ const TEXT_COLUMNS: &[&str] = &["group_name", "first_name", "last_name"];
 /// JSON numbers in JSONL.
 const NUMBER_COLUMNS: &[&str] = &["total_members", "type"];
 
-/// `GET /groups` pages hold at most 300 groups.
-const GROUPS_PAGE_SIZE: u64 = 300;
-/// `GET /groups/{groupId}/members` pages hold up to 2,000 members (2026 spec).
-const MEMBERS_PAGE_SIZE: u64 = 2000;
-
 fn groups_call() -> Call {
     Call::get("/groups", Category::Medium).query("page_size", GROUPS_PAGE_SIZE.to_string())
 }
@@ -43,12 +39,12 @@ fn members_call(group_id: &str) -> Call {
 }
 
 /// One output row: the group's cells, then the member's (empty for a group with none).
-fn row(group: &Value, member: Option<&Value>) -> Vec<String> {
+fn row(group: &Group, member: Option<&Value>) -> Vec<String> {
     let m = |k: &str| member.map_or_else(String::new, |m| text(m.get(k)));
     vec![
-        text(group.get("id")),
-        text(group.get("name")),
-        text(group.get("total_members")),
+        group.id.clone(),
+        group.name.clone(),
+        group.total_members.to_string(),
         m("id"),
         m("email"),
         m("first_name"),
@@ -68,7 +64,7 @@ pub async fn command(_args: &Args, ctx: &Context) -> Result<Exit, RunError> {
             Ok(plan::Plan {
                 calls: vec![
                     (
-                        plan::pages(groups, GROUPS_PAGE_SIZE),
+                        plan::pages(groups, u64::from(GROUPS_PAGE_SIZE)),
                         plan::describe(&call),
                         Category::Medium,
                     ),
@@ -85,10 +81,9 @@ pub async fn command(_args: &Args, ctx: &Context) -> Result<Exit, RunError> {
         },
         async |client, table: &mut Table| {
             // The groups first (at most 5,000 in an account), then each one's members.
-            let groups: Vec<Value> = client.paginate(groups_call(), "groups").try_collect().await?;
+            let groups = client.list_groups().await?;
             for group in &groups {
-                let id = text(group.get("id"));
-                let mut members = std::pin::pin!(client.paginate(members_call(&id), "members"));
+                let mut members = std::pin::pin!(client.paginate(members_call(&group.id), "members"));
                 let mut any = false;
                 while let Some(member) = members.try_next().await? {
                     table.row(&row(group, Some(&member)))?;

@@ -152,9 +152,8 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
 /// Group id → name, from one listing. An account without groups (Zoom answers
 /// 400/200 on plans below Pro) exports without names, and says so.
 async fn group_names(client: &Client) -> Result<(HashMap<String, String>, Report), ExportError> {
-    let call = Call::get("/groups", Category::Medium).query("page_size", "300");
     let mut report = Report::default();
-    let groups: Vec<Value> = match client.paginate(call, "groups").try_collect().await {
+    let groups = match client.list_groups().await {
         Ok(groups) => groups,
         Err(ApiError::Zoom {
             status: 400 | 404,
@@ -168,11 +167,7 @@ async fn group_names(client: &Client) -> Result<(HashMap<String, String>, Report
         }
         Err(e) => return Err(e.into()),
     };
-    let names = groups
-        .iter()
-        .map(|g| (text(g.get("id")), text(g.get("name"))))
-        .collect();
-    Ok((names, report))
+    Ok((groups.into_iter().map(|g| (g.id, g.name)).collect(), report))
 }
 
 /// `GET /users/{userId}` of a listed user; `None` when they left meanwhile (404).
