@@ -41,6 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             file: path.clone(),
             action: Action::Create,
             user_type: UserTypeArg::Basic,
+            features: Vec::new(),
         };
         let job = UsersImport::new(&input, &args)?;
         let pre = Preflight::run(&job, &input)?;

@@ -73,6 +73,11 @@ pub struct ImportArgs {
         value_name = "TYPE"
     )]
     pub user_type: UserTypeArg,
+    /// A licence or add-on for every row, as TYPE=VALUE (repeatable): e.g.
+    /// `--feature webinar=500`, `--feature zoom_whiteboard=true`. A row's own
+    /// column of the same TYPE wins. Sent through POST /users/features, 30 users a call.
+    #[arg(long = "feature", value_name = "TYPE=VALUE")]
+    pub features: Vec<String>,
 }
 
 /// `--action` of `users import`: Zoom's spelling, any case.

@@ -1,25 +1,49 @@
-//! `zoombulk users import FILE.csv`: one `POST /users` per row.
+//! `zoombulk users import FILE.csv`: per row, `POST /users`, then the profile
+//! (one `PATCH /users/{id}`), then the groups joined, then the features set.
 //!
 //! A create that meets 409/1005 (the email is already in the account, perhaps
 //! because an earlier attempt's answer was lost) becomes `exists` with the
-//! existing user's id looked up, never `failed`.
+//! existing user's id looked up, never `failed`; the later steps still run, so
+//! `--resume` finishes what a previous run left undone.
+//!
+//! Groups are listed once per run (after connecting, before any row is sent); a
+//! row naming a group the account does not have is `invalid`, with the closest
+//! names. Members of the account join 30 a `POST /groups/{groupId}/members` and
+//! features go 30 users a `POST /users/features`, rows sharing those requests
+//! through [`Batcher`]. Pending users (`action=create`) join with
+//! `PATCH /users/{id}` `group_id` instead, one group a call (FACTS: the members
+//! endpoint is for members of the account).
+//!
+//! The row's status says what the create did (`created`, `exists`); when a later
+//! step did not go through, the code is `E_PARTIAL` and the message lists every
+//! step (`created; profile set; group Sales failed: …`): the run exits as for a
+//! failed row and `--resume` runs the row again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{SubsecRound, Utc};
 use csv::StringRecord;
 use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
 
 use super::{
-    Context, DISPLAY_NAME_ALIASES, DuplicateKey, EMAIL_ALIASES, FIRST_NAME_ALIASES, Fatal, Job,
+    Context, DISPLAY_NAME_ALIASES, DuplicateKey, EMAIL_ALIASES, FIRST_NAME_ALIASES, Fatal, Job, KeyPlan,
     LAST_NAME_ALIASES, USER_TYPE_ALIASES, cell, outcome_for_error, run_command, validate_command,
 };
 use crate::app::{Exit, RunError};
 use crate::cli::users::ImportArgs as Args;
+use crate::pipeline::batcher::Batcher;
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
-use crate::pipeline::job::DailyCap;
-use crate::pipeline::outcome::{Outcome, Status};
-use crate::validate::{self, CreateAction, FieldError, UserType};
-use crate::zoom::{ApiError, Client};
+use crate::pipeline::job::{DailyCap, SharedRequests};
+use crate::pipeline::outcome::{E_PARTIAL, Outcome, Status};
+use crate::validate::profile::{self as rules, is_feature_column};
+use crate::validate::{self, CreateAction, E_VALUE, FieldError, UserType};
+use crate::zoom::groups::{AddedMembers, Group, MEMBERS_PER_CALL, UserKey};
+use crate::zoom::users::{CustomAttribute, FEATURE_USERS_PER_CALL, FeatureResult, Profile};
+use crate::zoom::{ApiError, Category, Client};
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     run_command(&args.file, ctx, |input| UsersImport::new(input, args)).await
@@ -29,6 +53,22 @@ pub fn validate(args: &Args) -> Result<Exit, RunError> {
     validate_command(&args.file, |input| UsersImport::new(input, args))
 }
 
+/// A batch whose rows stopped coming goes after this long without a new one.
+const BATCH_QUIET: Duration = Duration::from_secs(2);
+
+/// Profile text columns: (PATCH field, header aliases).
+const PROFILE_TEXT: [(&str, &[&str]); 9] = [
+    ("dept", &["department", "dept name"]),
+    ("manager", &["manager email", "manager e-mail", "reports to"]),
+    ("job_title", &["job title", "title", "position"]),
+    ("location", &["office location", "office", "work location"]),
+    ("company", &["company name", "organization", "organisation"]),
+    ("cost_center", &["cost centre", "cost center code"]),
+    ("pronouns", &[]),
+    ("timezone", &["time zone", "tz"]),
+    ("language", &["preferred language"]),
+];
+
 const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::required("email", EMAIL_ALIASES),
     ColumnSpec::optional("first_name", FIRST_NAME_ALIASES),
@@ -37,7 +77,71 @@ const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::optional("type", USER_TYPE_ALIASES),
     ColumnSpec::optional("action", &["create action"]),
     ColumnSpec::optional("password", &["initial password"]),
+    ColumnSpec::optional(PROFILE_TEXT[0].0, PROFILE_TEXT[0].1),
+    ColumnSpec::optional(PROFILE_TEXT[1].0, PROFILE_TEXT[1].1),
+    ColumnSpec::optional(PROFILE_TEXT[2].0, PROFILE_TEXT[2].1),
+    ColumnSpec::optional(PROFILE_TEXT[3].0, PROFILE_TEXT[3].1),
+    ColumnSpec::optional(PROFILE_TEXT[4].0, PROFILE_TEXT[4].1),
+    ColumnSpec::optional(PROFILE_TEXT[5].0, PROFILE_TEXT[5].1),
+    ColumnSpec::optional(PROFILE_TEXT[6].0, PROFILE_TEXT[6].1),
+    ColumnSpec::optional(PROFILE_TEXT[7].0, PROFILE_TEXT[7].1),
+    ColumnSpec::optional(PROFILE_TEXT[8].0, PROFILE_TEXT[8].1),
+    ColumnSpec::optional("pronouns_option", &["display pronouns"]),
+    ColumnSpec::optional(
+        "phone",
+        &["phone number", "phone numbers", "mobile", "work phone"],
+    ),
+    ColumnSpec::optional("group", &["user group", "user groups", "groups"]),
+    ColumnSpec::optional("webinar", &[]),
+    ColumnSpec::optional("large_meeting", &[]),
+    ColumnSpec::optional("zoom_one_type", &["zoom one"]),
+    ColumnSpec::optional("zoom_events", &[]),
+    ColumnSpec::optional("zoom_whiteboard", &[]),
+    ColumnSpec::optional("concurrent_meeting", &[]),
+    ColumnSpec::optional("plan_united_type", &[]),
+    ColumnSpec::optional("zoom_revenue_accelerator", &[]),
+    ColumnSpec::optional("zoom_clips_plus", &[]),
+    ColumnSpec::prefix("custom:"),
 ];
+
+/// The account's groups, by id and by lower-cased name.
+struct Directory {
+    by_id: HashMap<String, Group>,
+    by_name: HashMap<String, Group>,
+}
+
+impl Directory {
+    fn new(groups: Vec<Group>) -> Directory {
+        Directory {
+            by_name: groups
+                .iter()
+                .map(|g| (g.name.to_lowercase(), g.clone()))
+                .collect(),
+            by_id: groups.into_iter().map(|g| (g.id.clone(), g)).collect(),
+        }
+    }
+
+    fn find(&self, written: &str) -> Option<&Group> {
+        self.by_id
+            .get(written)
+            .or_else(|| self.by_name.get(&written.to_lowercase()))
+    }
+
+    /// Up to three existing names closest to `written` (edit distance).
+    fn closest(&self, written: &str) -> Vec<String> {
+        let w = written.to_lowercase();
+        let mut names: Vec<(usize, &str)> = self
+            .by_id
+            .values()
+            .map(|g| (strsim::levenshtein(&w, &g.name.to_lowercase()), g.name.as_str()))
+            .collect();
+        names.sort();
+        names.into_iter().take(3).map(|(_, n)| n.to_string()).collect()
+    }
+}
+
+type MemberAnswer = Result<Arc<AddedMembers>, String>;
+type FeatureAnswer = Result<Arc<FeatureResult>, String>;
 
 pub struct UsersImport {
     email: Option<usize>,
@@ -47,21 +151,60 @@ pub struct UsersImport {
     user_type: Option<usize>,
     action: Option<usize>,
     password: Option<usize>,
+    profile_text: Vec<(&'static str, usize)>,
+    pronouns_option: Option<usize>,
+    phone: Option<usize>,
+    group: Option<usize>,
+    custom: Vec<(String, usize)>,
+    /// Per-row feature columns: (feature type, record index).
+    feature_columns: Vec<(&'static str, usize)>,
+    /// `--feature TYPE=VALUE`, values as Zoom takes them.
+    file_features: Vec<(String, String)>,
     default_action: CreateAction,
     default_type: UserType,
+    directory: OnceCell<Result<Directory, String>>,
+    members: Batcher<String, String, MemberAnswer>,
+    features: Batcher<(String, String), String, FeatureAnswer>,
+    /// Rows (members of the account) per group list, from a pass over the file.
+    member_rows_by_key: BTreeMap<Vec<String>, usize>,
+    /// Rows per group name and per feature, for `--dry-run`.
+    rows_by_group: BTreeMap<String, usize>,
+    rows_by_feature: BTreeMap<(String, String), usize>,
 }
 
 /// A checked row: what the record alone does not say.
 pub struct UserRow {
     action: CreateAction,
     user_type: UserType,
+    profile: Profile,
+    /// Group names or ids as written.
+    groups: Vec<String>,
+    /// (feature type, Zoom's value).
+    features: Vec<(String, String)>,
+}
+
+/// A row's groups as the batch key compares them: sorted, as written (so a message
+/// can quote them).
+fn group_key(groups: &[String]) -> Vec<String> {
+    let mut key = groups.to_vec();
+    key.sort();
+    key
 }
 
 impl UsersImport {
     pub fn new(input: &InputFile, args: &Args) -> Result<UsersImport, String> {
-        let default_action = CreateAction::from(args.action);
-        let default_type = UserType::from(args.user_type);
-        Ok(UsersImport {
+        let mut file_features = Vec::new();
+        for f in &args.features {
+            let (kind, value) = f
+                .split_once('=')
+                .ok_or_else(|| format!("--feature {f}: expected TYPE=VALUE, e.g. --feature webinar=500"))?;
+            let value = rules::feature(kind.trim(), value).map_err(|e| format!("--feature {f}: {e}"))?;
+            file_features.retain(|(k, _): &(String, String)| k != kind.trim());
+            file_features.push((kind.trim().to_string(), value));
+        }
+        let custom = input.prefixed("custom:");
+        rules::custom_attribute_count(custom.len()).map_err(|e| format!("{}: {e}", input.path.display()))?;
+        let mut job = UsersImport {
             email: input.column("email"),
             first_name: input.column("first_name"),
             last_name: input.column("last_name"),
@@ -69,9 +212,57 @@ impl UsersImport {
             user_type: input.column("type"),
             action: input.column("action"),
             password: input.column("password"),
-            default_action,
-            default_type,
-        })
+            profile_text: PROFILE_TEXT
+                .iter()
+                .filter_map(|(name, _)| input.column(name).map(|i| (*name, i)))
+                .collect(),
+            pronouns_option: input.column("pronouns_option"),
+            phone: input.column("phone"),
+            group: input.column("group"),
+            custom,
+            feature_columns: rules::FEATURE_TYPES
+                .iter()
+                .filter(|t| is_feature_column(t))
+                .filter_map(|t| input.column(t).map(|i| (*t, i)))
+                .collect(),
+            file_features,
+            default_action: CreateAction::from(args.action),
+            default_type: UserType::from(args.user_type),
+            directory: OnceCell::new(),
+            members: Batcher::new(MEMBERS_PER_CALL, BATCH_QUIET),
+            features: Batcher::new(FEATURE_USERS_PER_CALL, BATCH_QUIET),
+            member_rows_by_key: BTreeMap::new(),
+            rows_by_group: BTreeMap::new(),
+            rows_by_feature: BTreeMap::new(),
+        };
+        if job.group.is_some() || !job.feature_columns.is_empty() || !job.file_features.is_empty() {
+            job.count_shared(input);
+        }
+        Ok(job)
+    }
+
+    /// One pass over the file: how many rows will share each group and feature
+    /// request, so a batch goes as soon as its last row has joined.
+    fn count_shared(&mut self, input: &InputFile) {
+        let Ok(mut records) = input.records() else {
+            return;
+        };
+        let mut record = StringRecord::new();
+        while let Ok(Some(_)) = records.read(&mut record) {
+            let Ok(row) = self.parse(&record) else { continue };
+            for g in &row.groups {
+                *self.rows_by_group.entry(g.clone()).or_default() += 1;
+            }
+            if !row.groups.is_empty() && row.action != CreateAction::Create {
+                *self.member_rows_by_key.entry(group_key(&row.groups)).or_default() += 1;
+            }
+            for f in row.features {
+                *self.rows_by_feature.entry(f).or_default() += 1;
+            }
+        }
+        for (feature, n) in &self.rows_by_feature {
+            self.features.expect(feature.clone(), *n);
+        }
     }
 
     /// The `user_info` object of `POST /users`, from a checked record.
@@ -92,11 +283,244 @@ impl UsersImport {
         }
         Value::Object(info)
     }
+
+    fn parse_profile(&self, record: &StringRecord) -> Result<Profile, FieldError> {
+        let mut p = Profile::default();
+        for &(field, index) in &self.profile_text {
+            let value = cell(record, Some(index));
+            if value.is_empty() {
+                continue;
+            }
+            rules::profile_text(field, value, rules::text_limit(field))?;
+            let value = match field {
+                "manager" => {
+                    rules::manager(value)?;
+                    value.to_string()
+                }
+                "timezone" => {
+                    rules::timezone(value)?;
+                    value.to_string()
+                }
+                "language" => rules::language(value)?.to_string(),
+                _ => value.to_string(),
+            };
+            let slot = match field {
+                "dept" => &mut p.dept,
+                "manager" => &mut p.manager,
+                "job_title" => &mut p.job_title,
+                "location" => &mut p.location,
+                "company" => &mut p.company,
+                "cost_center" => &mut p.cost_center,
+                "pronouns" => &mut p.pronouns,
+                "timezone" => &mut p.timezone,
+                _ => &mut p.language,
+            };
+            *slot = Some(value);
+        }
+        let option = cell(record, self.pronouns_option);
+        if !option.is_empty() {
+            p.pronouns_option = Some(rules::pronouns_option(option)?);
+        }
+        let phone = cell(record, self.phone);
+        if !phone.is_empty() {
+            p.phone_numbers = Some(rules::phones("phone", phone)?);
+        }
+        let mut attrs = Vec::new();
+        for (name, index) in &self.custom {
+            let value = cell(record, Some(*index));
+            if !value.is_empty() {
+                rules::profile_text(&format!("custom:{name}"), value, rules::FREE_TEXT_MAX)?;
+                attrs.push(CustomAttribute {
+                    key: None,
+                    name: Some(name.clone()),
+                    value: value.to_string(),
+                });
+            }
+        }
+        if !attrs.is_empty() {
+            p.custom_attributes = Some(attrs);
+        }
+        Ok(p)
+    }
+
+    fn parse_groups(&self, record: &StringRecord) -> Result<Vec<String>, FieldError> {
+        let mut groups: Vec<String> = Vec::new();
+        for g in cell(record, self.group)
+            .split(';')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+        {
+            validate::text("group", g)?;
+            if !groups.iter().any(|x| x.eq_ignore_ascii_case(g)) {
+                groups.push(g.to_string());
+            }
+        }
+        Ok(groups)
+    }
+
+    fn parse_features(&self, record: &StringRecord) -> Result<Vec<(String, String)>, FieldError> {
+        let mut features = self.file_features.clone();
+        for &(kind, index) in &self.feature_columns {
+            let value = cell(record, Some(index));
+            if value.is_empty() {
+                continue;
+            }
+            let value = rules::feature(kind, value)?;
+            features.retain(|(k, _)| k != kind);
+            features.push((kind.to_string(), value));
+        }
+        Ok(features)
+    }
+
+    /// The groups listed once for the run (the first caller lists them).
+    async fn directory(&self, client: &Client) -> &Result<Directory, String> {
+        self.directory
+            .get_or_init(|| async {
+                client
+                    .list_groups()
+                    .await
+                    .map(Directory::new)
+                    .map_err(|e| format!("listing the account's groups failed: {e}"))
+            })
+            .await
+    }
+
+    /// Adds the user to one group: 30 members a call, or `group_id` for a pending user.
+    async fn join_group(
+        &self,
+        client: &Client,
+        group: &Group,
+        user_id: &str,
+        pending: bool,
+    ) -> Result<(), String> {
+        if pending {
+            let profile = Profile {
+                group_id: Some(group.id.clone()),
+                ..Profile::default()
+            };
+            return client
+                .update_profile(user_id, &profile)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+        }
+        let group_id = group.id.clone();
+        let answer = self
+            .members
+            .join(
+                group.id.clone(),
+                user_id.to_string(),
+                Err("the group request was not answered".into()),
+                |users: Vec<String>| {
+                    let group_id = group_id.clone();
+                    async move {
+                        let keys: Vec<UserKey> =
+                            users.iter().map(|id| UserKey::Id { id: id.clone() }).collect();
+                        let answer: MemberAnswer = client
+                            .add_group_members(&group_id, &keys)
+                            .await
+                            .map(|sent| Arc::new(sent.value))
+                            .map_err(|e| e.to_string());
+                        vec![answer; users.len()]
+                    }
+                },
+            )
+            .await?;
+        if answer.contains(user_id) {
+            Ok(())
+        } else {
+            Err("Zoom did not list the user among those added (not an active member of the account?)".into())
+        }
+    }
+
+    /// Sets one feature: 30 users a `POST /users/features`, paced by its own limit.
+    async fn set_feature(
+        &self,
+        client: &Client,
+        kind: &str,
+        value: &str,
+        user_id: &str,
+    ) -> Result<(), String> {
+        let key = (kind.to_string(), value.to_string());
+        let answer = self
+            .features
+            .join(
+                key,
+                user_id.to_string(),
+                Err("the features request was not answered".into()),
+                |users: Vec<String>| async move {
+                    let keys: Vec<UserKey> = users.iter().map(|id| UserKey::Id { id: id.clone() }).collect();
+                    let answer: FeatureAnswer = client
+                        .set_feature(kind, value, &keys)
+                        .await
+                        .map(|sent| Arc::new(sent.value))
+                        .map_err(|e| e.to_string());
+                    vec![answer; users.len()]
+                },
+            )
+            .await?;
+        answer.outcome_for(user_id)
+    }
+
+    /// A row that will not join its batches (its create failed) lets them go.
+    fn skip_shared(&self, row: &UserRow, groups: &[Group]) {
+        if row.action != CreateAction::Create {
+            for g in groups {
+                self.members.skip(&g.id);
+            }
+        }
+        for f in &row.features {
+            self.features.skip(f);
+        }
+    }
+
+    /// The groups of a row, resolved (the plan made sure they exist).
+    fn resolve(&self, row: &UserRow) -> Vec<Group> {
+        match self.directory.get() {
+            Some(Ok(dir)) => row.groups.iter().filter_map(|g| dir.find(g).cloned()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The steps after the create; the parts of the row's note.
+    async fn later_steps(
+        &self,
+        client: &Client,
+        row: &UserRow,
+        groups: &[Group],
+        user_id: &str,
+    ) -> Vec<Result<String, String>> {
+        let mut parts = Vec::new();
+        if !row.profile.is_empty() {
+            parts.push(match client.update_profile(user_id, &row.profile).await {
+                Ok(_) => Ok("profile set".to_string()),
+                Err(e) => Err(format!("profile failed: {e}")),
+            });
+        }
+        let pending = row.action == CreateAction::Create;
+        let joins = groups.iter().map(|g| async move {
+            match self.join_group(client, g, user_id, pending).await {
+                Ok(()) => Ok(format!("group {} joined", g.name)),
+                Err(e) => Err(format!("group {} failed: {e}", g.name)),
+            }
+        });
+        let sets = row.features.iter().map(|(kind, value)| async move {
+            match self.set_feature(client, kind, value, user_id).await {
+                Ok(()) => Ok(format!("{kind}={value} set")),
+                Err(e) => Err(format!("{kind}={value} failed: {e}")),
+            }
+        });
+        let (joined, set) =
+            futures::future::join(futures::future::join_all(joins), futures::future::join_all(sets)).await;
+        parts.extend(joined);
+        parts.extend(set);
+        parts
+    }
 }
 
 impl Job for UsersImport {
     type Row = UserRow;
-    type BatchKey = ();
+    type BatchKey = Vec<String>;
     const KIND: &'static str = "users-import";
     const KEY_NAME: &'static str = "email";
 
@@ -131,7 +555,13 @@ impl Job for UsersImport {
                 validate::name(column, value, max)?;
             }
         }
-        Ok(UserRow { action, user_type })
+        Ok(UserRow {
+            action,
+            user_type,
+            profile: self.parse_profile(record)?,
+            groups: self.parse_groups(record)?,
+            features: self.parse_features(record)?,
+        })
     }
 
     fn duplicate_key(&self, record: &StringRecord, _row: &UserRow, key: &mut DuplicateKey) -> bool {
@@ -139,8 +569,95 @@ impl Job for UsersImport {
         true
     }
 
-    fn request_counts(&self, _record: &StringRecord, _row: &UserRow) -> [u32; 3] {
-        [1, 0, 0]
+    /// Rows naming the same groups share one check that the groups exist.
+    fn batch_key(&self, _record: &StringRecord, row: &UserRow) -> Option<Vec<String>> {
+        (!row.groups.is_empty()).then(|| group_key(&row.groups))
+    }
+
+    fn joins_batch(&self, _row: &UserRow) -> bool {
+        false
+    }
+
+    async fn plan_key(&self, client: &Client, key: &Vec<String>) -> Result<KeyPlan, Fatal> {
+        let dir = match self.directory(client).await {
+            Ok(dir) => dir,
+            Err(e) => return Err(Fatal(e.clone())),
+        };
+        let mut found = Vec::new();
+        for written in key {
+            match dir.find(written) {
+                Some(g) => found.push(g.id.clone()),
+                None => {
+                    let closest = dir.closest(written);
+                    return Ok(KeyPlan::Doomed(Outcome::invalid(
+                        E_VALUE,
+                        format!(
+                            "group {written:?} does not exist in the account{}. Not sent: fix the group \
+                             name (or create the group) and re-run with --resume.",
+                            if closest.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; closest: {}", closest.join(", "))
+                            }
+                        ),
+                    )));
+                }
+            }
+        }
+        let rows = self.member_rows_by_key.get(key).copied().unwrap_or(0);
+        for id in found {
+            self.members.expect(id, rows);
+        }
+        Ok(KeyPlan::Send { per_request: 1 })
+    }
+
+    fn request_counts(&self, _record: &StringRecord, row: &UserRow) -> [u32; 3] {
+        // Group member and feature requests are shared by 30 rows: see shared_requests.
+        let pending_joins = if row.action == CreateAction::Create {
+            u32::try_from(row.groups.len()).unwrap_or(u32::MAX)
+        } else {
+            0
+        };
+        [1 + u32::from(!row.profile.is_empty()) + pending_joins, 0, 0]
+    }
+
+    fn shared_requests(&self) -> Vec<SharedRequests> {
+        let per_call = |n: usize, size: usize| u64::try_from(n.div_ceil(size)).unwrap_or(u64::MAX);
+        let mut out = Vec::new();
+        let members: u64 = self
+            .rows_by_group
+            .values()
+            .map(|&n| per_call(n, MEMBERS_PER_CALL))
+            .sum();
+        if members > 0 {
+            out.push(SharedRequests {
+                what: format!(
+                    "POST /groups/{{groupId}}/members for {} groups, {MEMBERS_PER_CALL} members a call \
+                     (pending users join by PATCH instead, counted as light)",
+                    self.rows_by_group.len()
+                ),
+                category: Category::Medium,
+                requests: members,
+                paced_every: None,
+            });
+        }
+        let features: u64 = self
+            .rows_by_feature
+            .values()
+            .map(|&n| per_call(n, FEATURE_USERS_PER_CALL))
+            .sum();
+        if features > 0 {
+            out.push(SharedRequests {
+                what: format!(
+                    "POST /users/features for {} feature values, {FEATURE_USERS_PER_CALL} users a call",
+                    self.rows_by_feature.len()
+                ),
+                category: Category::Medium,
+                requests: features,
+                paced_every: Some(crate::zoom::FEATURES_INTERVAL),
+            });
+        }
+        out
     }
 
     fn daily_cap(&self, row: &UserRow) -> Option<DailyCap> {
@@ -148,11 +665,28 @@ impl Job for UsersImport {
     }
 
     fn describe(&self, record: &StringRecord, row: &UserRow) -> String {
-        format!(
+        let mut steps = vec![format!(
             "POST /users action={} {}",
             row.action.as_str(),
             cell(record, self.email)
-        )
+        )];
+        if !row.profile.is_empty() {
+            steps.push(format!(
+                "PATCH /users/{{id}} {}",
+                row.profile.field_names().join(", ")
+            ));
+        }
+        for g in &row.groups {
+            steps.push(if row.action == CreateAction::Create {
+                format!("group {g} (PATCH /users/{{id}} group_id: pending user)")
+            } else {
+                format!("group {g} (POST /groups/{{groupId}}/members, shared)")
+            });
+        }
+        for (kind, value) in &row.features {
+            steps.push(format!("feature {kind}={value} (POST /users/features, shared)"));
+        }
+        steps.join("; then ")
     }
 
     fn secret_columns(&self) -> Vec<usize> {
@@ -161,7 +695,46 @@ impl Job for UsersImport {
 
     async fn run_row(&self, client: &Client, record: &StringRecord, row: UserRow) -> Result<Outcome, Fatal> {
         let info = self.user_info(record, &row);
-        create(client, row.action, cell(record, self.email), info).await
+        let groups = self.resolve(&row);
+        let mut outcome = create(client, row.action, cell(record, self.email), info).await?;
+        let has_more = !row.profile.is_empty() || !groups.is_empty() || !row.features.is_empty();
+        let user_id = outcome
+            .zoom_id
+            .clone()
+            .filter(|_| matches!(outcome.status, Status::Created | Status::Exists));
+        let Some(user_id) = user_id.filter(|_| has_more) else {
+            self.skip_shared(&row, &groups);
+            if has_more && matches!(outcome.status, Status::Created | Status::Exists) {
+                // Created or found, but without an id the later steps cannot run.
+                outcome.error_code = Some(E_PARTIAL.into());
+                outcome.error_message = Some(format!(
+                    "{}; profile, groups and features not tried: the user's id is unknown",
+                    outcome
+                        .error_message
+                        .unwrap_or_else(|| outcome.status.as_str().to_string())
+                ));
+            }
+            return Ok(outcome);
+        };
+        let first = match outcome.status {
+            Status::Created => "created".to_string(),
+            _ => "exists".to_string(),
+        };
+        let parts = self.later_steps(client, &row, &groups, &user_id).await;
+        let failed = parts.iter().any(Result::is_err);
+        let note: Vec<String> = std::iter::once(first)
+            .chain(parts.into_iter().map(|p| p.unwrap_or_else(|e| e)))
+            .collect();
+        let earlier = outcome.error_message.take();
+        outcome.error_message = Some(match earlier {
+            Some(m) => format!("{}. {m}", note.join("; ")),
+            None => note.join("; "),
+        });
+        if failed {
+            outcome.error_code = Some(E_PARTIAL.into());
+        }
+        outcome.finished_at = Utc::now();
+        Ok(outcome)
     }
 }
 

@@ -55,6 +55,32 @@ pub(super) fn show<J: Job>(
         let counted: Vec<String> = steps.iter().map(|(s, n)| format!("{n} {s}")).collect();
         eprintln!("  steps: {}", counted.join(", "));
     }
+    let shared = job.shared_requests();
+    let mut paced = std::time::Duration::ZERO;
+    for s in &shared {
+        if let Some(slot) = plan.planned.get_mut(s.category as usize) {
+            *slot += s.requests;
+        }
+        match s.paced_every {
+            Some(every) => {
+                // The first goes at once; each later one waits its interval.
+                paced = paced.max(
+                    every.saturating_mul(u32::try_from(s.requests.saturating_sub(1)).unwrap_or(u32::MAX)),
+                );
+                eprintln!(
+                    "  {} {} requests in their own bucket, one per {} s: {}",
+                    s.requests,
+                    s.category,
+                    every.as_secs(),
+                    s.what
+                );
+            }
+            None => eprintln!(
+                "  {} {} requests shared by rows: {}",
+                s.requests, s.category, s.what
+            ),
+        }
+    }
     for (category, n) in Category::ALL.into_iter().zip(plan.planned) {
         if n > 0 {
             eprintln!("  {n} {category} requests at {}/s", opts.rates.get(category));
@@ -89,7 +115,7 @@ pub(super) fn show<J: Job>(
     }
     eprintln!(
         "  estimated run time at the plan's rate limit: {:.0} s{}",
-        estimate(&sent_today, &opts.rates).as_secs_f64().ceil(),
+        estimate(&sent_today, &opts.rates).max(paced).as_secs_f64().ceil(),
         if deferred > 0 {
             format!(" for the rows that go out today ({deferred} deferred)")
         } else {

@@ -10,7 +10,7 @@ use csv::StringRecord;
 use super::columns::ColumnSpec;
 use super::outcome::{Outcome, Status};
 use crate::validate::FieldError;
-use crate::zoom::{ApiError, Client, Sent};
+use crate::zoom::{ApiError, Category, Client, Sent};
 
 /// A run-stopping error met while doing a row (credentials revoked mid-run).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -86,6 +86,13 @@ pub trait Job: Send + Sync + 'static {
     /// per [`Job::max_batch`] rows of that key.
     fn request_counts(&self, record: &StringRecord, row: &Self::Row) -> [u32; 3];
 
+    /// Requests rows share beyond what [`Job::request_counts`] counts per row (30
+    /// users a group-members call), from the job's own count of the file, for
+    /// `--dry-run`.
+    fn shared_requests(&self) -> Vec<SharedRequests> {
+        Vec::new()
+    }
+
     /// The daily quota the row's request counts against, if any (FACTS:
     /// per-endpoint caps), so `--dry-run` can say what today's quota allows.
     fn daily_cap(&self, _row: &Self::Row) -> Option<DailyCap> {
@@ -149,6 +156,17 @@ pub trait Job: Send + Sync + 'static {
             Ok(outcomes)
         }
     }
+}
+
+/// Requests that several rows share ([`Job::shared_requests`]).
+#[derive(Debug, Clone)]
+pub struct SharedRequests {
+    /// The endpoint and how rows share it, in words.
+    pub what: String,
+    pub category: Category,
+    pub requests: u64,
+    /// An endpoint limit of its own: one request per this long.
+    pub paced_every: Option<std::time::Duration>,
 }
 
 /// A daily quota of Zoom's on top of the rate limits.

@@ -54,6 +54,11 @@ impl Status {
     }
 }
 
+/// The code of a row whose first step went through and a later one did not (users
+/// import: created, then a group failed). Its status says what the first step did;
+/// `--resume` runs the row again and the run exits as for a failed row.
+pub const E_PARTIAL: &str = "E_PARTIAL";
+
 /// The columns zoombulk appends to each results row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -88,6 +93,11 @@ impl Outcome {
     }
 
     /// A row rejected locally, before any request.
+    /// Done and complete: kept by `--resume`, not counted as needing attention.
+    pub fn is_done(&self) -> bool {
+        self.status.is_done() && self.error_code.as_deref() != Some(E_PARTIAL)
+    }
+
     pub fn invalid(code: &str, message: impl Into<String>) -> Outcome {
         Outcome {
             error_code: Some(code.to_string()),

@@ -83,7 +83,7 @@ impl Progress {
     }
 
     pub fn row_done(&self, outcome: &Outcome) {
-        let problem = (!outcome.status.is_done()).then(|| outcome.status.as_str());
+        let problem = (!outcome.is_done()).then(|| outcome.status.as_str());
         self.advance(1, problem);
     }
 

@@ -12,11 +12,14 @@ use crate::zoom::{Category, Client};
 pub struct Tally {
     by_status: BTreeMap<Status, u64>,
     by_code: BTreeMap<String, u64>,
+    /// Done rows with a later step that did not go through ([`Outcome::is_done`]).
+    partial: u64,
 }
 
 impl Tally {
     pub fn add(&mut self, outcome: &Outcome) {
         *self.by_status.entry(outcome.status).or_default() += 1;
+        self.partial += u64::from(outcome.status.is_done() && !outcome.is_done());
         if let Some(code) = &outcome.error_code {
             *self.by_code.entry(code.clone()).or_default() += 1;
         }
@@ -32,7 +35,8 @@ impl Tally {
             .iter()
             .filter(|(s, _)| !s.is_done())
             .map(|(_, n)| n)
-            .sum()
+            .sum::<u64>()
+            + self.partial
     }
 
     pub fn statuses_line(&self) -> String {

@@ -3,8 +3,6 @@
 //! Each error names the column and says what to write instead; the engine adds the
 //! file and line.
 
-// The import and update jobs use these; until both do, some stay unused.
-#![allow(dead_code)]
 
 use std::str::FromStr;
 

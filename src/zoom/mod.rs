@@ -15,3 +15,4 @@ pub mod users;
 pub use client::{Call, Client, ClientConfig, Response, Sent};
 pub use error::ApiError;
 pub use plan::{Category, Plan, RateTable};
+pub use ratelimit::FEATURES_INTERVAL;

@@ -342,11 +342,7 @@ impl Prior {
     /// The previous outcome of `row` when it is done (kept as it was); `None` when
     /// the row must run (absent, `failed`, `deferred`, `invalid`).
     pub fn done_outcome(&mut self, row: u64) -> Result<Option<Outcome>, ResumeError> {
-        let outcome = self
-            .walk
-            .at(row)?
-            .map(|p| p.outcome)
-            .filter(|o| o.status.is_done());
+        let outcome = self.walk.at(row)?.map(|p| p.outcome).filter(Outcome::is_done);
         self.kept += u64::from(outcome.is_some());
         Ok(outcome)
     }
