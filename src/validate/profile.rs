@@ -3,7 +3,6 @@
 //! Each error names the column and says what to write instead; the engine adds the
 //! file and line.
 
-
 use std::str::FromStr;
 
 use super::{E_EMAIL, E_VALUE, FieldError, quoted, text};
