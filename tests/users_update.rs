@@ -507,3 +507,222 @@ async fn dry_run_lists_each_step_of_a_row() {
     );
     assert_eq!(sandbox.stats().total_requests, 0);
 }
+
+/// Every PATCH field a sheet can carry reaches Zoom, read back field by field; groups
+/// are joined and left, listed once; an unknown group makes its row invalid, naming
+/// the closest, and nothing of that row is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_profile_field_and_groups_reach_zoom() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    let support = store.group_by_name("Support").expect("seeded group");
+    let mut ada = User::new("ada@example.com", "Ada", "Old");
+    ada.group_ids = vec![support.id.clone()];
+    let ada = store.insert_user(ada).expect("new user");
+    add_user(&sandbox, "boss@example.com");
+    add_user(&sandbox, "typo@example.com");
+    let dir = tempdir();
+    let text = "email,last_name,dept,job_title,company,location,cost_center,phone,manager,pronouns,\
+        pronouns_option,timezone,language,about_me,linkedin_url,custom:Badge,group,remove_group\n\
+        ada@example.com,Lovelace,Research,Analyst,Engines Ltd,London,CC-42,Mobile: +44 7700 900123,\
+        boss@example.com,she/her,2,Europe/London,German,Counts things,https://linkedin.com/in/ada,42,\
+        Sales;engineering,Support\n\
+        typo@example.com,,Ops,,,,,,,,,,,,,,Slaes,\n";
+    let input = write(dir.path(), "all.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
+    assert_eq!(statuses(&rows), ["updated", "invalid"], "{rows:?}");
+    let message = &rows[1]["error_message"];
+    assert!(
+        message.contains("\"Slaes\"") && message.contains("closest: Sales"),
+        "{message}"
+    );
+    assert_eq!(rows[1]["attempts"], "0");
+    assert_eq!(store.user_by_email("typo@example.com").unwrap().dept, "");
+
+    let got = store.user_by_id(&ada.id).unwrap();
+    assert_eq!(got.last_name, "Lovelace");
+    assert_eq!(got.dept, "Research");
+    assert_eq!(got.job_title, "Analyst");
+    assert_eq!(got.company, "Engines Ltd");
+    assert_eq!(got.location, "London");
+    assert_eq!(got.cost_center, "CC-42");
+    assert_eq!(got.manager, "boss@example.com");
+    assert_eq!(got.pronouns, "she/her");
+    assert_eq!(got.pronouns_option, 2);
+    assert_eq!(got.timezone, "Europe/London");
+    assert_eq!(got.language, "de-DE");
+    assert_eq!(got.about_me, "Counts things");
+    assert_eq!(got.linkedin_url, "https://linkedin.com/in/ada");
+    assert_eq!(got.phone_numbers.len(), 1);
+    let phone = &got.phone_numbers[0];
+    assert_eq!(
+        (
+            phone.code.as_str(),
+            phone.country.as_str(),
+            phone.label.as_str(),
+            phone.number.as_str()
+        ),
+        ("+44", "GB", "Mobile", "7700900123")
+    );
+    assert_eq!(got.custom_attributes.len(), 1);
+    assert_eq!(
+        (
+            got.custom_attributes[0].name.as_str(),
+            got.custom_attributes[0].value.as_str()
+        ),
+        ("Badge", "42")
+    );
+    let sales = store.group_by_name("Sales").unwrap();
+    let engineering = store.group_by_name("Engineering").unwrap();
+    let mut groups = got.group_ids.clone();
+    groups.sort();
+    let mut want = vec![sales.id, engineering.id];
+    want.sort();
+    assert_eq!(groups, want, "joined Sales and Engineering, left Support");
+    assert!(rows[0]["error_message"].is_empty(), "{:?}", rows[0]);
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests_to("GET /groups"), 1, "the groups are listed once");
+    assert_eq!(stats.requests_to("POST /groups/{groupId}/members"), 2);
+    assert_eq!(
+        stats.requests_to("DELETE /groups/{groupId}/members/{memberId}"),
+        1
+    );
+    assert_eq!(stats.requests_to(PATCH), 1);
+}
+
+/// export → edit one cell → update → read back: every exported column goes back
+/// as it was, and the edited one changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_edit_update_round_trips_every_column() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    add_user(&sandbox, "boss@example.com");
+    let sales = store.group_by_name("Sales").expect("seeded group");
+    let mut ada = User::new("ada@example.com", "Ada", "Lovelace");
+    ada.pmi = 4_155_550_100;
+    ada.dept = "Research".into();
+    ada.job_title = "Analyst".into();
+    ada.company = "Engines Ltd".into();
+    ada.location = "London".into();
+    ada.cost_center = "CC-42".into();
+    ada.manager = "boss@example.com".into();
+    ada.pronouns = "she/her".into();
+    ada.pronouns_option = 2;
+    ada.timezone = "Europe/London".into();
+    ada.language = "de-DE".into();
+    ada.group_ids = vec![sales.id.clone()];
+    ada.phone_numbers = vec![zoombulk_sandbox::PhoneNumber {
+        code: "+1".into(),
+        country: "US".into(),
+        label: "Office".into(),
+        number: "5550100".into(),
+    }];
+    ada.custom_attributes = vec![zoombulk_sandbox::CustomAttribute {
+        key: "k1".into(),
+        name: "Badge".into(),
+        value: "42".into(),
+    }];
+    let ada = store.insert_user(ada).expect("new user");
+    let dir = tempdir();
+    let export = dir.path().join("users.csv");
+    let args = [
+        "users",
+        "export",
+        "--include",
+        "profile,custom_attributes",
+        "--out",
+        export.to_str().unwrap(),
+    ];
+    run_fast(&sandbox, &args, 0, "export").await;
+    let exported = read_results(&export);
+    let row = exported
+        .iter()
+        .find(|r| r["email"] == "ada@example.com")
+        .expect("Ada exported");
+    assert_eq!(row["group"], "Sales");
+    assert_eq!(row["phone"], "Office: +1 5550100");
+    assert_eq!(row["custom_attributes"], "Badge=42");
+    assert_eq!(row["manager"], "boss@example.com");
+
+    // Edit one cell of Ada's row and feed the whole row back.
+    let mut reader = csv::Reader::from_path(&export).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let title = headers.iter().position(|h| h == "job_title").unwrap();
+    let email = headers.iter().position(|h| h == "email").unwrap();
+    let mut w = csv::Writer::from_path(dir.path().join("edit.csv")).unwrap();
+    w.write_record(&headers).unwrap();
+    for r in reader.records() {
+        let r = r.unwrap();
+        if &r[email] == "ada@example.com" {
+            let cells: Vec<&str> = r
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if i == title { "Chief Analyst" } else { c })
+                .collect();
+            w.write_record(cells).unwrap();
+        }
+    }
+    w.flush().unwrap();
+    drop(w);
+    let rows = results_of(&sandbox, &CMD, &dir.path().join("edit.csv"), &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{rows:?}");
+
+    let got = store.user_by_id(&ada.id).unwrap();
+    assert_eq!(got.job_title, "Chief Analyst", "the edited cell");
+    let before = ada;
+    assert_eq!(
+        (&got.first_name, &got.last_name, &got.display_name, &got.dept),
+        (
+            &before.first_name,
+            &before.last_name,
+            &before.display_name,
+            &before.dept
+        )
+    );
+    assert_eq!(
+        (
+            &got.company,
+            &got.location,
+            &got.cost_center,
+            &got.manager,
+            &got.pronouns
+        ),
+        (
+            &before.company,
+            &before.location,
+            &before.cost_center,
+            &before.manager,
+            &before.pronouns
+        )
+    );
+    assert_eq!(
+        (
+            got.pronouns_option,
+            got.pmi,
+            got.user_type,
+            &got.timezone,
+            &got.language
+        ),
+        (
+            before.pronouns_option,
+            before.pmi,
+            before.user_type,
+            &before.timezone,
+            &before.language
+        )
+    );
+    assert_eq!(got.phone_numbers, before.phone_numbers);
+    assert_eq!(got.group_ids, before.group_ids);
+    assert_eq!(got.custom_attributes.len(), 1);
+    assert_eq!(
+        (
+            got.custom_attributes[0].name.as_str(),
+            got.custom_attributes[0].value.as_str()
+        ),
+        ("Badge", "42")
+    );
+    assert_eq!(
+        (got.email.as_str(), got.status.as_str()),
+        ("ada@example.com", "active")
+    );
+}
