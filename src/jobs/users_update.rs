@@ -707,15 +707,22 @@ async fn patch_checked(client: &Client, user: &str, body: Value) -> Result<Sent<
 
 /// Whether `user` (Zoom's answer) has every field of `body` (a PATCH) as sent.
 fn has_fields(user: &Value, body: &Value) -> bool {
-    let Some(fields) = body.as_object() else {
-        return false;
-    };
-    fields.iter().all(|(k, v)| match (user.get(k), v) {
-        (Some(have), want) if have == want => true,
+    body.is_object() && holds(user, body)
+}
+
+/// Whether `have` holds what `want` says: objects by the keys sent (Zoom adds
+/// others, such as a custom attribute's `key`), lists item by item.
+fn holds(have: &Value, want: &Value) -> bool {
+    match (have, want) {
+        (_, Value::Object(fields)) => fields.iter().all(|(k, v)| match have.get(k) {
+            Some(h) => holds(h, v),
+            None => v.as_str() == Some(""),
+        }),
+        (Value::Array(h), Value::Array(w)) => h.len() == w.len() && h.iter().zip(w).all(|(h, w)| holds(h, w)),
+        (h, w) if h == w => true,
         // Zoom may send numbers as strings or the reverse.
-        (Some(have), want) => have.to_string().trim_matches('"') == want.to_string().trim_matches('"'),
-        (None, want) => want.as_str() == Some(""),
-    })
+        (h, w) => h.to_string().trim_matches('"') == w.to_string().trim_matches('"'),
+    }
 }
 
 /// A status change that failed after an attempt that may have reached Zoom is
@@ -1153,6 +1160,18 @@ mod tests {
         body(&[(name, kind, value)])
             .err()
             .unwrap_or_else(|| FieldError::new("", "accepted"))
+    }
+
+    #[test]
+    fn a_lost_patch_is_recognised_by_the_fields_sent() {
+        let sent = serde_json::json!({"pmi": 1234567890u64, "custom_attributes": [{"name": "Badge", "value": "42"}],
+            "phone_numbers": [{"code": "+1", "country": "US", "number": "5550100"}]});
+        let zoom = serde_json::json!({"pmi": "1234567890", "extra": 1,
+            "custom_attributes": [{"key": "k1", "name": "Badge", "value": "42"}],
+            "phone_numbers": [{"code": "+1", "country": "US", "label": "", "number": "5550100"}]});
+        assert!(has_fields(&zoom, &sent));
+        let other = serde_json::json!({"pmi": "1234567890", "custom_attributes": [], "phone_numbers": []});
+        assert!(!has_fields(&other, &sent));
     }
 
     #[test]
