@@ -483,8 +483,8 @@ async fn dry_run_lists_each_step_of_a_row() {
     let sandbox = start(unlimited()).await;
     let dir = tempdir();
     write(dir.path(), "me.png", png(64));
-    let text = "email,new_email,dept,job_title,picture,status\n\
-        a@example.com,a2@example.com,Sales,Rep,me.png,inactive\n";
+    let text = "email,new_email,dept,job_title,picture,status,group,remove_group\n\
+        a@example.com,a2@example.com,Sales,Rep,me.png,inactive,Sales;Pilots,Support\n";
     let input = write(dir.path(), "d.csv", text);
     let args = ["--dry-run", "users", "update", input.to_str().unwrap()];
     let out = zoombulk(&sandbox, &args).await;
@@ -498,11 +498,14 @@ async fn dry_run_lists_each_step_of_a_row() {
         "{err}"
     );
     assert!(
-        err.contains("3 light requests") && err.contains("1 medium requests"),
+        err.contains("4 light requests") && err.contains("3 medium requests"),
         "{err}"
     );
     assert!(
-        err.contains("steps: 1 email change, 1 profile update, 1 picture, 1 status change"),
+        err.contains(
+            "steps: 1 email change, 1 profile update, 1 picture, 1 group join, 1 group leave, 1 status change"
+        ) && err.contains("for 2 groups (join Sales, Pilots)")
+            && err.contains("for 1 group (leave Support)"),
         "{err}"
     );
     assert_eq!(sandbox.stats().total_requests, 0);

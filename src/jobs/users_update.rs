@@ -1067,6 +1067,12 @@ impl Job for UsersUpdate {
                 .unwrap_or_default();
             calls.push(format!("PATCH {path} ({})", fields.join(", ")));
         }
+        if row.picture {
+            calls.push(format!(
+                "POST {path}/picture ({})",
+                self.picture_path(record).display()
+            ));
+        }
         let join = self.group_names(record, self.join);
         if !join.is_empty() {
             calls.push(format!(
@@ -1081,12 +1087,6 @@ impl Job for UsersUpdate {
                 "DELETE /groups/{{groupId}}/members/{{memberId}} for {} (leave {})",
                 plural(leave.len(), "group"),
                 leave.join(", ")
-            ));
-        }
-        if row.picture {
-            calls.push(format!(
-                "POST {path}/picture ({})",
-                self.picture_path(record).display()
             ));
         }
         if row.password {
