@@ -61,7 +61,7 @@ async fn a_messy_spreadsheet_export_is_read_and_its_bad_rows_explained() {
     let sandbox = start(config()).await;
     let dir = tempdir();
     // BOM, semicolons, CRLF, portal headers, quoted delimiters, unicode, an unknown column.
-    let text = "\u{feff}Email Address;First Name;Last Name;User Type;Cost Centre\r\n\
+    let text = "\u{feff}Email Address;First Name;Last Name;User Type;Shoe Size\r\n\
         zoe.muller@example.com;Zoë;Müller;Licensed;\"R&D; Berlin\"\r\n\
         li.wei@example.com;伟;李;Basic;=SUM(A1)\r\n\
         not-an-email;Bad;Email;Basic;X\r\n\
@@ -77,7 +77,7 @@ async fn a_messy_spreadsheet_export_is_read_and_its_bad_rows_explained() {
         stderr(&out)
     );
     assert!(
-        stderr(&out).contains("Cost Centre"),
+        stderr(&out).contains("Shoe Size"),
         "unknown column named once in a warning"
     );
 
@@ -87,8 +87,8 @@ async fn a_messy_spreadsheet_export_is_read_and_its_bad_rows_explained() {
         ["created", "created", "invalid", "created", "invalid", "invalid"]
     );
     assert_eq!(rows[0]["First Name"], "Zoë");
-    assert_eq!(rows[0]["Cost Centre"], "R&D; Berlin");
-    assert_eq!(rows[1]["Cost Centre"], "=SUM(A1)");
+    assert_eq!(rows[0]["Shoe Size"], "R&D; Berlin");
+    assert_eq!(rows[1]["Shoe Size"], "=SUM(A1)");
     let raw = std::fs::read_to_string(dir.path().join("hr export.results.csv")).unwrap();
     assert!(raw.contains(",'=SUM(A1),"), "CSV injection guard: {raw}");
     assert_eq!(rows[2]["error_code"], "E_EMAIL");
