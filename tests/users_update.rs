@@ -314,13 +314,20 @@ async fn new_email_changes_the_address_and_later_steps_follow_it() {
     let sandbox = start(unlimited()).await;
     let ada = add_user(&sandbox, "ada@example.com");
     add_user(&sandbox, "grace@example.com");
+    add_user(&sandbox, "kim@example.com");
     let dir = tempdir();
     let text = "email,new_email,dept\n\
         ada@example.com,Ada.Lovelace@example.com,Research\n\
-        grace@example.com,grace@elsewhere.org,Navy\n";
+        grace@example.com,grace@elsewhere.org,Navy\n\
+        kim@example.com,grace@example.com,\n";
     let input = write(dir.path(), "emails.csv", text);
     let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
-    assert_eq!(statuses(&rows), ["updated", "failed"]);
+    assert_eq!(statuses(&rows), ["updated", "failed", "failed"]);
+    // Someone else's address: Zoom's answer stands, no look-up is made.
+    assert_eq!(
+        (rows[2]["http_status"].as_str(), rows[2]["attempts"].as_str()),
+        ("409", "1")
+    );
     assert_eq!(rows[0]["attempts"], "2");
     let store = sandbox.store();
     let now = store.user_by_email("ada.lovelace@example.com").unwrap();
@@ -336,7 +343,7 @@ async fn new_email_changes_the_address_and_later_steps_follow_it() {
         "{message}"
     );
     assert_eq!(store.user_by_email("grace@example.com").unwrap().dept, "Navy");
-    assert_eq!(sandbox.stats().requests_to(EMAIL), 2);
+    assert_eq!(sandbox.stats().requests_to(EMAIL), 3);
 
     // Re-running the done row: the old address is gone and the new one is Ada's.
     let again = write(

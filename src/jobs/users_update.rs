@@ -584,6 +584,10 @@ async fn change_email_checked(client: &Client, user: &str, new: &str) -> Result<
         return Err(err);
     }
     let by_id = !user.contains('@');
+    if exists && !by_id {
+        // The old address still names a user, so the new one is someone else's.
+        return Err(err);
+    }
     let mut attempts = 0;
     let found = match client.get_user(new).await {
         Ok(found) => found,
@@ -595,9 +599,6 @@ async fn change_email_checked(client: &Client, user: &str, new: &str) -> Result<
     } else if old_gone {
         // The old address is free and the new one exists: an earlier change.
         true
-    } else if exists {
-        // The old address still names a user, so the new one is someone else's.
-        false
     } else {
         // No answer either way: the change went through if the old address is gone.
         match client.get_user(user).await {
