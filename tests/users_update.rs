@@ -736,3 +736,37 @@ async fn export_edit_update_round_trips_every_column() {
         ("ada@example.com", "active")
     );
 }
+
+/// `validate` checks the profile columns offline: time zones, languages, phones,
+/// the manager's address, LinkedIn URLs (unknown groups need the listing: the run).
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_checks_profile_columns_offline() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let text = "email,timezone,language,phone,manager,linkedin_url\n\
+        a@example.com,Mars/Olympus,,,,\n\
+        b@example.com,,Klingon,,,\n\
+        c@example.com,,,555 0100,,\n\
+        d@example.com,,,,the boss,\n\
+        e@example.com,,,,,https://example.com/me\n\
+        f@example.com,Europe/Paris,fr-FR,Office: +33 1 23 45 67 89,boss@example.com,https://www.linkedin.com/in/f\n";
+    let input = write(dir.path(), "p.csv", text);
+    let out = zoombulk(&sandbox, &["validate", "users-update", input.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report = stdout(&out);
+    for (row, needle) in [
+        (1, "timezone"),
+        (2, "language"),
+        (3, "phone"),
+        (4, "manager"),
+        (5, "linkedin_url"),
+    ] {
+        let line = report
+            .lines()
+            .find(|l| l.contains(&format!("row {row} (line")))
+            .unwrap_or_else(|| panic!("row {row} in {report}"));
+        assert!(line.contains(needle), "row {row}: {line}");
+    }
+    assert!(!report.contains("row 6 (line"), "{report}");
+    assert_eq!(sandbox.stats().total_requests, 0);
+}
