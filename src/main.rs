@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use zoombulk::app::{Exit, RunError};
 use zoombulk::cli::{
-    Cli, Command, MeetingsCommand, ParticipantsCommand, RecordingsCommand, RegistrantsCommand, UsersCommand,
-    ValidateCommand, stdin_input,
+    Cli, Command, GroupsCommand, MeetingsCommand, ParticipantsCommand, RecordingsCommand, RegistrantsCommand,
+    UsersCommand, ValidateCommand, stdin_input,
 };
 use zoombulk::jobs::{
     meetings_import, registrants_import, users_delete, users_import, users_logout, users_update,
@@ -124,6 +124,7 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
             exports::participants::command(&e.args, &e.context(&g)?).await
         }
         Command::Users(UsersCommand::Export(e)) => exports::users::command(&e.args, &e.context(&g)?).await,
+        Command::Groups(GroupsCommand::Export(e)) => exports::groups::command(&e.args, &e.context(&g)?).await,
         Command::Registrants(RegistrantsCommand::Export(e)) => {
             exports::registrants::command(&e.args, &e.context(&g)?).await
         }

@@ -4,7 +4,7 @@ mod common;
 
 use chrono::Utc;
 use common::*;
-use zoombulk_sandbox::{Event, EventKind, User};
+use zoombulk_sandbox::{Event, EventKind, Transfers, User};
 
 fn add_users(sandbox: &Sandbox, emails: &[&str]) -> Vec<User> {
     emails
@@ -291,4 +291,114 @@ async fn a_lost_delete_answer_is_deleted_not_failed() {
         rows[0]
     );
     assert!(sandbox.store().user_by_email("gone@example.com").is_none());
+}
+
+/// Every transfer option of the 2026 spec, one flag each, and --transfer-all: the
+/// sandbox records what moved to the transfer user.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_transfer_flag_and_transfer_all_reach_zoom() {
+    let sandbox = start(unlimited()).await;
+    add_users(&sandbox, &["a@example.com", "b@example.com", "heir@example.com"]);
+    let dir = tempdir();
+    let some = write(dir.path(), "some.csv", "email\na@example.com\n");
+    let flags = [
+        "--action",
+        "delete",
+        "--yes",
+        "--transfer-email",
+        "heir@example.com",
+        "--transfer-whiteboards",
+        "--transfer-clips",
+        "--transfer-notes",
+    ];
+    let rows = results_of(&sandbox, &CMD, &some, &flags, 0).await;
+    assert_eq!(statuses(&rows), ["deleted"]);
+    let all = write(dir.path(), "all.csv", "email\nb@example.com\n");
+    let flags = [
+        "--action",
+        "disassociate",
+        "--transfer-email",
+        "heir@example.com",
+        "--transfer-all",
+    ];
+    let rows = results_of(&sandbox, &CMD, &all, &flags, 0).await;
+    assert_eq!(statuses(&rows), ["deleted"]);
+
+    let removals = sandbox.store().removals();
+    assert_eq!(removals.len(), 2);
+    assert_eq!(removals[0].transfer_email.as_deref(), Some("heir@example.com"));
+    assert_eq!(
+        removals[0].transfers,
+        Transfers {
+            whiteboards: true,
+            clips: true,
+            notes: true,
+            ..Transfers::default()
+        }
+    );
+    assert_eq!(removals[1].action, "disassociate");
+    assert_eq!(
+        removals[1].transfers,
+        Transfers {
+            meetings: true,
+            webinars: true,
+            recordings: true,
+            whiteboards: true,
+            clips: true,
+            notes: true,
+            visitors: true,
+            docs: true,
+        }
+    );
+}
+
+/// The dry run and the confirmation say what moves and what is lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_names_what_is_and_is_not_transferred() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let input = write(dir.path(), "d.csv", "email\na@example.com\n");
+    let file = input.to_str().unwrap();
+    let args = [
+        "--dry-run",
+        "users",
+        "delete",
+        file,
+        "--action",
+        "delete",
+        "--transfer-email",
+        "heir@example.com",
+        "--transfer-meetings",
+        "--transfer-docs",
+    ];
+    let out = zoombulk(&sandbox, &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Transferred to heir@example.com: meetings, docs."),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "webinars, cloud recordings, whiteboards, clips, notes, visitors and chat messages, contacts, \
+             settings and anything else Zoom has no transfer option for are not transferred and are lost \
+             with --action delete"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("transfer_meeting=true&transfer_docs=true"), "{err}");
+    let args = ["--dry-run", "users", "delete", file, "--action", "disassociate"];
+    let out = zoombulk(&sandbox, &args).await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("Nothing is transferred: meetings, webinars")
+            && err.contains("leave the account with the users"),
+        "{err}"
+    );
+    // Without a terminal, the refusal comes before any question; nothing is sent.
+    let args = ["users", "delete", file, "--action", "delete", "--transfer-all"];
+    let out = zoombulk(&sandbox, &args).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--transfer-email"));
+    assert_eq!(sandbox.stats().total_requests, 0);
 }

@@ -291,3 +291,482 @@ async fn a_patch_whose_answers_were_lost_is_checked_and_updated() {
         "the answers were lost and retried"
     );
 }
+
+const EMAIL: &str = "PUT /users/{userId}/email";
+const PICTURE: &str = "POST /users/{userId}/picture";
+
+/// A PNG header and `len` bytes in all.
+fn png(len: usize) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.resize(len, 7);
+    bytes
+}
+
+fn jpeg(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.resize(len, 7);
+    bytes
+}
+
+/// `new_email` goes first; the later steps name the user by the new address.
+#[tokio::test(flavor = "multi_thread")]
+async fn new_email_changes_the_address_and_later_steps_follow_it() {
+    let sandbox = start(unlimited()).await;
+    let ada = add_user(&sandbox, "ada@example.com");
+    add_user(&sandbox, "grace@example.com");
+    add_user(&sandbox, "kim@example.com");
+    let dir = tempdir();
+    let text = "email,new_email,dept\n\
+        ada@example.com,Ada.Lovelace@example.com,Research\n\
+        grace@example.com,grace@elsewhere.org,Navy\n\
+        kim@example.com,grace@example.com,\n";
+    let input = write(dir.path(), "emails.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
+    assert_eq!(statuses(&rows), ["updated", "failed", "failed"]);
+    // Someone else's address: Zoom's answer stands, no look-up is made.
+    assert_eq!(
+        (rows[2]["http_status"].as_str(), rows[2]["attempts"].as_str()),
+        ("409", "1")
+    );
+    assert_eq!(rows[0]["attempts"], "2");
+    let store = sandbox.store();
+    let now = store.user_by_email("ada.lovelace@example.com").unwrap();
+    assert_eq!(
+        (now.id.as_str(), now.dept.as_str()),
+        (ada.id.as_str(), "Research")
+    );
+    assert!(store.user_by_email("ada@example.com").is_none());
+    // Not a managed domain: the email step fails, the profile still goes through.
+    let message = &rows[1]["error_message"];
+    assert!(
+        message.starts_with("email failed:") && message.contains("profile updated"),
+        "{message}"
+    );
+    assert_eq!(store.user_by_email("grace@example.com").unwrap().dept, "Navy");
+    assert_eq!(sandbox.stats().requests_to(EMAIL), 3);
+
+    // Re-running the done row: the old address is gone and the new one is Ada's.
+    let again = write(
+        dir.path(),
+        "again.csv",
+        "email,new_email,dept\nada@example.com,ada.lovelace@example.com,Research\n",
+    );
+    let rows = results_of(&sandbox, &CMD, &again, &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{:?}", rows[0]);
+    assert_eq!(store.email_changes(&ada.id), 1, "no second change");
+}
+
+/// Zoom's 3 changes per user in any 24 hours: the row is deferred with when to
+/// retry, and --resume retries it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_email_change_limit_defers_the_row_and_resume_retries_it() {
+    let sandbox = start(unlimited()).await;
+    let sam = add_user(&sandbox, "sam@example.com");
+    add_user(&sandbox, "kim@example.com");
+    let store = sandbox.store();
+    let now = chrono::Utc::now();
+    let recent = [now - chrono::Duration::hours(2); 3];
+    store.set_email_changes(&sam.id, &recent);
+    let dir = tempdir();
+    let text = format!(
+        "user_id,email,new_email,job_title\n{},,sam.new@example.com,Pilot\n,kim@example.com,kim.new@example.com,\n",
+        sam.id
+    );
+    let input = write(dir.path(), "limit.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
+    assert_eq!(statuses(&rows), ["deferred", "updated"]);
+    let message = &rows[0]["error_message"];
+    assert!(
+        message.contains("email deferred")
+            && message.contains("24 hours")
+            && message.contains("--resume after")
+            && message.contains("profile updated"),
+        "{message}"
+    );
+    assert_eq!(store.user_by_id(&sam.id).unwrap().job_title, "Pilot");
+    assert_eq!(store.user_by_id(&sam.id).unwrap().email, "sam@example.com");
+
+    // A day later (the changes aged out): --resume sends only the deferred row.
+    store.set_email_changes(&sam.id, &[]);
+    let before = sandbox.stats().requests_to(EMAIL);
+    let rows = results_of(&sandbox, &CMD, &input, &["--resume"], 0).await;
+    assert_eq!(statuses(&rows), ["updated", "updated"]);
+    assert_eq!(sandbox.stats().requests_to(EMAIL) - before, 1);
+    assert_eq!(store.user_by_id(&sam.id).unwrap().email, "sam.new@example.com");
+}
+
+/// The e-mail change applied but its answer was lost: the retry meets "already
+/// used", and the look-up shows the address is the user's now.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_email_answer_is_checked_before_the_row_is_written() {
+    let mut cfg = unlimited();
+    cfg.lost_write_rate = 1.0;
+    let sandbox = start(cfg).await;
+    let lin = add_user(&sandbox, "lin@example.com");
+    let dir = tempdir();
+    let text = format!("user_id,new_email\n{},lin.new@example.com\n", lin.id);
+    let input = write(dir.path(), "lost.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{:?}", rows[0]);
+    assert!(rows[0]["attempts"].parse::<u32>().unwrap() > 1);
+    let store = sandbox.store();
+    assert_eq!(store.user_by_id(&lin.id).unwrap().email, "lin.new@example.com");
+    assert_eq!(store.email_changes(&lin.id), 1);
+}
+
+/// `picture`: a local JPEG/PNG, relative to the input file's folder, uploaded as
+/// multipart `pic_file`.
+#[tokio::test(flavor = "multi_thread")]
+async fn picture_paths_are_uploaded_from_the_input_files_folder() {
+    let sandbox = start(unlimited()).await;
+    add_user(&sandbox, "ada@example.com");
+    add_user(&sandbox, "grace@example.com");
+    let dir = tempdir();
+    std::fs::create_dir(dir.path().join("pics")).unwrap();
+    write(dir.path(), "pics/ada.png", jpeg(3000));
+    let absolute = write(dir.path(), "grace.img", png(1234));
+    let text = format!(
+        "email,picture\nada@example.com,pics/ada.png\ngrace@example.com,{}\n",
+        absolute.display()
+    );
+    let input = write(dir.path(), "pics.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated", "updated"]);
+    let store = sandbox.store();
+    let ada = store.picture("ada@example.com").unwrap();
+    assert_eq!(
+        (ada.kind.as_str(), ada.bytes, ada.file_name.as_str()),
+        ("jpeg", 3000, "ada.png"),
+        "the content decides, not the name"
+    );
+    assert_eq!(store.picture("grace@example.com").unwrap().bytes, 1234);
+    assert_eq!(sandbox.stats().requests_to(PICTURE), 2);
+}
+
+/// `validate` checks the new columns offline.
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_checks_new_email_and_picture_offline() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    write(dir.path(), "ok.jpg", jpeg(100));
+    write(dir.path(), "anim.png", b"GIF89a\x01\x00\x01\x00");
+    write(dir.path(), "huge.png", png(2 * 1024 * 1024 + 1));
+    write(dir.path(), "empty.png", b"");
+    let text = "email,new_email,picture\n\
+        a@example.com,not-an-email,\n\
+        b@example.com,same@example.com,\n\
+        c@example.com,SAME@example.com,\n\
+        d@example.com,,missing.png\n\
+        e@example.com,,anim.png\n\
+        f@example.com,,huge.png\n\
+        g@example.com,,empty.png\n\
+        h@example.com,h2@example.com,ok.jpg\n";
+    let input = write(dir.path(), "v.csv", text);
+    let out = zoombulk(&sandbox, &["validate", "users-update", input.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report = stdout(&out);
+    for (row, needle) in [
+        (1, "new_email \"not-an-email\""),
+        (2, "E_DUPLICATE"),
+        (3, "E_DUPLICATE"),
+        (4, "cannot open"),
+        (5, "not a JPEG or PNG"),
+        (6, "at most 2 MB"),
+        (7, "is empty"),
+    ] {
+        let line = report
+            .lines()
+            .find(|l| l.contains(&format!("row {row} (line")))
+            .unwrap_or_else(|| panic!("row {row} in {report}"));
+        assert!(line.contains(needle), "row {row}: {line}");
+    }
+    assert!(!report.contains("row 8 (line"), "{report}");
+    assert_eq!(sandbox.stats().total_requests, 0);
+}
+
+/// --dry-run names each step of a row: the fields, the e-mail change, the picture.
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_lists_each_step_of_a_row() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    write(dir.path(), "me.png", png(64));
+    let text = "email,new_email,dept,job_title,picture,status,group,remove_group\n\
+        a@example.com,a2@example.com,Sales,Rep,me.png,inactive,Sales;Pilots,Support\n";
+    let input = write(dir.path(), "d.csv", text);
+    let args = ["--dry-run", "users", "update", input.to_str().unwrap()];
+    let out = zoombulk(&sandbox, &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "would send (row 1): PUT /users/a@example.com/email (to a2@example.com), then PATCH \
+             /users/a2@example.com (dept, job_title), then POST /users/a2@example.com/picture ("
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("4 light requests") && err.contains("3 medium requests"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "steps: 1 email change, 1 profile update, 1 picture, 1 group join, 1 group leave, 1 status change"
+        ) && err.contains("for 2 groups (join Sales, Pilots)")
+            && err.contains("for 1 group (leave Support)"),
+        "{err}"
+    );
+    assert_eq!(sandbox.stats().total_requests, 0);
+}
+
+/// Every PATCH field a sheet can carry reaches Zoom, read back field by field; groups
+/// are joined and left, listed once; an unknown group makes its row invalid, naming
+/// the closest, and nothing of that row is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_profile_field_and_groups_reach_zoom() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    let support = store.group_by_name("Support").expect("seeded group");
+    let mut ada = User::new("ada@example.com", "Ada", "Old");
+    ada.group_ids = vec![support.id.clone()];
+    let ada = store.insert_user(ada).expect("new user");
+    add_user(&sandbox, "boss@example.com");
+    add_user(&sandbox, "typo@example.com");
+    let dir = tempdir();
+    let text = "email,last_name,dept,job_title,company,location,cost_center,phone,manager,pronouns,\
+        pronouns_option,timezone,language,about_me,linkedin_url,custom:Badge,group,remove_group\n\
+        ada@example.com,Lovelace,Research,Analyst,Engines Ltd,London,CC-42,Mobile: +44 7700 900123,\
+        boss@example.com,she/her,2,Europe/London,German,Counts things,https://linkedin.com/in/ada,42,\
+        Sales;engineering,Support\n\
+        typo@example.com,,Ops,,,,,,,,,,,,,,Slaes,\n";
+    let input = write(dir.path(), "all.csv", text);
+    let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
+    assert_eq!(statuses(&rows), ["updated", "invalid"], "{rows:?}");
+    let message = &rows[1]["error_message"];
+    assert!(
+        message.contains("\"Slaes\"") && message.contains("closest: Sales"),
+        "{message}"
+    );
+    assert_eq!(rows[1]["attempts"], "0");
+    assert_eq!(store.user_by_email("typo@example.com").unwrap().dept, "");
+
+    let got = store.user_by_id(&ada.id).unwrap();
+    assert_eq!(got.last_name, "Lovelace");
+    assert_eq!(got.dept, "Research");
+    assert_eq!(got.job_title, "Analyst");
+    assert_eq!(got.company, "Engines Ltd");
+    assert_eq!(got.location, "London");
+    assert_eq!(got.cost_center, "CC-42");
+    assert_eq!(got.manager, "boss@example.com");
+    assert_eq!(got.pronouns, "she/her");
+    assert_eq!(got.pronouns_option, 2);
+    assert_eq!(got.timezone, "Europe/London");
+    assert_eq!(got.language, "de-DE");
+    assert_eq!(got.about_me, "Counts things");
+    assert_eq!(got.linkedin_url, "https://linkedin.com/in/ada");
+    assert_eq!(got.phone_numbers.len(), 1);
+    let phone = &got.phone_numbers[0];
+    assert_eq!(
+        (
+            phone.code.as_str(),
+            phone.country.as_str(),
+            phone.label.as_str(),
+            phone.number.as_str()
+        ),
+        ("+44", "GB", "Mobile", "7700900123")
+    );
+    assert_eq!(got.custom_attributes.len(), 1);
+    assert_eq!(
+        (
+            got.custom_attributes[0].name.as_str(),
+            got.custom_attributes[0].value.as_str()
+        ),
+        ("Badge", "42")
+    );
+    let sales = store.group_by_name("Sales").unwrap();
+    let engineering = store.group_by_name("Engineering").unwrap();
+    let mut groups = got.group_ids.clone();
+    groups.sort();
+    let mut want = vec![sales.id, engineering.id];
+    want.sort();
+    assert_eq!(groups, want, "joined Sales and Engineering, left Support");
+    assert!(rows[0]["error_message"].is_empty(), "{:?}", rows[0]);
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests_to("GET /groups"), 1, "the groups are listed once");
+    assert_eq!(stats.requests_to("POST /groups/{groupId}/members"), 2);
+    assert_eq!(
+        stats.requests_to("DELETE /groups/{groupId}/members/{memberId}"),
+        1
+    );
+    assert_eq!(stats.requests_to(PATCH), 1);
+}
+
+/// export → edit one cell → update → read back: every exported column goes back
+/// as it was, and the edited one changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_edit_update_round_trips_every_column() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    add_user(&sandbox, "boss@example.com");
+    let sales = store.group_by_name("Sales").expect("seeded group");
+    let mut ada = User::new("ada@example.com", "Ada", "Lovelace");
+    ada.pmi = 4_155_550_100;
+    ada.dept = "Research".into();
+    ada.job_title = "Analyst".into();
+    ada.company = "Engines Ltd".into();
+    ada.location = "London".into();
+    ada.cost_center = "CC-42".into();
+    ada.manager = "boss@example.com".into();
+    ada.pronouns = "she/her".into();
+    ada.pronouns_option = 2;
+    ada.timezone = "Europe/London".into();
+    ada.language = "de-DE".into();
+    ada.group_ids = vec![sales.id.clone()];
+    ada.phone_numbers = vec![zoombulk_sandbox::PhoneNumber {
+        code: "+1".into(),
+        country: "US".into(),
+        label: "Office".into(),
+        number: "5550100".into(),
+    }];
+    ada.custom_attributes = vec![zoombulk_sandbox::CustomAttribute {
+        key: "k1".into(),
+        name: "Badge".into(),
+        value: "42".into(),
+    }];
+    let ada = store.insert_user(ada).expect("new user");
+    let dir = tempdir();
+    let export = dir.path().join("users.csv");
+    let args = [
+        "users",
+        "export",
+        "--include",
+        "profile,custom_attributes",
+        "--out",
+        export.to_str().unwrap(),
+    ];
+    run_fast(&sandbox, &args, 0, "export").await;
+    let exported = read_results(&export);
+    let row = exported
+        .iter()
+        .find(|r| r["email"] == "ada@example.com")
+        .expect("Ada exported");
+    assert_eq!(row["group"], "Sales");
+    assert_eq!(row["phone"], "Office: +1 5550100");
+    assert_eq!(row["custom_attributes"], "Badge=42");
+    assert_eq!(row["manager"], "boss@example.com");
+
+    // Edit one cell of Ada's row and feed the whole row back.
+    let mut reader = csv::Reader::from_path(&export).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let title = headers.iter().position(|h| h == "job_title").unwrap();
+    let email = headers.iter().position(|h| h == "email").unwrap();
+    let mut w = csv::Writer::from_path(dir.path().join("edit.csv")).unwrap();
+    w.write_record(&headers).unwrap();
+    for r in reader.records() {
+        let r = r.unwrap();
+        if &r[email] == "ada@example.com" {
+            let cells: Vec<&str> = r
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if i == title { "Chief Analyst" } else { c })
+                .collect();
+            w.write_record(cells).unwrap();
+        }
+    }
+    w.flush().unwrap();
+    drop(w);
+    let rows = results_of(&sandbox, &CMD, &dir.path().join("edit.csv"), &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{rows:?}");
+
+    let got = store.user_by_id(&ada.id).unwrap();
+    assert_eq!(got.job_title, "Chief Analyst", "the edited cell");
+    let before = ada;
+    assert_eq!(
+        (&got.first_name, &got.last_name, &got.display_name, &got.dept),
+        (
+            &before.first_name,
+            &before.last_name,
+            &before.display_name,
+            &before.dept
+        )
+    );
+    assert_eq!(
+        (
+            &got.company,
+            &got.location,
+            &got.cost_center,
+            &got.manager,
+            &got.pronouns
+        ),
+        (
+            &before.company,
+            &before.location,
+            &before.cost_center,
+            &before.manager,
+            &before.pronouns
+        )
+    );
+    assert_eq!(
+        (
+            got.pronouns_option,
+            got.pmi,
+            got.user_type,
+            &got.timezone,
+            &got.language
+        ),
+        (
+            before.pronouns_option,
+            before.pmi,
+            before.user_type,
+            &before.timezone,
+            &before.language
+        )
+    );
+    assert_eq!(got.phone_numbers, before.phone_numbers);
+    assert_eq!(got.group_ids, before.group_ids);
+    assert_eq!(got.custom_attributes.len(), 1);
+    assert_eq!(
+        (
+            got.custom_attributes[0].name.as_str(),
+            got.custom_attributes[0].value.as_str()
+        ),
+        ("Badge", "42")
+    );
+    assert_eq!(
+        (got.email.as_str(), got.status.as_str()),
+        ("ada@example.com", "active")
+    );
+}
+
+/// `validate` checks the profile columns offline: time zones, languages, phones,
+/// the manager's address, LinkedIn URLs (unknown groups need the listing: the run).
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_checks_profile_columns_offline() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let text = "email,timezone,language,phone,manager,linkedin_url\n\
+        a@example.com,Mars/Olympus,,,,\n\
+        b@example.com,,Klingon,,,\n\
+        c@example.com,,,555 0100,,\n\
+        d@example.com,,,,the boss,\n\
+        e@example.com,,,,,https://example.com/me\n\
+        f@example.com,Europe/Paris,fr-FR,Office: +33 1 23 45 67 89,boss@example.com,https://www.linkedin.com/in/f\n";
+    let input = write(dir.path(), "p.csv", text);
+    let out = zoombulk(&sandbox, &["validate", "users-update", input.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let report = stdout(&out);
+    for (row, needle) in [
+        (1, "timezone"),
+        (2, "language"),
+        (3, "phone"),
+        (4, "manager"),
+        (5, "linkedin_url"),
+    ] {
+        let line = report
+            .lines()
+            .find(|l| l.contains(&format!("row {row} (line")))
+            .unwrap_or_else(|| panic!("row {row} in {report}"));
+        assert!(line.contains(needle), "row {row}: {line}");
+    }
+    assert!(!report.contains("row 6 (line"), "{report}");
+    assert_eq!(sandbox.stats().total_requests, 0);
+}

@@ -51,6 +51,8 @@ pub const LOSSY_WRITES: &[&str] = &[
     "PATCH /meetings/{meetingId}",
     "POST /groups/{groupId}/members",
     "POST /users/features",
+    "PUT /users/{userId}/email",
+    "POST /users/{userId}/picture",
 ];
 
 /// How a failing `POST /oauth/token` fails.

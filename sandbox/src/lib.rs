@@ -44,7 +44,9 @@ pub use pages::{PageHook, PageVisit};
 pub use routes::category_of as route_category;
 pub use routes::reports::{REPORT_DAYS, read_uuid};
 pub use seed::instance_uuid;
+pub use routes::user_changes::{EMAIL_CHANGE_LIMIT, EMAIL_EXISTS, EMAIL_NOT_MANAGED, PICTURE_MAX_BYTES};
 pub use stats::Stats;
+pub use store::{DEFAULT_MANAGED_DOMAINS, EMAIL_CHANGES_PER_DAY, Picture, Removal, Transfers};
 pub use store::{FEATURES_INTERVAL, MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};
 
 /// `GET /users` page size ceiling (2026 Users spec); other listings stop at

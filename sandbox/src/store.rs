@@ -18,6 +18,11 @@ use crate::model::{Event, EventKind, Group, PastInstance, RecordingMeeting, Regi
 use crate::pages::{PageRequest, PageTokens, Pages, Position};
 use crate::rng;
 
+mod user_changes;
+pub use user_changes::{
+    DEFAULT_MANAGED_DOMAINS, EMAIL_CHANGES_PER_DAY, EmailChangeError, Picture, Removal, Transfers,
+};
+
 /// Zoom's cap on registrants per meeting or webinar.
 pub const MAX_REGISTRANTS: usize = 4_999;
 /// Meeting create/update requests per user per UTC day.
@@ -160,6 +165,7 @@ struct Data {
     groups_created: DayCount,
     /// When `POST /users/features` last got through (its own one-per-10-s limit).
     features_at: Option<Instant>,
+    user_changes: user_changes::UserChanges,
 }
 
 impl Data {
@@ -1322,14 +1328,6 @@ fn find_recording(
 /// Recordings are listed newest first, then by meeting id.
 fn listing_key(m: &RecordingMeeting) -> Position {
     (-m.start_time.timestamp_millis(), m.id)
-}
-
-/// Which of a deleted user's belongings move to the `transfer_email` user.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Transfers {
-    pub meetings: bool,
-    pub webinars: bool,
-    pub recordings: bool,
 }
 
 /// Midnight UTC after `now`: when every daily limit resets.

@@ -10,6 +10,7 @@
 //! given in both places takes the value after the command's name.
 
 pub mod meetings;
+pub mod groups;
 pub mod options;
 pub mod recordings;
 pub mod registrants;
@@ -25,6 +26,7 @@ use crate::config::Settings;
 use crate::pipeline::RunOptions;
 use crate::zoom::RateTable;
 pub use meetings::{MeetingsCommand, ParticipantsCommand};
+pub use groups::GroupsCommand;
 pub use options::{Concurrency, ConnectionArgs, GlobalArgs, Group, OutputArgs, RunArgs};
 pub use recordings::RecordingsCommand;
 pub use registrants::RegistrantsCommand;
@@ -67,6 +69,9 @@ pub enum Command {
     /// Bulk user operations.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Groups and their members.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
     /// Meeting and webinar registrants.
     #[command(subcommand)]
     Registrants(RegistrantsCommand),
@@ -234,6 +239,7 @@ impl Command {
             Command::Users(UsersCommand::Delete(_)) => ("users", "delete"),
             Command::Users(UsersCommand::Logout(_)) => ("users", "logout"),
             Command::Users(UsersCommand::Export(_)) => ("users", "export"),
+            Command::Groups(GroupsCommand::Export(_)) => ("groups", "export"),
             Command::Registrants(RegistrantsCommand::Import(_)) => ("registrants", "import"),
             Command::Registrants(RegistrantsCommand::Export(_)) => ("registrants", "export"),
             Command::Recordings(RecordingsCommand::Export(_)) => ("recordings", "export"),
@@ -253,6 +259,7 @@ impl Command {
     fn export_dry_run_mut(&mut self) -> Option<&mut bool> {
         match self {
             Command::Users(UsersCommand::Export(e)) => Some(&mut e.dry_run),
+            Command::Groups(GroupsCommand::Export(e)) => Some(&mut e.dry_run),
             Command::Registrants(RegistrantsCommand::Export(e)) => Some(&mut e.dry_run),
             Command::Recordings(RecordingsCommand::Export(e)) => Some(&mut e.dry_run),
             Command::Recordings(RecordingsCommand::Archive(e)) => Some(&mut e.dry_run),
@@ -295,6 +302,7 @@ impl Command {
             Command::Users(UsersCommand::Logout(w)) => write(w),
             Command::Registrants(RegistrantsCommand::Import(w)) => write(w),
             Command::Users(UsersCommand::Export(e)) => export(e),
+            Command::Groups(GroupsCommand::Export(e)) => export(e),
             Command::Registrants(RegistrantsCommand::Export(e)) => export(e),
             Command::Recordings(RecordingsCommand::Export(e)) => export(e),
             Command::Recordings(RecordingsCommand::Archive(e)) => export(e),

@@ -15,13 +15,16 @@ pub enum UsersCommand {
     /// (1/2/4/99 or Basic/Licensed/Unassigned/None), action, password (autoCreate
     /// only). Other columns are carried through to the results file.
     Import(BulkWrite<ImportArgs>),
-    /// Change users from a CSV: PATCH /users/{userId}, and password and status.
+    /// Change users from a CSV: e-mail, profile (PATCH /users/{userId}), picture,
+    /// password and status.
     ///
     /// Columns: user_id (a Zoom user id or email) or email to say which user; then
-    /// any of first_name, last_name, display_name, type, pmi, use_pmi, timezone,
-    /// language, dept, vanity_name, host_key, cms_user_id, job_title, company,
-    /// location, phone_number, manager, pronouns, pronouns_option, password, status
-    /// (active|inactive). Only non-empty cells are sent.
+    /// any of new_email (PUT …/email; 3 changes per user a day, past that the row
+    /// is deferred), first_name, last_name, display_name, type, pmi, use_pmi,
+    /// timezone, language, dept, vanity_name, host_key, cms_user_id, job_title,
+    /// company, location, phone_number, manager, pronouns, pronouns_option, picture
+    /// (a JPEG/PNG path, relative to the input file's folder; ≤ 2 MB), password,
+    /// status (active|inactive). Only non-empty cells are sent.
     Update(BulkWrite<UpdateArgs>),
     /// Remove users listed in a CSV: DELETE /users/{userId} (disassociate or delete).
     ///
@@ -37,9 +40,10 @@ pub enum UsersCommand {
     /// Export the account's users: GET /users, all pages (Medium).
     ///
     /// Columns: id, email, first_name, last_name, display_name, type, status,
-    /// role_id, dept, group_ids (`;`-joined), timezone, language, pmi, verified,
-    /// phone_number, employee_unique_id, user_created_at, last_login_time,
-    /// last_client_version.
+    /// role_id, dept, group_ids (`;`-joined), group (the names, `;`-joined; one
+    /// GET /groups), timezone, language, pmi, verified, phone_number,
+    /// employee_unique_id, user_created_at, last_login_time, last_client_version;
+    /// more with --include. Named as `users update` reads them: edit and feed back.
     Export(Export<ExportArgs>),
 }
 
@@ -162,10 +166,13 @@ pub struct DeleteArgs {
     /// their own; delete: the user and their data are removed for good.
     #[arg(long, value_enum, ignore_case = true, value_name = "ACTION")]
     pub action: DeleteAction,
-    /// Give the users' meetings, webinars or recordings (chosen with the
-    /// --transfer-* flags) to this user of the account first.
+    /// Give the users' data chosen with the --transfer-* flags (or --transfer-all)
+    /// to this user of the account first.
     #[arg(long, value_name = "EMAIL", requires = "transfer")]
     pub transfer_email: Option<String>,
+    /// Transfer everything Zoom can transfer (every --transfer-* below).
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_all: bool,
     /// Transfer the users' upcoming meetings to --transfer-email.
     #[arg(long, group = "transfer", requires = "transfer_email")]
     pub transfer_meetings: bool,
@@ -175,6 +182,21 @@ pub struct DeleteArgs {
     /// Transfer the users' cloud recordings to --transfer-email.
     #[arg(long, group = "transfer", requires = "transfer_email")]
     pub transfer_recordings: bool,
+    /// Transfer the users' Zoom Whiteboard data to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_whiteboards: bool,
+    /// Transfer the users' Zoom Clips to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_clips: bool,
+    /// Transfer the users' notes to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_notes: bool,
+    /// Transfer the users' visitors to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_visitors: bool,
+    /// Transfer the users' docs to --transfer-email.
+    #[arg(long, group = "transfer", requires = "transfer_email")]
+    pub transfer_docs: bool,
     /// Count users Zoom does not know (404) as `skipped` rather than `failed`.
     #[arg(long)]
     pub missing_ok: bool,
@@ -209,6 +231,21 @@ pub struct ExportArgs {
     /// Only users with this role.
     #[arg(long, value_name = "ID")]
     pub role_id: Option<String>,
+    /// More columns: `profile` (job_title, company, location, manager, cost_center,
+    /// pronouns, phone, …: one GET /users/{userId} per user, Light) and
+    /// `custom_attributes` (Zoom's include_fields). Comma-separated or repeated.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+    pub include: Vec<ExportInclude>,
+}
+
+/// `--include` of `users export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportInclude {
+    /// The fields only GET /users/{userId} has.
+    Profile,
+    /// Custom attributes, as `name=value;…`.
+    #[value(name = "custom_attributes", alias = "custom-attributes")]
+    CustomAttributes,
 }
 
 /// `--status` of `users export`.

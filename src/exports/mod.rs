@@ -8,6 +8,7 @@ pub mod archive;
 pub(crate) mod download;
 pub mod meetings;
 pub mod participants;
+pub mod groups;
 pub(crate) mod plan;
 pub mod recordings;
 pub mod registrants;

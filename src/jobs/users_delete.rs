@@ -35,10 +35,29 @@ const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::optional("email", EMAIL_ALIASES),
 ];
 
+/// The transfer options of `DELETE /users/{userId}` (2026 spec): Zoom's query name
+/// and what it moves, in words.
+pub const TRANSFERS: &[(&str, &str)] = &[
+    ("transfer_meeting", "meetings"),
+    ("transfer_webinar", "webinars"),
+    ("transfer_recording", "cloud recordings"),
+    ("transfer_whiteboard", "whiteboards"),
+    ("transfer_clipfiles", "clips"),
+    ("transfer_notes", "notes"),
+    ("transfer_visitors", "visitors"),
+    ("transfer_docs", "docs"),
+];
+
+/// What no option transfers (Zoom's delete has no option for these).
+const NEVER_TRANSFERRED: &str =
+    "chat messages, contacts, settings and anything else Zoom has no transfer option for";
+
 pub struct UsersDelete {
     key: UserKey,
     action: DeleteAction,
     transfer_email: Option<String>,
+    /// Which of [`TRANSFERS`] the run asks for, in that order.
+    chosen: [bool; TRANSFERS.len()],
     /// `action` and the transfer options, the same for every row.
     query: Vec<(&'static str, String)>,
     missing_ok: bool,
@@ -48,15 +67,23 @@ pub struct UsersDelete {
 impl UsersDelete {
     pub fn new(input: &InputFile, args: &Args) -> Result<UsersDelete, String> {
         let mut query = vec![("action", args.action.as_str().to_string())];
+        let flags = [
+            args.transfer_meetings,
+            args.transfer_webinars,
+            args.transfer_recordings,
+            args.transfer_whiteboards,
+            args.transfer_clips,
+            args.transfer_notes,
+            args.transfer_visitors,
+            args.transfer_docs,
+        ];
+        let mut chosen = [false; TRANSFERS.len()];
         if let Some(email) = &args.transfer_email {
             validate::email(email).map_err(|e| format!("--transfer-email: {e}"))?;
             query.push(("transfer_email", email.trim().to_string()));
-            for (flag, name) in [
-                (args.transfer_meetings, "transfer_meeting"),
-                (args.transfer_webinars, "transfer_webinar"),
-                (args.transfer_recordings, "transfer_recording"),
-            ] {
-                if flag {
+            for ((slot, flag), (name, _)) in chosen.iter_mut().zip(flags).zip(TRANSFERS) {
+                *slot = flag || args.transfer_all;
+                if *slot {
                     query.push((name, "true".to_string()));
                 }
             }
@@ -65,10 +92,29 @@ impl UsersDelete {
             key: UserKey::bind(input)?,
             action: args.action,
             transfer_email: args.transfer_email.as_ref().map(|e| e.trim().to_string()),
+            chosen,
             query,
             missing_ok: args.missing_ok,
             yes: args.yes,
         })
+    }
+
+    /// What moves to the transfer user and what does not, in words.
+    fn transfer_summary(&self) -> String {
+        let (mut moved, mut kept): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+        for ((_, what), chosen) in TRANSFERS.iter().zip(self.chosen) {
+            if chosen { moved.push(what) } else { kept.push(what) }
+        }
+        kept.push(NEVER_TRANSFERRED);
+        let fate = match self.action {
+            DeleteAction::Delete => "are lost with --action delete",
+            DeleteAction::Disassociate => "leave the account with the users (--action disassociate)",
+        };
+        let not_moved = format!("{} are not transferred and {fate}", join_words(&kept));
+        match (&self.transfer_email, moved.is_empty()) {
+            (Some(target), false) => format!("Transferred to {target}: {}. {not_moved}.", moved.join(", ")),
+            _ => format!("Nothing is transferred: {not_moved}."),
+        }
     }
 
     async fn delete(&self, client: &Client, user: &str) -> Result<Outcome, Fatal> {
@@ -201,6 +247,10 @@ impl Job for UsersDelete {
         self.key.column()
     }
 
+    fn run_notes(&self) -> Vec<String> {
+        vec![self.transfer_summary()]
+    }
+
     /// Asks on the terminal, showing how many users would go for good.
     fn confirm(&self, valid: u64) -> Result<(), String> {
         if self.action != DeleteAction::Delete || self.yes || valid == 0 {
@@ -217,12 +267,8 @@ impl Job for UsersDelete {
                  nothing was sent. Add --yes to confirm, or use --action disassociate."
             ));
         }
-        let transfer = self
-            .transfer_email
-            .as_deref()
-            .map(|t| format!(" (their data goes to {t})"))
-            .unwrap_or_default();
-        eprint!("Permanently delete {users}{transfer}? This cannot be undone. Type yes to continue: ");
+        eprintln!("{}", self.transfer_summary());
+        eprint!("Permanently delete {users}? This cannot be undone. Type yes to continue: ");
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         std::io::stdin()
@@ -238,5 +284,14 @@ impl Job for UsersDelete {
 
     async fn run_row(&self, client: &Client, record: &StringRecord, _row: ()) -> Result<Outcome, Fatal> {
         self.delete(client, self.key.of(record)).await
+    }
+}
+
+/// `a, b and c`.
+fn join_words(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }

@@ -105,14 +105,14 @@ const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::prefix("custom:"),
 ];
 
-/// The account's groups, by id and by lower-cased name.
-struct Directory {
+/// The account's groups, by id and by lower-cased name (users update uses it too).
+pub(crate) struct Directory {
     by_id: HashMap<String, Group>,
     by_name: HashMap<String, Group>,
 }
 
 impl Directory {
-    fn new(groups: Vec<Group>) -> Directory {
+    pub(crate) fn new(groups: Vec<Group>) -> Directory {
         Directory {
             by_name: groups
                 .iter()
@@ -122,14 +122,14 @@ impl Directory {
         }
     }
 
-    fn find(&self, written: &str) -> Option<&Group> {
+    pub(crate) fn find(&self, written: &str) -> Option<&Group> {
         self.by_id
             .get(written)
             .or_else(|| self.by_name.get(&written.to_lowercase()))
     }
 
     /// Up to three existing names closest to `written` (edit distance).
-    fn closest(&self, written: &str) -> Vec<String> {
+    pub(crate) fn closest(&self, written: &str) -> Vec<String> {
         let w = written.to_lowercase();
         let mut names: Vec<(usize, &str)> = self
             .by_id

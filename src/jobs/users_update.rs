@@ -1,16 +1,24 @@
 //! `zoombulk users update FILE.csv`: change existing users, one row each.
 //!
-//! A row takes up to three requests: `PATCH /users/{userId}` for the profile
-//! columns, `PUT …/password`, `PUT …/status`. Each step's result is kept, so a
-//! partly applied row says what went through ("profile updated; password failed:
-//! …") and stays `failed` until every step is done. Re-running it (`--resume`) is
-//! safe: every step sets a value, none changes one by a delta.
+//! A row takes up to five requests, in this order: `PUT …/email` (`new_email`),
+//! `PATCH /users/{userId}` for the profile columns, `POST …/picture`, `PUT
+//! …/password`, `PUT …/status`. Each step's result is kept, so a partly applied row
+//! says what went through ("profile updated; password failed: …") and stays
+//! `failed` until every step is done. Re-running it (`--resume`) is safe: every step
+//! sets a value, none changes one by a delta; an e-mail changed by an earlier run is
+//! recognised, and the later steps then name the user by the new address.
 
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
+
+use tokio::sync::OnceCell;
 
 use csv::StringRecord;
 use serde_json::{Map, Value};
 
+use super::users_import::Directory;
 use super::{
     Context, DISPLAY_NAME_ALIASES, DuplicateKey, EMAIL_ALIASES, FIRST_NAME_ALIASES, Fatal, Job,
     LAST_NAME_ALIASES, Steps, USER_ID_ALIASES, USER_TYPE_ALIASES, UserKey, cell, run_command,
@@ -21,7 +29,12 @@ use crate::cli::users::UpdateArgs as Args;
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
-use crate::validate::{self, E_VALUE, FieldError, quoted};
+use crate::validate::profile;
+use crate::validate::{self, E_DUPLICATE, E_VALUE, FieldError, quoted};
+use crate::zoom::groups::{Group, UserKey as GroupUserKey};
+use crate::zoom::users::{
+    CustomAttribute, EMAIL_CHANGES_PER_DAY, PICTURE_MAX_BYTES, Profile, is_email_change_limit, picture_mime,
+};
 use crate::zoom::{ApiError, Client, Sent};
 
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
@@ -32,30 +45,48 @@ pub fn validate(args: &Args) -> Result<Exit, RunError> {
     validate_command(&args.file, |input| UsersUpdate::new(input, args))
 }
 
-/// How a profile column is checked and sent.
+/// How a profile column is checked and sent (the checks are
+/// [`crate::validate::profile`]'s, the body a [`Profile`]).
 #[derive(Debug, Clone, Copy)]
 enum Kind {
-    /// Free text, with Zoom's length limit where it has one.
-    Text(Option<usize>),
+    /// Free text, with Zoom's length limit ([`profile::text_limit`]).
+    Text,
     /// Names: [`validate::name`]'s rules.
     Name(usize),
     UserType,
     Pmi,
     HostKey,
     Flag,
-    Email,
+    Manager,
     PronounsOption,
+    Timezone,
+    Language,
+    /// `phone_numbers`, written `[Label:] +code number; …`.
+    Phones,
+    LinkedIn,
+    AboutMe,
+    /// The deprecated free-text `phone_number`, kept so older files and exports
+    /// round-trip.
+    LegacyPhone,
 }
 
 impl Kind {
     /// Whether `--clear-empty` may send "" (Zoom takes it only for text).
     fn clearable(self) -> bool {
-        matches!(self, Kind::Text(_) | Kind::Name(_) | Kind::Email)
+        matches!(
+            self,
+            Kind::Text | Kind::Name(_) | Kind::Manager | Kind::LinkedIn | Kind::AboutMe | Kind::LegacyPhone
+        )
     }
 }
 
-/// The `PATCH /users/{userId}` fields, with how each is checked (FACTS: Users; the
-/// lengths are the 2026 Users spec's).
+/// `about_me`: at most 150 characters, no links or HTML (FACTS: PATCH table).
+const ABOUT_ME_MAX: usize = 150;
+
+/// The `PATCH /users/{userId}` fields of the 2026 spec a spreadsheet can carry,
+/// with how each is checked (FACTS: Users). `custom:<name>` columns and
+/// `custom_attributes` (`name=value;…`, as `users export` writes it) add custom
+/// attributes.
 const PROFILE: &[(ColumnSpec, Kind)] = &[
     (
         ColumnSpec::optional("first_name", FIRST_NAME_ALIASES),
@@ -75,29 +106,42 @@ const PROFILE: &[(ColumnSpec, Kind)] = &[
         ColumnSpec::optional("use_pmi", &["use personal meeting id"]),
         Kind::Flag,
     ),
-    (ColumnSpec::optional("timezone", &["time zone"]), Kind::Text(None)),
-    (ColumnSpec::optional("language", &[]), Kind::Text(None)),
-    (ColumnSpec::optional("dept", &["department"]), Kind::Text(None)),
+    (ColumnSpec::optional("timezone", &["time zone"]), Kind::Timezone),
+    (ColumnSpec::optional("language", &[]), Kind::Language),
+    (ColumnSpec::optional("dept", &["department"]), Kind::Text),
     (
         ColumnSpec::optional("vanity_name", &["vanity url name", "personal link name"]),
-        Kind::Text(None),
+        Kind::Text,
     ),
     (ColumnSpec::optional("host_key", &[]), Kind::HostKey),
-    (ColumnSpec::optional("cms_user_id", &["cms id"]), Kind::Text(None)),
-    (ColumnSpec::optional("job_title", &[]), Kind::Text(Some(128))),
+    (ColumnSpec::optional("cms_user_id", &["cms id"]), Kind::Text),
+    (ColumnSpec::optional("job_title", &["title"]), Kind::Text),
+    (ColumnSpec::optional("company", &["company name"]), Kind::Text),
+    (ColumnSpec::optional("location", &["office location"]), Kind::Text),
+    (ColumnSpec::optional("cost_center", &["cost centre"]), Kind::Text),
     (
-        ColumnSpec::optional("company", &["company name"]),
-        Kind::Text(Some(255)),
+        ColumnSpec::optional(
+            "phone",
+            &["phone numbers", "phone_numbers", "mobile", "work phone"],
+        ),
+        Kind::Phones,
     ),
-    (
-        ColumnSpec::optional("location", &["office location"]),
-        Kind::Text(Some(256)),
-    ),
-    (ColumnSpec::optional("phone_number", &["phone"]), Kind::Text(None)),
-    (ColumnSpec::optional("manager", &["manager email"]), Kind::Email),
-    (ColumnSpec::optional("pronouns", &[]), Kind::Text(None)),
+    (ColumnSpec::optional("phone_number", &[]), Kind::LegacyPhone),
+    (ColumnSpec::optional("manager", &["manager email"]), Kind::Manager),
+    (ColumnSpec::optional("pronouns", &[]), Kind::Text),
     (ColumnSpec::optional("pronouns_option", &[]), Kind::PronounsOption),
+    (
+        ColumnSpec::optional("about_me", &["about me", "bio"]),
+        Kind::AboutMe,
+    ),
+    (
+        ColumnSpec::optional("linkedin_url", &["linkedin"]),
+        Kind::LinkedIn,
+    ),
 ];
+
+/// `custom_attributes` as `users export` writes it: `name=value` pairs joined by `;`.
+const CUSTOM_ATTRIBUTES: &str = "custom_attributes";
 
 static COLUMNS: LazyLock<Vec<ColumnSpec>> = LazyLock::new(|| {
     let mut columns = vec![
@@ -105,6 +149,18 @@ static COLUMNS: LazyLock<Vec<ColumnSpec>> = LazyLock::new(|| {
         ColumnSpec::optional("email", EMAIL_ALIASES),
         ColumnSpec::optional("password", &["new password"]),
         ColumnSpec::optional("status", &["user status"]),
+        ColumnSpec::optional(
+            "new_email",
+            &["new email", "new email address", "change email to"],
+        ),
+        ColumnSpec::optional(
+            "picture",
+            &["profile picture", "photo", "picture path", "pic_file"],
+        ),
+        ColumnSpec::optional("group", &["user group", "user groups", "groups", "join group"]),
+        ColumnSpec::optional("remove_group", &["leave group", "remove groups", "leave groups"]),
+        ColumnSpec::optional(CUSTOM_ATTRIBUTES, &[]),
+        ColumnSpec::prefix("custom:"),
     ];
     columns.extend(PROFILE.iter().map(|(spec, _)| *spec));
     columns
@@ -117,14 +173,33 @@ pub struct UsersUpdate {
     password: Option<usize>,
     status: Option<usize>,
     host_key: Option<usize>,
+    new_email: Option<usize>,
+    picture: Option<usize>,
+    /// Where relative `picture` paths start: the input file's directory (the
+    /// current directory for stdin).
+    picture_dir: PathBuf,
+    /// `new_email` values (lower-cased) that more than one row asks for.
+    taken_twice: HashSet<String>,
+    /// `custom:<name>` columns: (attribute name, record index).
+    custom: Vec<(String, usize)>,
+    custom_attributes: Option<usize>,
+    join: Option<usize>,
+    leave: Option<usize>,
+    /// The account's groups, listed once for the run by the first row that needs them.
+    directory: OnceCell<Result<Directory, String>>,
     clear_empty: bool,
 }
 
-/// What a row changes. Profile values are read from the record when sent.
+/// What a row changes. Values are read from the record when sent.
 pub struct UpdateRow {
     profile: bool,
+    /// Groups named in `group` / `remove_group` (resolved when the row runs).
+    joins: u32,
+    leaves: u32,
     password: bool,
     status: Option<StatusChange>,
+    new_email: bool,
+    picture: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -157,41 +232,215 @@ impl UsersUpdate {
             .filter_map(|(spec, kind)| input.column(spec.name).map(|i| (spec.name, *kind, i)))
             .collect();
         let (password, status) = (input.column("password"), input.column("status"));
-        if profile.is_empty() && password.is_none() && status.is_none() {
+        let (new_email, picture) = (input.column("new_email"), input.column("picture"));
+        let (join, leave) = (input.column("group"), input.column("remove_group"));
+        let custom = input.prefixed("custom:");
+        let custom_attributes = input.column(CUSTOM_ATTRIBUTES);
+        profile::custom_attribute_count(custom.len()).map_err(|e| e.message)?;
+        if profile.is_empty()
+            && custom.is_empty()
+            && [
+                password,
+                status,
+                new_email,
+                picture,
+                join,
+                leave,
+                custom_attributes,
+            ]
+            .iter()
+            .all(Option::is_none)
+        {
             let names: Vec<&str> = PROFILE.iter().map(|(spec, _)| spec.name).collect();
             return Err(format!(
-                "{}: no column says what to change. Add at least one of {}, password, status.",
+                "{}: no column says what to change. Add at least one of {}, custom:<name>, password, status, \
+                 new_email, picture, group, remove_group.",
                 input.path.display(),
                 names.join(", ")
             ));
         }
+        let picture_dir = match input.path.parent() {
+            _ if input.path.as_os_str() == "-" => PathBuf::from("."),
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         Ok(UsersUpdate {
             key,
             profile,
             password,
             status,
             host_key: input.column("host_key"),
+            new_email,
+            picture,
+            picture_dir,
+            taken_twice: new_emails_taken_twice(input, new_email)?,
+            custom,
+            custom_attributes,
+            join,
+            leave,
+            directory: OnceCell::new(),
             clear_empty: args.clear_empty,
         })
     }
 
-    /// The `PATCH` body of a checked row.
-    fn profile_body(&self, record: &StringRecord) -> Value {
-        let mut body = Map::new();
+    /// The row's `picture` path, resolved.
+    fn picture_path(&self, record: &StringRecord) -> PathBuf {
+        let cell = cell(record, self.picture);
+        let path = Path::new(cell);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.picture_dir.join(path)
+        }
+    }
+
+    /// Checks the `new_email` cell: well-formed, asked for by this row only.
+    fn check_new_email(&self, record: &StringRecord, value: &str) -> Result<bool, FieldError> {
+        validate::email(value).map_err(|e| FieldError {
+            message: format!(
+                "new_email{}",
+                e.message.strip_prefix("email").unwrap_or(&e.message)
+            ),
+            ..e
+        })?;
+        if self.taken_twice.contains(&value.to_lowercase()) {
+            return Err(FieldError::new(
+                E_DUPLICATE,
+                format!(
+                    "new_email {} is asked for by more than one row, and an address can belong to one user only; \
+                     keep it in one row.",
+                    quoted(value)
+                ),
+            ));
+        }
+        // Already the user's address: nothing to change.
+        Ok(!self.key.of(record).eq_ignore_ascii_case(value))
+    }
+
+    /// The row's profile cells, checked, as the `PATCH` body: a [`Profile`], plus
+    /// the deprecated `phone_number` when the file has that column.
+    fn profile_body(&self, record: &StringRecord) -> Result<Option<Value>, FieldError> {
+        let mut p = Profile::default();
+        let mut legacy_phone = None;
         for &(name, kind, index) in &self.profile {
-            match cell(record, Some(index)) {
-                "" if self.clear_empty && kind.clearable() => {
-                    body.insert(name.into(), Value::from(""));
+            let value = cell(record, Some(index));
+            if value.is_empty() {
+                if self.clear_empty && kind.clearable() {
+                    set(&mut p, &mut legacy_phone, name, kind, "")?;
                 }
-                "" => {}
-                value => {
-                    if let Some(json) = to_json(kind, value) {
-                        body.insert(name.into(), json);
-                    }
-                }
+                continue;
+            }
+            set(&mut p, &mut legacy_phone, name, kind, value)?;
+        }
+        let mut attributes = Vec::new();
+        for (name, index) in &self.custom {
+            match cell(record, Some(*index)) {
+                "" if !self.clear_empty => {}
+                value => attributes.push(custom_attribute(&format!("custom:{name}"), name, value)?),
             }
         }
-        Value::Object(body)
+        let value = cell(record, self.custom_attributes);
+        if !value.is_empty() {
+            for pair in value.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                let Some((name, v)) = pair.split_once('=') else {
+                    return Err(FieldError::new(
+                        E_VALUE,
+                        format!(
+                            "custom_attributes {} is not name=value pairs separated by `;`; write e.g. \
+                             Badge=42;Floor=3.",
+                            quoted(value)
+                        ),
+                    ));
+                };
+                attributes.push(custom_attribute(CUSTOM_ATTRIBUTES, name.trim(), v.trim())?);
+            }
+        }
+        if !attributes.is_empty() {
+            profile::custom_attribute_count(attributes.len())?;
+            p.custom_attributes = Some(attributes);
+        }
+        if p.is_empty() && legacy_phone.is_none() {
+            return Ok(None);
+        }
+        let mut body = serde_json::to_value(&p).unwrap_or_else(|_| Value::Object(Map::new()));
+        if let (Some(phone), Some(obj)) = (legacy_phone, body.as_object_mut()) {
+            obj.insert("phone_number".into(), Value::from(phone));
+        }
+        Ok(Some(body))
+    }
+
+    /// The row's `group` (join) or `remove_group` (leave) cell: names or ids, `;`-separated.
+    fn group_names<'r>(&self, record: &'r StringRecord, column: Option<usize>) -> Vec<&'r str> {
+        cell(record, column)
+            .split(';')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .collect()
+    }
+
+    /// The groups listed once for the run (the first row that needs them lists them).
+    async fn directory(&self, client: &Client) -> &Result<Directory, String> {
+        self.directory
+            .get_or_init(|| async {
+                client
+                    .list_groups()
+                    .await
+                    .map(Directory::new)
+                    .map_err(|e| format!("listing the account's groups failed: {e}"))
+            })
+            .await
+    }
+
+    /// The row's groups to join and leave, found in the account's listing; an
+    /// unknown one makes the row `invalid` before anything of it is sent.
+    async fn resolve_groups(
+        &self,
+        client: &Client,
+        record: &StringRecord,
+    ) -> Result<(Vec<Group>, Vec<Group>), Outcome> {
+        let (join, leave) = (
+            self.group_names(record, self.join),
+            self.group_names(record, self.leave),
+        );
+        if join.is_empty() && leave.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let dir = match self.directory(client).await {
+            Ok(dir) => dir,
+            Err(e) => {
+                return Err(Outcome {
+                    error_code: Some("E_GROUPS".into()),
+                    error_message: Some(format!(
+                        "{e}; nothing of this row was sent; re-run with --resume."
+                    )),
+                    ..Outcome::new(Status::Failed)
+                });
+            }
+        };
+        let find = |names: &[&str], column: &str| -> Result<Vec<Group>, Outcome> {
+            names
+                .iter()
+                .map(|written| {
+                    dir.find(written).cloned().ok_or_else(|| {
+                        let closest = dir.closest(written);
+                        Outcome::invalid(
+                            E_VALUE,
+                            format!(
+                                "{column}: group {} does not exist in the account{}. Not sent: fix the group name \
+                                 (or create the group) and re-run with --resume.",
+                                quoted(written),
+                                if closest.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!("; closest: {}", closest.join(", "))
+                                }
+                            ),
+                        )
+                    })
+                })
+                .collect()
+        };
+        Ok((find(&join, "group")?, find(&leave, "remove_group")?))
     }
 
     async fn update(
@@ -200,7 +449,14 @@ impl UsersUpdate {
         record: &StringRecord,
         row: &UpdateRow,
     ) -> Result<Outcome, Fatal> {
-        if !row.profile && !row.password && row.status.is_none() {
+        if !row.profile
+            && !row.password
+            && row.status.is_none()
+            && !row.new_email
+            && !row.picture
+            && row.joins == 0
+            && row.leaves == 0
+        {
             return Ok(Outcome {
                 error_message: Some(
                     "Nothing to change: every cell besides the user is empty (--clear-empty clears text fields)."
@@ -209,12 +465,60 @@ impl UsersUpdate {
                 ..Outcome::new(Status::Skipped)
             });
         }
-        let user = self.key.of(record);
+        let (join, leave) = match self.resolve_groups(client, record).await {
+            Ok(groups) => groups,
+            Err(outcome) => return Ok(outcome),
+        };
+        let mut user = self.key.of(record);
         let mut steps = Steps::default();
-        if row.profile {
-            let body = self.profile_body(record);
+        if row.new_email {
+            let new = cell(record, self.new_email);
+            let mut changed = false;
+            steps
+                .step("email", "changed", async {
+                    let sent = change_email_checked(client, user, new).await;
+                    changed = sent.is_ok();
+                    sent
+                })
+                .await?;
+            // The old address no longer names the user.
+            if changed && user.contains('@') {
+                user = new;
+            }
+        }
+        if row.profile
+            && let Ok(Some(body)) = self.profile_body(record)
+        {
             steps
                 .step("profile", "updated", patch_checked(client, user, body))
+                .await?;
+        }
+        if row.picture {
+            match read_picture(&self.picture_path(record)).await {
+                Ok((name, mime, bytes)) => {
+                    steps
+                        .step("picture", "set", client.upload_picture(user, &name, mime, bytes))
+                        .await?;
+                }
+                Err(message) => steps.failed_locally("picture", E_VALUE, message),
+            }
+        }
+        for group in &join {
+            steps
+                .step(
+                    &format!("group {}", group.name),
+                    "joined",
+                    join_group(client, &group.id, user),
+                )
+                .await?;
+        }
+        for group in &leave {
+            steps
+                .step(
+                    &format!("group {}", group.name),
+                    "left",
+                    leave_group(client, &group.id, user),
+                )
                 .await?;
         }
         if row.password {
@@ -230,6 +534,156 @@ impl UsersUpdate {
         }
         Ok(steps.outcome(Status::Updated))
     }
+}
+
+/// `new_email` values more than one row of the file asks for (lower-cased): one
+/// pass over the file when the column is there.
+fn new_emails_taken_twice(input: &InputFile, column: Option<usize>) -> Result<HashSet<String>, String> {
+    let mut twice = HashSet::new();
+    if column.is_none() {
+        return Ok(twice);
+    }
+    let mut seen = HashSet::new();
+    let mut records = input.records().map_err(|e| e.to_string())?;
+    let mut record = StringRecord::new();
+    while let Ok(Some(_)) = records.read(&mut record) {
+        let value = cell(&record, column);
+        if !value.is_empty() && !seen.insert(value.to_lowercase()) {
+            twice.insert(value.to_lowercase());
+        }
+    }
+    Ok(twice)
+}
+
+/// `PUT /users/{userId}/email`, then, when it did not say yes, a check of whether
+/// the address is already the user's: an earlier attempt whose answer was lost, or
+/// an earlier run (`--resume`), may have changed it. The 3-in-24-hours limit is
+/// `deferred`, with when to retry.
+async fn change_email_checked(client: &Client, user: &str, new: &str) -> Result<Sent<()>, ApiError> {
+    let err = match client.change_email(user, new).await {
+        Ok(sent) => return Ok(sent),
+        Err(err) => err,
+    };
+    if is_email_change_limit(&err) {
+        let message = match &err {
+            ApiError::Zoom { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        return Err(ApiError::DailyLimit {
+            scope: format!("e-mail changes of this user ({EMAIL_CHANGES_PER_DAY} in any 24 hours)"),
+            // The earliest change ages out within 24 hours: by then a retry is allowed.
+            reset_at: Some(chrono::Utc::now() + chrono::Duration::hours(24)),
+            message,
+            status: None,
+            attempts: err.attempts(),
+        });
+    }
+    let old_gone = err.status() == Some(404);
+    let exists = err.status() == Some(409);
+    if !(old_gone || exists || err.may_have_applied()) {
+        return Err(err);
+    }
+    let by_id = !user.contains('@');
+    if exists && !by_id {
+        // The old address still names a user, so the new one is someone else's.
+        return Err(err);
+    }
+    let mut attempts = 0;
+    let found = match client.get_user(new).await {
+        Ok(found) => found,
+        Err(lookup) => return Err(err.with_extra_attempts(lookup.attempts())),
+    };
+    attempts += found.attempts;
+    let same = if by_id {
+        found.value.id.as_deref() == Some(user)
+    } else if old_gone {
+        // The old address is free and the new one exists: an earlier change.
+        true
+    } else {
+        // No answer either way: the change went through if the old address is gone.
+        match client.get_user(user).await {
+            Ok(old) => {
+                attempts += old.attempts;
+                false
+            }
+            Err(lookup) => {
+                attempts += lookup.attempts();
+                lookup.status() == Some(404)
+            }
+        }
+    };
+    if same {
+        Ok(Sent {
+            value: (),
+            status: err.status().unwrap_or_default(),
+            attempts: err.attempts() + attempts,
+        })
+    } else {
+        Err(err.with_extra_attempts(attempts))
+    }
+}
+
+/// Reads the picture again (it may have changed since the preflight): its file
+/// name, MIME type and bytes, or why it cannot be sent.
+async fn read_picture(path: &Path) -> Result<(String, &'static str, bytes::Bytes), String> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| format!("could not read {} ({e}); nothing was sent", path.display()))?;
+    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if size > PICTURE_MAX_BYTES {
+        return Err(format!(
+            "{} is now {size} bytes, over Zoom's 2 MB; nothing was sent",
+            path.display()
+        ));
+    }
+    let Some(mime) = picture_mime(&bytes) else {
+        return Err(format!(
+            "{} is no longer a JPEG or PNG image; nothing was sent",
+            path.display()
+        ));
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "picture".to_string(), |n| n.to_string_lossy().into_owned());
+    Ok((name, mime, bytes.into()))
+}
+
+/// Checks a `picture` cell offline: the file exists, is JPEG or PNG by its first
+/// bytes (not its name), and is within Zoom's 2 MB.
+fn check_picture(path: &Path, cell: &str) -> Result<(), FieldError> {
+    let fail = |message: String| Err(FieldError::new(E_VALUE, message));
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            return fail(format!(
+                "picture {}: cannot open {} ({e}); give a JPEG or PNG path relative to the input file's folder.",
+                quoted(cell),
+                path.display()
+            ));
+        }
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > PICTURE_MAX_BYTES {
+        return fail(format!(
+            "picture {} is {size} bytes; Zoom takes at most 2 MB ({PICTURE_MAX_BYTES} bytes), so make it smaller.",
+            quoted(cell)
+        ));
+    }
+    let mut head = [0u8; 8];
+    let read = file.read(&mut head).unwrap_or(0);
+    if read == 0 {
+        return fail(format!(
+            "picture {} is empty; give a JPEG or PNG image.",
+            quoted(cell)
+        ));
+    }
+    if picture_mime(head.get(..read).unwrap_or_default()).is_none() {
+        return fail(format!(
+            "picture {} is not a JPEG or PNG image (by its content); Zoom takes only these, so convert it.",
+            quoted(cell)
+        ));
+    }
+    Ok(())
 }
 
 /// A PATCH that failed after an attempt that may have reached Zoom (a lost
@@ -254,15 +708,22 @@ async fn patch_checked(client: &Client, user: &str, body: Value) -> Result<Sent<
 
 /// Whether `user` (Zoom's answer) has every field of `body` (a PATCH) as sent.
 fn has_fields(user: &Value, body: &Value) -> bool {
-    let Some(fields) = body.as_object() else {
-        return false;
-    };
-    fields.iter().all(|(k, v)| match (user.get(k), v) {
-        (Some(have), want) if have == want => true,
+    body.is_object() && holds(user, body)
+}
+
+/// Whether `have` holds what `want` says: objects by the keys sent (Zoom adds
+/// others, such as a custom attribute's `key`), lists item by item.
+fn holds(have: &Value, want: &Value) -> bool {
+    match (have, want) {
+        (_, Value::Object(fields)) => fields.iter().all(|(k, v)| match have.get(k) {
+            Some(h) => holds(h, v),
+            None => v.as_str() == Some(""),
+        }),
+        (Value::Array(h), Value::Array(w)) => h.len() == w.len() && h.iter().zip(w).all(|(h, w)| holds(h, w)),
+        (h, w) if h == w => true,
         // Zoom may send numbers as strings or the reverse.
-        (Some(have), want) => have.to_string().trim_matches('"') == want.to_string().trim_matches('"'),
-        (None, want) => want.as_str() == Some(""),
-    })
+        (h, w) => h.to_string().trim_matches('"') == w.to_string().trim_matches('"'),
+    }
 }
 
 /// A status change that failed after an attempt that may have reached Zoom is
@@ -306,57 +767,175 @@ async fn set_password(client: &Client, user: &str, password: &str) -> Result<Sen
     }
 }
 
-/// Checks one non-empty profile cell.
-fn check(column: &str, kind: Kind, value: &str) -> Result<(), FieldError> {
-    if matches!(kind, Kind::Text(_) | Kind::Name(_)) {
-        validate::text(column, value)?;
-    }
+/// Checks one profile cell and puts it in `p` ("" only for clearable kinds).
+fn set(
+    p: &mut Profile,
+    legacy_phone: &mut Option<String>,
+    name: &'static str,
+    kind: Kind,
+    value: &str,
+) -> Result<(), FieldError> {
+    let owned = || Some(value.to_string());
     match kind {
-        Kind::Text(None) => Ok(()),
-        Kind::Text(Some(max)) => {
-            let chars = value.chars().count();
-            if chars > max {
-                return Err(FieldError::new(
-                    E_VALUE,
-                    format!("{column} is {chars} characters long; Zoom allows at most {max}, so shorten it."),
-                ));
+        Kind::Text => {
+            if !value.is_empty() {
+                profile::profile_text(name, value, profile::text_limit(name))?;
             }
-            Ok(())
+            if let Some(slot) = text_slot(p, name) {
+                *slot = owned();
+            }
         }
-        Kind::Name(max) => validate::name(column, value, max),
-        Kind::UserType => validate::user_type(value).map(|_| ()),
-        Kind::Pmi => validate::pmi(value),
-        Kind::HostKey => validate::host_key(value),
-        Kind::Flag => flag(column, value).map(|_| ()),
-        Kind::Email => validate::email(value).map_err(|e| FieldError {
-            message: format!(
-                "{column}{}",
-                e.message.strip_prefix("email").unwrap_or(&e.message)
-            ),
-            ..e
-        }),
-        Kind::PronounsOption => match value {
-            "1" | "2" | "3" => Ok(()),
-            _ => Err(FieldError::new(
-                E_VALUE,
-                format!(
-                    "{column} {} is not one of Zoom's options; use 1 (ask every time), 2 (always show) or \
-                     3 (do not show).",
-                    quoted(value)
-                ),
-            )),
-        },
+        Kind::Name(max) => {
+            if !value.is_empty() {
+                validate::text(name, value)?;
+                validate::name(name, value, max)?;
+            }
+            if let Some(slot) = text_slot(p, name) {
+                *slot = owned();
+            }
+        }
+        Kind::UserType => p.user_type = Some(validate::user_type(value)?.code()),
+        Kind::Pmi => {
+            validate::pmi(value)?;
+            p.pmi = value.parse().ok();
+        }
+        Kind::HostKey => {
+            validate::host_key(value)?;
+            p.host_key = owned();
+        }
+        Kind::Flag => p.use_pmi = Some(flag(name, value)?),
+        Kind::Manager => {
+            if !value.is_empty() {
+                profile::manager(value)?;
+            }
+            p.manager = owned();
+        }
+        Kind::PronounsOption => p.pronouns_option = Some(profile::pronouns_option(value)?),
+        Kind::Timezone => {
+            profile::timezone(value)?;
+            p.timezone = owned();
+        }
+        Kind::Language => p.language = Some(profile::language(value)?.to_string()),
+        Kind::Phones => p.phone_numbers = Some(profile::phones(name, value)?),
+        Kind::LinkedIn => {
+            if !value.is_empty() {
+                profile::profile_text(name, value, profile::FREE_TEXT_MAX)?;
+                if !value.to_ascii_lowercase().contains("linkedin.com") {
+                    return Err(FieldError::new(
+                        E_VALUE,
+                        format!(
+                            "linkedin_url {} is not a LinkedIn address; Zoom takes only URLs with linkedin.com.",
+                            quoted(value)
+                        ),
+                    ));
+                }
+            }
+            p.linkedin_url = owned();
+        }
+        Kind::AboutMe => {
+            if !value.is_empty() {
+                profile::profile_text(name, value, ABOUT_ME_MAX)?;
+                let lower = value.to_ascii_lowercase();
+                if ["http://", "https://", "www.", "<"]
+                    .iter()
+                    .any(|m| lower.contains(m))
+                {
+                    return Err(FieldError::new(
+                        E_VALUE,
+                        format!(
+                            "about_me {} holds a link or HTML, which Zoom refuses; remove it.",
+                            quoted(value)
+                        ),
+                    ));
+                }
+            }
+            p.about_me = owned();
+        }
+        Kind::LegacyPhone => {
+            if !value.is_empty() {
+                validate::text(name, value)?;
+            }
+            *legacy_phone = owned();
+        }
     }
+    Ok(())
 }
 
-/// A checked cell as Zoom wants it (numbers and flags as JSON numbers and booleans).
-fn to_json(kind: Kind, value: &str) -> Option<Value> {
-    match kind {
-        Kind::Text(_) | Kind::Name(_) | Kind::HostKey | Kind::Email => Some(Value::from(value)),
-        Kind::UserType => validate::user_type(value).ok().map(|t| Value::from(t.code())),
-        Kind::Pmi => value.parse::<u64>().ok().map(Value::from),
-        Kind::Flag => flag("", value).ok().map(Value::from),
-        Kind::PronounsOption => value.parse::<u8>().ok().map(Value::from),
+/// The `Profile` slot of a text or name column.
+fn text_slot<'p>(p: &'p mut Profile, name: &str) -> Option<&'p mut Option<String>> {
+    Some(match name {
+        "first_name" => &mut p.first_name,
+        "last_name" => &mut p.last_name,
+        "display_name" => &mut p.display_name,
+        "dept" => &mut p.dept,
+        "vanity_name" => &mut p.vanity_name,
+        "cms_user_id" => &mut p.cms_user_id,
+        "job_title" => &mut p.job_title,
+        "company" => &mut p.company,
+        "location" => &mut p.location,
+        "cost_center" => &mut p.cost_center,
+        "pronouns" => &mut p.pronouns,
+        _ => return None,
+    })
+}
+
+/// One custom attribute, by its name (a spreadsheet knows names, not keys).
+fn custom_attribute(column: &str, name: &str, value: &str) -> Result<CustomAttribute, FieldError> {
+    validate::text(column, value)?;
+    if name.is_empty() {
+        return Err(FieldError::new(
+            E_VALUE,
+            format!("{column} has a value without an attribute name; write name=value."),
+        ));
+    }
+    Ok(CustomAttribute {
+        key: None,
+        name: Some(name.to_string()),
+        value: value.to_string(),
+    })
+}
+
+/// `POST /groups/{groupId}/members` with the row's user alone. Zoom lists the ids it
+/// added (members already in the group count); none means it did not take the user.
+async fn join_group(client: &Client, group_id: &str, user: &str) -> Result<Sent<()>, ApiError> {
+    let key = if user.contains('@') {
+        GroupUserKey::Email {
+            email: user.to_string(),
+        }
+    } else {
+        GroupUserKey::Id { id: user.to_string() }
+    };
+    let sent = client.add_group_members(group_id, &[key]).await?;
+    if sent.value.ids.trim().is_empty() {
+        return Err(ApiError::Zoom {
+            status: sent.status,
+            code: None,
+            message: "Zoom did not add the user (not in the account, or still pending)".into(),
+            attempts: sent.attempts,
+        });
+    }
+    Ok(Sent {
+        value: (),
+        status: sent.status,
+        attempts: sent.attempts,
+    })
+}
+
+/// `DELETE /groups/{groupId}/members/{memberId}`; a user who is not a member
+/// (404/4131) is what the row asks for.
+async fn leave_group(client: &Client, group_id: &str, user: &str) -> Result<Sent<()>, ApiError> {
+    match client.remove_group_member(group_id, user).await {
+        Err(ApiError::Zoom {
+            status: 404,
+            code: Some(4131),
+            attempts,
+            ..
+        }) => Ok(Sent {
+            value: (),
+            status: 404,
+            attempts,
+        }),
+        other => other,
     }
 }
 
@@ -408,14 +987,15 @@ impl Job for UsersUpdate {
 
     fn parse(&self, record: &StringRecord) -> Result<UpdateRow, FieldError> {
         self.key.check(record)?;
-        let mut profile = false;
-        for &(name, kind, index) in &self.profile {
-            match cell(record, Some(index)) {
-                "" => profile |= self.clear_empty && kind.clearable(),
-                value => {
-                    check(name, kind, value)?;
-                    profile = true;
-                }
+        let profile = self.profile_body(record)?.is_some();
+        let mut groups = [0u32; 2];
+        for (slot, (column, name)) in groups
+            .iter_mut()
+            .zip([(self.join, "group"), (self.leave, "remove_group")])
+        {
+            for g in self.group_names(record, column) {
+                validate::text(name, g)?;
+                *slot = slot.saturating_add(1);
             }
         }
         let password = match cell(record, self.password) {
@@ -429,10 +1009,25 @@ impl Job for UsersUpdate {
             "" => None,
             value => Some(status_change(value)?),
         };
+        let new_email = match cell(record, self.new_email) {
+            "" => false,
+            value => self.check_new_email(record, value)?,
+        };
+        let picture = match cell(record, self.picture) {
+            "" => false,
+            value => {
+                check_picture(&self.picture_path(record), value)?;
+                true
+            }
+        };
         Ok(UpdateRow {
             profile,
+            joins: groups[0],
+            leaves: groups[1],
             password,
             status,
+            new_email,
+            picture,
         })
     }
 
@@ -442,15 +1037,58 @@ impl Job for UsersUpdate {
     }
 
     fn request_counts(&self, _record: &StringRecord, row: &UpdateRow) -> [u32; 3] {
-        let light = u32::from(row.profile) + u32::from(row.status.is_some());
-        [light, u32::from(row.password), 0]
+        let light =
+            u32::from(row.profile) + u32::from(row.status.is_some()) + u32::from(row.new_email) + row.leaves;
+        [
+            light,
+            u32::from(row.password) + u32::from(row.picture) + row.joins,
+            0,
+        ]
     }
 
     fn describe(&self, record: &StringRecord, row: &UpdateRow) -> String {
-        let path = crate::zoom::users::user_path(self.key.of(record));
+        let mut user = self.key.of(record);
         let mut calls = Vec::new();
+        if row.new_email {
+            let new = cell(record, self.new_email);
+            calls.push(format!(
+                "PUT {}/email (to {new})",
+                crate::zoom::users::user_path(user)
+            ));
+            if user.contains('@') {
+                user = new;
+            }
+        }
+        let path = crate::zoom::users::user_path(user);
         if row.profile {
-            calls.push(format!("PATCH {path}"));
+            let body = self.profile_body(record).ok().flatten().unwrap_or_default();
+            let fields: Vec<&str> = body
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            calls.push(format!("PATCH {path} ({})", fields.join(", ")));
+        }
+        if row.picture {
+            calls.push(format!(
+                "POST {path}/picture ({})",
+                self.picture_path(record).display()
+            ));
+        }
+        let join = self.group_names(record, self.join);
+        if !join.is_empty() {
+            calls.push(format!(
+                "POST /groups/{{groupId}}/members for {} (join {})",
+                plural(join.len(), "group"),
+                join.join(", ")
+            ));
+        }
+        let leave = self.group_names(record, self.leave);
+        if !leave.is_empty() {
+            calls.push(format!(
+                "DELETE /groups/{{groupId}}/members/{{memberId}} for {} (leave {})",
+                plural(leave.len(), "group"),
+                leave.join(", ")
+            ));
         }
         if row.password {
             calls.push(format!("PUT {path}/password"));
@@ -462,6 +1100,21 @@ impl Job for UsersUpdate {
             return "nothing (no value to change)".into();
         }
         calls.join(", then ")
+    }
+
+    fn steps(&self, _record: &StringRecord, row: &UpdateRow) -> Vec<&'static str> {
+        [
+            (row.new_email, "email change"),
+            (row.profile, "profile update"),
+            (row.picture, "picture"),
+            (row.joins > 0, "group join"),
+            (row.leaves > 0, "group leave"),
+            (row.password, "password"),
+            (row.status.is_some(), "status change"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
     }
 
     fn secret_columns(&self) -> Vec<usize> {
@@ -482,43 +1135,91 @@ impl Job for UsersUpdate {
     }
 }
 
+/// `1 group`, `2 groups`.
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The PATCH fields `cells` make, as JSON.
+    fn body(cells: &[(&'static str, Kind, &str)]) -> Result<Value, FieldError> {
+        let (mut p, mut legacy) = (Profile::default(), None);
+        for &(name, kind, value) in cells {
+            set(&mut p, &mut legacy, name, kind, value)?;
+        }
+        Ok(serde_json::to_value(&p).unwrap_or_default())
+    }
+
+    fn error(name: &'static str, kind: Kind, value: &str) -> FieldError {
+        body(&[(name, kind, value)])
+            .err()
+            .unwrap_or_else(|| FieldError::new("", "accepted"))
+    }
+
+    #[test]
+    fn a_lost_patch_is_recognised_by_the_fields_sent() {
+        let sent = serde_json::json!({"pmi": 1234567890u64, "custom_attributes": [{"name": "Badge", "value": "42"}],
+            "phone_numbers": [{"code": "+1", "country": "US", "number": "5550100"}]});
+        let zoom = serde_json::json!({"pmi": "1234567890", "extra": 1,
+            "custom_attributes": [{"key": "k1", "name": "Badge", "value": "42"}],
+            "phone_numbers": [{"code": "+1", "country": "US", "label": "", "number": "5550100"}]});
+        assert!(has_fields(&zoom, &sent));
+        let other = serde_json::json!({"pmi": "1234567890", "custom_attributes": [], "phone_numbers": []});
+        assert!(!has_fields(&other, &sent));
+    }
+
     #[test]
     fn cells_become_zooms_types() {
-        assert_eq!(to_json(Kind::UserType, "Licensed"), Some(Value::from(2)));
-        assert_eq!(
-            to_json(Kind::Pmi, "1234567890"),
-            Some(Value::from(1_234_567_890u64))
-        );
-        assert_eq!(to_json(Kind::Flag, "Yes"), Some(Value::from(true)));
-        assert_eq!(to_json(Kind::PronounsOption, "3"), Some(Value::from(3)));
-        assert_eq!(to_json(Kind::Text(None), "Sales"), Some(Value::from("Sales")));
+        let b = body(&[
+            ("type", Kind::UserType, "Licensed"),
+            ("pmi", Kind::Pmi, "1234567890"),
+            ("use_pmi", Kind::Flag, "Yes"),
+            ("pronouns_option", Kind::PronounsOption, "3"),
+            ("dept", Kind::Text, "Sales"),
+            ("language", Kind::Language, "German"),
+            ("phone", Kind::Phones, "Mobile: +1 555 0100"),
+        ])
+        .unwrap_or_default();
+        assert_eq!(b["type"], Value::from(2));
+        assert_eq!(b["pmi"], Value::from(1_234_567_890u64));
+        assert_eq!(b["use_pmi"], Value::from(true));
+        assert_eq!(b["pronouns_option"], Value::from(3));
+        assert_eq!(b["dept"], Value::from("Sales"));
+        assert_eq!(b["language"], Value::from("de-DE"));
+        assert_eq!(b["phone_numbers"][0]["number"], Value::from("5550100"));
     }
 
     #[test]
     fn checks_name_the_column() {
-        let e = check("job_title", Kind::Text(Some(128)), &"x".repeat(129)).unwrap_err();
+        let e = error("job_title", Kind::Text, &"x".repeat(129));
         assert!(
             e.message.starts_with("job_title is 129 characters"),
             "{}",
             e.message
         );
-        let e = check("manager", Kind::Email, "not-an-email").unwrap_err();
+        let e = error("manager", Kind::Manager, "not-an-email");
         assert!(e.message.starts_with("manager \"not-an-email\""), "{}", e.message);
-        let e = check("use_pmi", Kind::Flag, "maybe").unwrap_err();
+        let e = error("use_pmi", Kind::Flag, "maybe");
         assert!(e.message.starts_with("use_pmi \"maybe\""), "{}", e.message);
-        assert!(check("pronouns_option", Kind::PronounsOption, "4").is_err());
-        assert!(check("pmi", Kind::Pmi, "123").is_err());
+        assert!(body(&[("pronouns_option", Kind::PronounsOption, "4")]).is_err());
+        assert!(body(&[("pmi", Kind::Pmi, "123")]).is_err());
+        assert!(body(&[("timezone", Kind::Timezone, "Mars/Olympus")]).is_err());
+        assert!(body(&[("linkedin_url", Kind::LinkedIn, "https://example.com/me")]).is_err());
+        assert!(body(&[("about_me", Kind::AboutMe, "see https://x.io")]).is_err());
         assert!(status_change("Inactive").is_ok() && status_change("gone").is_err());
         for (column, kind) in [
             ("first_name", Kind::Name(64)),
-            ("dept", Kind::Text(None)),
-            ("company", Kind::Text(Some(255))),
+            ("dept", Kind::Text),
+            ("company", Kind::Text),
         ] {
-            let e = check(column, kind, "Sales\nand more").unwrap_err();
+            let e = error(column, kind, "Sales\nand more");
             assert_eq!(e.code, validate::E_CONTROL);
             assert!(
                 e.message.starts_with(&format!("{column} contains a line break")),

@@ -22,6 +22,9 @@ pub(super) fn show<J: Job>(
         input.path.display()
     );
     eprintln!("  {}", describe_preflight(pre));
+    for note in job.run_notes() {
+        eprintln!("  {note}");
+    }
     for p in pre.problems.iter().take(10) {
         eprintln!("  row {} (line {}): {}: {}", p.pos.row, p.line, p.code, p.message);
     }
@@ -31,6 +34,7 @@ pub(super) fn show<J: Job>(
     // Rows past a per-holder daily quota (a host's 100 meeting writes): known now.
     let mut counter = CapCounter::default();
     let mut past_cap: Vec<u64> = Vec::new();
+    let mut steps: Vec<(&'static str, u64)> = Vec::new();
     if let Ok(mut records) = input.records() {
         let mut record = StringRecord::new();
         let mut shown = 0;
@@ -44,9 +48,19 @@ pub(super) fn show<J: Job>(
                     eprintln!("  would send (row {}): {}", pos.row, job.describe(&record, &row));
                     shown += 1;
                 }
+                for step in job.steps(&record, &row) {
+                    match steps.iter_mut().find(|(s, _)| *s == step) {
+                        Some((_, n)) => *n += 1,
+                        None => steps.push((step, 1)),
+                    }
+                }
                 plan.count(job, &record, &row);
             }
         }
+    }
+    if !steps.is_empty() {
+        let counted: Vec<String> = steps.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        eprintln!("  steps: {}", counted.join(", "));
     }
     let shared = job.shared_requests();
     let mut paced = std::time::Duration::ZERO;

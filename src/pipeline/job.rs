@@ -115,6 +115,18 @@ pub trait Job: Send + Sync + 'static {
     /// The requests in words (no secrets), for `--dry-run`'s preview of the first rows.
     fn describe(&self, record: &StringRecord, row: &Self::Row) -> String;
 
+    /// The row's steps in words (`email change`, `profile update`), which
+    /// `--dry-run` counts over the file. Empty for one-request jobs.
+    fn steps(&self, _record: &StringRecord, _row: &Self::Row) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// What the whole run does beyond its requests, as `--dry-run` says it before
+    /// the preview (users delete: what is and is not transferred).
+    fn run_notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Asked once the preflight has counted the `valid` rows, before connecting: a
     /// job whose writes cannot be undone gets its confirmation here. `Err` says why
     /// nothing was sent; the run ends as a usage error (exit 2).
@@ -447,6 +459,22 @@ impl Steps {
             }
         }
         Ok(())
+    }
+
+    /// A step that failed before anything was sent (a local file changed since the
+    /// preflight): `code` and `message` say why.
+    pub fn failed_locally(&mut self, what: &str, code: &str, message: String) {
+        if self.stopped {
+            self.parts.push(format!("{what} not tried"));
+            return;
+        }
+        self.parts.push(format!("{what} failed: {message}"));
+        self.failed = true;
+        self.first_problem.get_or_insert(Outcome {
+            error_code: Some(code.to_string()),
+            error_message: Some(message),
+            ..Outcome::new(Status::Failed)
+        });
     }
 
     /// `success` when every step went through; else `failed` (or `deferred` when

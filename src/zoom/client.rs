@@ -63,6 +63,18 @@ pub struct Call {
     pub retry_unanswered: bool,
     /// An endpoint limit of its own on top of the category (`POST /users/features`).
     pub bucket: Option<Bucket>,
+    /// A file sent as `multipart/form-data` instead of a JSON body.
+    pub upload: Option<Upload>,
+}
+
+/// One file part of a `multipart/form-data` request, kept as bytes so each retry
+/// can build its form again.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub field: &'static str,
+    pub file_name: String,
+    pub mime: &'static str,
+    pub bytes: Bytes,
 }
 
 impl Call {
@@ -74,6 +86,7 @@ impl Call {
             body: None,
             category,
             daily_scope: None,
+            upload: None,
             bucket: None,
             retry_unanswered: true,
         }
@@ -87,6 +100,10 @@ impl Call {
     }
     pub fn json(mut self, body: serde_json::Value) -> Call {
         self.body = Some(body);
+        self
+    }
+    pub fn upload(mut self, upload: Upload) -> Call {
+        self.upload = Some(upload);
         self
     }
     pub fn daily_scope(mut self, scope: impl Into<std::borrow::Cow<'static, str>>) -> Call {
@@ -415,6 +432,24 @@ impl Client {
         }
         if let Some(body) = &call.body {
             request = request.json(body);
+        }
+        if let Some(upload) = &call.upload {
+            let length = u64::try_from(upload.bytes.len()).unwrap_or(u64::MAX);
+            let part = reqwest::multipart::Part::stream_with_length(upload.bytes.clone(), length)
+                .file_name(upload.file_name.clone())
+                .mime_str(upload.mime);
+            match part {
+                Ok(part) => {
+                    request = request.multipart(reqwest::multipart::Form::new().part(upload.field, part))
+                }
+                Err(e) => {
+                    return Verdict::Fail(ApiError::Transport {
+                        status: None,
+                        message: format!("the upload could not be prepared ({e})"),
+                        attempts,
+                    });
+                }
+            }
         }
         let response = match request.send().await {
             Ok(r) => r,

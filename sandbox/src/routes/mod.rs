@@ -6,6 +6,7 @@ mod groups;
 mod meetings;
 mod recordings;
 pub mod reports;
+pub(crate) mod user_changes;
 mod users;
 
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -51,6 +52,16 @@ fn api_table() -> Vec<(&'static str, Category, MethodRouter<AppState>)> {
             "DELETE /groups/{groupId}/members/{memberId}",
             Light,
             delete(groups::remove_member),
+        ),
+        (
+            "PUT /users/{userId}/email",
+            Light,
+            put(user_changes::change_email),
+        ),
+        (
+            "POST /users/{userId}/picture",
+            Medium,
+            post(user_changes::upload_picture).layer(DefaultBodyLimit::max(user_changes::PICTURE_BODY_LIMIT)),
         ),
         (
             "POST /users/{userId}/meetings",

@@ -17,7 +17,7 @@ use crate::errors::{
 use crate::limits::{Category, daily_error};
 use crate::model::{CustomAttribute, PhoneNumber, User, display_name};
 use crate::pages::page_count;
-use crate::store::{CreateUserError, Transfers};
+use crate::store::{CreateUserError, Removal, Transfers};
 use crate::validate::feature_value_ok;
 use crate::validate::{
     DISPLAY_NAME_MAX, DISPLAY_NAME_MAX_CHINESE, Fields, NAME_MAX, NAME_MAX_CHINESE, password_problem,
@@ -638,21 +638,18 @@ pub async fn remove(
     if !matches!(action, "disassociate" | "delete") {
         return Err(ApiError::invalid_parameter("action"));
     }
+    // Every transfer option of the 2026 spec; each must be true or false.
     let transfers = Transfers {
         meetings: flag(&q, "transfer_meeting", false)?,
         webinars: flag(&q, "transfer_webinar", false)?,
         recordings: flag(&q, "transfer_recording", false)?,
+        whiteboards: flag(&q, "transfer_whiteboard", false)?,
+        clips: flag(&q, "transfer_clipfiles", false)?,
+        notes: flag(&q, "transfer_notes", false)?,
+        visitors: flag(&q, "transfer_visitors", false)?,
+        docs: flag(&q, "transfer_docs", false)?,
     };
-    for other in [
-        "transfer_whiteboard",
-        "transfer_clipfiles",
-        "transfer_notes",
-        "transfer_visitors",
-        "transfer_docs",
-        "encrypted_email",
-    ] {
-        flag(&q, other, false)?;
-    }
+    flag(&q, "encrypted_email", false)?;
     let user = app
         .store
         .find_user(&user_id)
@@ -664,6 +661,7 @@ pub async fn remove(
         .get("transfer_email")
         .map(String::as_str)
         .filter(|s| !s.is_empty());
+    let mut target_email = None;
     if let Some(target) = transfer_to {
         let target_user = app
             .store
@@ -675,8 +673,22 @@ pub async fn remove(
                 "The transfer-to email address cannot be the same as the unlinked or deleted user's email address.",
             ));
         }
+        target_email = Some(target_user.email);
     }
+    // Without a transfer user nothing moves, whatever the flags say.
+    let transfers = if target_email.is_some() {
+        transfers
+    } else {
+        Transfers::default()
+    };
     if app.store.delete_user(&user.id, transfer_to, transfers) {
+        app.store.note_removal(Removal {
+            user_id: user.id,
+            email: user.email,
+            action: action.to_string(),
+            transfer_email: target_email,
+            transfers,
+        });
         Ok(no_content())
     } else {
         Err(ApiError::user_not_found(&user_id))
