@@ -34,17 +34,16 @@ pub use auth::{SCOPES, required_scope};
 pub use faults::{LostAnswer, TokenFailure};
 pub use limits::Category;
 pub use model::{
-    CustomAttribute, CustomQuestion, Event, EventKind, Group, Meeting, Occurrence, Participant,
-    PastInstance, PhoneNumber,
-    RecordingFile, RecordingMeeting, Registrant, User, Webinar,
+    CustomAttribute, CustomQuestion, Event, EventKind, Group, Meeting, Occurrence, Participant, PastInstance,
+    PhoneNumber, RecordingFile, RecordingMeeting, Registrant, User, Webinar,
 };
 pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
 /// `"GET /users/{userId}"`), from the sandbox's single route table.
 pub use routes::category_of as route_category;
 pub use routes::reports::{REPORT_DAYS, read_uuid};
-pub use seed::instance_uuid;
 pub use routes::user_changes::{EMAIL_CHANGE_LIMIT, EMAIL_EXISTS, EMAIL_NOT_MANAGED, PICTURE_MAX_BYTES};
+pub use seed::instance_uuid;
 pub use stats::Stats;
 pub use store::{DEFAULT_MANAGED_DOMAINS, EMAIL_CHANGES_PER_DAY, Picture, Removal, Transfers};
 pub use store::{FEATURES_INTERVAL, MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};

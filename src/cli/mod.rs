@@ -9,8 +9,8 @@
 //! not apply is a usage error, exit 2) and folded into the command's own; a flag
 //! given in both places takes the value after the command's name.
 
-pub mod meetings;
 pub mod groups;
+pub mod meetings;
 pub mod options;
 pub mod recordings;
 pub mod registrants;
@@ -25,8 +25,8 @@ use crate::app::{Context, RunError};
 use crate::config::Settings;
 use crate::pipeline::RunOptions;
 use crate::zoom::RateTable;
-pub use meetings::{MeetingsCommand, ParticipantsCommand};
 pub use groups::GroupsCommand;
+pub use meetings::{MeetingsCommand, ParticipantsCommand};
 pub use options::{Concurrency, ConnectionArgs, GlobalArgs, Group, OutputArgs, RunArgs};
 pub use recordings::RecordingsCommand;
 pub use registrants::RegistrantsCommand;

@@ -6,9 +6,9 @@
 
 pub mod archive;
 pub(crate) mod download;
+pub mod groups;
 pub mod meetings;
 pub mod participants;
-pub mod groups;
 pub(crate) mod plan;
 pub mod recordings;
 pub mod registrants;

@@ -197,7 +197,9 @@ impl Drop for Parked<'_> {
 pub struct UserRow {
     action: CreateAction,
     user_type: UserType,
-    profile: Profile,
+    /// `None` when the row sets no profile field: every row is parsed in the
+    /// preflight, and a `Profile` inline would be copied and dropped each time.
+    profile: Option<Box<Profile>>,
     /// Group names or ids as written.
     groups: Vec<String>,
     /// (feature type, Zoom's value).
@@ -306,7 +308,14 @@ impl UsersImport {
         Value::Object(info)
     }
 
-    fn parse_profile(&self, record: &StringRecord) -> Result<Profile, FieldError> {
+    fn parse_profile(&self, record: &StringRecord) -> Result<Option<Box<Profile>>, FieldError> {
+        if self.profile_text.is_empty()
+            && self.pronouns_option.is_none()
+            && self.phone.is_none()
+            && self.custom.is_empty()
+        {
+            return Ok(None);
+        }
         let mut p = Profile::default();
         for &(field, index) in &self.profile_text {
             let value = cell(record, Some(index));
@@ -362,11 +371,14 @@ impl UsersImport {
         if !attrs.is_empty() {
             p.custom_attributes = Some(attrs);
         }
-        Ok(p)
+        Ok((!p.is_empty()).then(|| Box::new(p)))
     }
 
     fn parse_groups(&self, record: &StringRecord) -> Result<Vec<String>, FieldError> {
         let mut groups: Vec<String> = Vec::new();
+        if self.group.is_none() {
+            return Ok(groups);
+        }
         for g in cell(record, self.group)
             .split(';')
             .map(str::trim)
@@ -381,6 +393,9 @@ impl UsersImport {
     }
 
     fn parse_features(&self, record: &StringRecord) -> Result<Vec<(String, String)>, FieldError> {
+        if self.file_features.is_empty() && self.feature_columns.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut features = self.file_features.clone();
         for &(kind, index) in &self.feature_columns {
             let value = cell(record, Some(index));
@@ -536,8 +551,8 @@ impl UsersImport {
         let attempts = AtomicU32::new(0);
         let attempts = &attempts;
         let mut parts = Vec::new();
-        if !row.profile.is_empty() {
-            let sent = client.update_profile(user_id, &row.profile).await;
+        if let Some(profile) = &row.profile {
+            let sent = client.update_profile(user_id, profile).await;
             let n = sent.as_ref().map_or_else(ApiError::attempts, |s| s.attempts);
             attempts.fetch_add(n, Ordering::Relaxed);
             parts.push(match sent {
@@ -667,7 +682,7 @@ impl Job for UsersImport {
         } else {
             0
         };
-        [1 + u32::from(!row.profile.is_empty()) + pending_joins, 0, 0]
+        [1 + u32::from(row.profile.is_some()) + pending_joins, 0, 0]
     }
 
     fn parked(&self) -> usize {
@@ -723,10 +738,10 @@ impl Job for UsersImport {
             row.action.as_str(),
             cell(record, self.email)
         )];
-        if !row.profile.is_empty() {
+        if let Some(profile) = &row.profile {
             steps.push(format!(
                 "PATCH /users/{{id}} {}",
-                row.profile.field_names().join(", ")
+                profile.field_names().join(", ")
             ));
         }
         for g in &row.groups {
@@ -750,7 +765,7 @@ impl Job for UsersImport {
         let info = self.user_info(record, &row);
         let groups = self.resolve(&row);
         let mut outcome = create(client, row.action, cell(record, self.email), info).await?;
-        let has_more = !row.profile.is_empty() || !groups.is_empty() || !row.features.is_empty();
+        let has_more = row.profile.is_some() || !groups.is_empty() || !row.features.is_empty();
         let user_id = outcome
             .zoom_id
             .clone()
