@@ -79,9 +79,11 @@ fn check_shared<P: Send>(
     mut records: Records,
     new_part: impl Fn() -> P + Sync,
     check: impl Fn(&mut P, &StringRecord, RowPos) + Sync,
+    finish: impl Fn(&mut P) + Sync,
 ) -> Result<Vec<P>, InputError> {
     let check = &check;
     let new_part = &new_part;
+    let finish = &finish;
     std::thread::scope(|scope| {
         let (to_checker, batches) = mpsc::sync_channel::<ReadBatch>(1);
         let (recycle, recycled) = mpsc::channel::<ReadBatch>();
@@ -93,6 +95,7 @@ fn check_shared<P: Send>(
                 }
                 let _ = recycle.send(batch);
             }
+            finish(&mut part);
             part
         });
         let mut own = new_part();
@@ -136,6 +139,9 @@ fn check_shared<P: Send>(
             }
         }
         drop(to_checker);
+        if error.is_none() {
+            finish(&mut own);
+        }
         let theirs = checker
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -308,9 +314,14 @@ impl<K: Ord> Preflight<K> {
     where
         K: Send,
     {
-        let parts = check_shared(input.records()?, Part::new, |part, record, pos| {
-            part.check(job, record, pos)
-        })?;
+        // Each thread sorts its own keys (by hash, then row); the merge joins
+        // the two sorted runs.
+        let parts = check_shared(
+            input.records()?,
+            Part::new,
+            |part, record, pos| part.check(job, record, pos),
+            |part| part.keys.sort_unstable(),
+        )?;
         let mut all = Part::new();
         for part in parts {
             all.merge(part);
@@ -324,8 +335,9 @@ impl<K: Ord> Preflight<K> {
             keys: all.keys,
         };
         // By (hash, row): entries of one hash in row order, so the first is the
-        // keeper. Rows are unique, so an unstable sort gives that order, faster.
-        pre.keys.sort_unstable();
+        // keeper. The parts' keys are sorted runs: a stable sort finds the runs
+        // and merges them in one pass (rows are unique, so stability costs no order).
+        pre.keys.sort();
         pre.note_duplicates(J::KEY_NAME);
         pre.place_problems(input)?;
         Ok(pre)
