@@ -35,7 +35,16 @@ async fn each_column_goes_to_its_endpoint_and_empty_cells_are_left_alone() {
     assert_eq!(statuses(&rows), ["updated", "updated", "updated"]);
     let attempts: Vec<&str> = rows.iter().map(|r| r["attempts"].as_str()).collect();
     assert_eq!(attempts, ["3", "1", "1"], "one request per step");
-    assert!(rows.iter().all(|r| r["error_message"].is_empty()));
+    let messages: Vec<&str> = rows.iter().map(|r| r["error_message"].as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "profile updated; password set; status deactivated",
+            "profile updated",
+            "status deactivated"
+        ],
+        "each row says what each step did"
+    );
     assert_eq!(rows[0]["password"], "***");
     let results = std::fs::read_to_string(dir.path().join("changes.results.csv")).unwrap();
     assert!(!results.contains("Tr0ub4dor") && !stderr(&out).contains("Tr0ub4dor"));
@@ -521,6 +530,26 @@ async fn dry_run_lists_each_step_of_a_row() {
 /// Every PATCH field a sheet can carry reaches Zoom, read back field by field; groups
 /// are joined and left, listed once; an unknown group makes its row invalid, naming
 /// the closest, and nothing of that row is sent.
+/// Leaving a group the user is not in changes nothing in Zoom: the row says so,
+/// it does not claim the user left.
+#[tokio::test(flavor = "multi_thread")]
+async fn leaving_a_group_the_user_is_not_in_says_so() {
+    let sandbox = start(unlimited()).await;
+    add_user(&sandbox, "emma@example.com");
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "leave.csv",
+        "email,remove_group\nemma@example.com,Marketing\n",
+    );
+    let rows = results_of(&sandbox, &CMD, &input, &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{rows:?}");
+    assert_eq!(
+        rows[0]["error_message"], "group Marketing not left: the user was not a member",
+        "{rows:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_profile_field_and_groups_reach_zoom() {
     let sandbox = start(unlimited()).await;
@@ -589,7 +618,12 @@ async fn every_profile_field_and_groups_reach_zoom() {
     let mut want = vec![sales.id, engineering.id];
     want.sort();
     assert_eq!(groups, want, "joined Sales and Engineering, left Support");
-    assert!(rows[0]["error_message"].is_empty(), "{:?}", rows[0]);
+    assert_eq!(rows[0]["status"], "updated", "{:?}", rows[0]);
+    assert!(
+        rows[0]["error_message"].contains("group Support left"),
+        "{:?}",
+        rows[0]
+    );
     let stats = sandbox.stats();
     assert_eq!(stats.requests_to("GET /groups"), 1, "the groups are listed once");
     assert_eq!(stats.requests_to("POST /groups/{groupId}/members"), 2);

@@ -13,7 +13,11 @@ pub enum UsersCommand {
     ///
     /// Columns: email (required), first_name, last_name, display_name, type
     /// (1/2/4/99 or Basic/Licensed/Unassigned/None), action, password (autoCreate
-    /// only). Other columns are carried through to the results file.
+    /// only); then the profile (one PATCH): dept, manager, job_title, location,
+    /// company, cost_center, phone, pronouns, timezone, language, custom:<name>;
+    /// group (names or ids, `;`-separated; 30 members a call); features such as
+    /// webinar, large_meeting, zoom_one_type (or --feature for the whole file).
+    /// Other columns are carried through to the results file.
     Import(BulkWrite<ImportArgs>),
     /// Change users from a CSV: e-mail, profile (PATCH /users/{userId}), picture,
     /// password and status.
@@ -23,8 +27,11 @@ pub enum UsersCommand {
     /// is deferred), first_name, last_name, display_name, type, pmi, use_pmi,
     /// timezone, language, dept, vanity_name, host_key, cms_user_id, job_title,
     /// company, location, phone_number, manager, pronouns, pronouns_option, picture
-    /// (a JPEG/PNG path, relative to the input file's folder; ≤ 2 MB), password,
-    /// status (active|inactive). Only non-empty cells are sent.
+    /// (a JPEG/PNG path, relative to the input file's folder; ≤ 2 MB), group
+    /// (groups to join) and remove_group (groups to leave; names or ids,
+    /// `;`-separated), custom:<name> attributes, password, status
+    /// (active|inactive). Only non-empty cells are sent; the results' message
+    /// lists what each step did.
     Update(BulkWrite<UpdateArgs>),
     /// Remove users listed in a CSV: DELETE /users/{userId} (disassociate or delete).
     ///

@@ -514,9 +514,15 @@ impl UsersUpdate {
         }
         for group in &leave {
             steps
-                .step(
+                .step_with(
                     &format!("group {}", group.name),
-                    "left",
+                    |sent| {
+                        if sent.status == 404 {
+                            "not left: the user was not a member"
+                        } else {
+                            "left"
+                        }
+                    },
                     leave_group(client, &group.id, user),
                 )
                 .await?;

@@ -429,6 +429,17 @@ impl Steps {
         verb: &str,
         call: impl Future<Output = Result<Sent<T>, ApiError>>,
     ) -> Result<(), Fatal> {
+        self.step_with(what, |_| verb, call).await
+    }
+
+    /// [`Steps::step`] whose word depends on Zoom's answer (a member who was not
+    /// in the group: "not a member, nothing to leave", not "left").
+    pub async fn step_with<'v, T>(
+        &mut self,
+        what: &str,
+        verb: impl FnOnce(&Sent<T>) -> &'v str,
+        call: impl Future<Output = Result<Sent<T>, ApiError>>,
+    ) -> Result<(), Fatal> {
         if self.stopped {
             self.parts.push(format!("{what} not tried"));
             return Ok(());
@@ -437,7 +448,7 @@ impl Steps {
             Ok(sent) => {
                 self.attempts += sent.attempts;
                 self.last_status = Some(sent.status);
-                self.parts.push(format!("{what} {verb}"));
+                self.parts.push(format!("{what} {}", verb(&sent)));
             }
             Err(err) => {
                 let outcome = outcome_for_error(&err)?;
@@ -478,12 +489,14 @@ impl Steps {
     }
 
     /// `success` when every step went through; else `failed` (or `deferred` when
-    /// only daily limits stood in the way) with the first problem's code.
+    /// only daily limits stood in the way) with the first problem's code. Either
+    /// way the message lists what each step did.
     pub fn outcome(self, success: Status) -> Outcome {
         let Some(problem) = self.first_problem else {
             return Outcome {
                 http_status: self.last_status,
                 attempts: self.attempts,
+                error_message: (!self.parts.is_empty()).then(|| self.parts.join("; ")),
                 ..Outcome::new(success)
             };
         };
