@@ -84,6 +84,9 @@ impl<J: Job> Fanout<'_, J> {
         let mut record = StringRecord::new();
         let mut in_flight: FuturesUnordered<InFlight<'_>> = FuturesUnordered::new();
         let mut finished: BTreeMap<u64, (StringRecord, Outcome)> = BTreeMap::new();
+        // Rows an earlier run created (their later steps are re-run): a create that
+        // now meets "already exists" is still theirs.
+        let mut created_before: BTreeMap<u64, Outcome> = BTreeMap::new();
         let mut batch: Batch<J::Row> = Vec::new();
         let mut batch_key: Option<J::BatchKey> = None;
         let (mut next_to_read, mut next_to_write) = (1u64, 1u64);
@@ -112,9 +115,15 @@ impl<J: Job> Fanout<'_, J> {
                 };
                 next_to_read = pos.row + 1;
                 if let Some(prior) = prior.as_deref_mut() {
-                    if let Some(done) = prior.done_outcome(pos.row)? {
-                        finished.insert(pos.row, (record.clone(), done));
-                        continue;
+                    match prior.earlier(pos.row)? {
+                        Some(done) if done.is_done() => {
+                            finished.insert(pos.row, (record.clone(), done));
+                            continue;
+                        }
+                        Some(earlier) if earlier.status == Status::Created => {
+                            created_before.insert(pos.row, earlier);
+                        }
+                        _ => {}
                     }
                 }
                 match self.preflight.check(self.job, &record, pos.row) {
@@ -193,6 +202,10 @@ impl<J: Job> Fanout<'_, J> {
                 Some((rows, result)) = in_flight.next() => match result {
                     Ok(outcomes) => {
                         for ((row, record), outcome) in rows.into_iter().zip(outcomes) {
+                            let outcome = match created_before.remove(&row) {
+                                Some(earlier) => outcome.after_earlier_create(&earlier),
+                                None => outcome,
+                            };
                             if run_doomed.is_none() && dooms_the_run(&outcome) {
                                 run_doomed = Some(outcome.clone());
                             }

@@ -339,11 +339,11 @@ impl Prior {
         Ok(Prior { walk, kept: 0 })
     }
 
-    /// The previous outcome of `row` when it is done (kept as it was); `None` when
-    /// the row must run (absent, `failed`, `deferred`, `invalid`).
-    pub fn done_outcome(&mut self, row: u64) -> Result<Option<Outcome>, ResumeError> {
-        let outcome = self.walk.at(row)?.map(|p| p.outcome).filter(Outcome::is_done);
-        self.kept += u64::from(outcome.is_some());
+    /// The previous outcome of `row`, done or not (a row created by an earlier run
+    /// whose later steps failed is re-run, and must still say it was created then).
+    pub fn earlier(&mut self, row: u64) -> Result<Option<Outcome>, ResumeError> {
+        let outcome = self.walk.at(row)?.map(|p| p.outcome);
+        self.kept += u64::from(outcome.as_ref().is_some_and(Outcome::is_done));
         Ok(outcome)
     }
 
