@@ -437,8 +437,43 @@ fn person_key(p: &Value) -> String {
     format!("n:{}", text(p.get("name")))
 }
 
+/// Seconds covered by the union of `spans` (join, leave as Unix seconds):
+/// sessions of one person can overlap (a second device, a failover), and time
+/// in the meeting is counted once.
+fn covered_seconds(spans: &mut [(i64, i64)]) -> u64 {
+    spans.sort_unstable();
+    let mut total: u64 = 0;
+    let mut current: Option<(i64, i64)> = None;
+    for &(start, end) in spans.iter() {
+        current = match current {
+            Some((s, e)) if start <= e => Some((s, e.max(end))),
+            Some((s, e)) => {
+                total = total.saturating_add(u64::try_from(e.saturating_sub(s)).unwrap_or(0));
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    if let Some((s, e)) = current {
+        total = total.saturating_add(u64::try_from(e.saturating_sub(s)).unwrap_or(0));
+    }
+    total
+}
+
+/// A session's (join, leave) as Unix seconds, when Zoom gave both.
+fn span(p: &Value) -> Option<(i64, i64)> {
+    let at = |field| {
+        chrono::DateTime::parse_from_rfc3339(p.get(field)?.as_str()?)
+            .ok()
+            .map(|t| t.timestamp())
+    };
+    let (join, leave) = (at("join_time")?, at("leave_time")?);
+    (leave >= join).then_some((join, leave))
+}
+
 /// One row per person of the instance, in order of first appearance: sessions,
-/// summed duration, first join and last leave.
+/// first join, last leave, and the time in the meeting (overlapping sessions
+/// counted once; Zoom's summed `duration` when a session lacks its times).
 fn per_person(i: &Instance, participants: &[Value]) -> Vec<Vec<String>> {
     struct Person {
         id: String,
@@ -448,6 +483,8 @@ fn per_person(i: &Instance, participants: &[Value]) -> Vec<Vec<String>> {
         first_join: String,
         last_leave: String,
         duration: u64,
+        spans: Vec<(i64, i64)>,
+        all_timed: bool,
     }
     let mut order: Vec<String> = Vec::new();
     let mut people: HashMap<String, Person> = HashMap::new();
@@ -466,16 +503,27 @@ fn per_person(i: &Instance, participants: &[Value]) -> Vec<Vec<String>> {
                 first_join: join.clone(),
                 last_leave: leave.clone(),
                 duration: 0,
+                spans: Vec::new(),
+                all_timed: true,
             }
         });
         person.sessions += 1;
         person.duration = person.duration.saturating_add(duration);
+        match span(p) {
+            Some(s) => person.spans.push(s),
+            None => person.all_timed = false,
+        }
         // Zoom's times are all `yyyy-MM-ddTHH:mm:ssZ`: text order is time order.
         if join < person.first_join {
             person.first_join = join;
         }
         if leave > person.last_leave {
             person.last_leave = leave;
+        }
+    }
+    for p in people.values_mut() {
+        if p.all_timed {
+            p.duration = covered_seconds(&mut p.spans);
         }
     }
     order
@@ -574,6 +622,25 @@ mod tests {
         assert_eq!(rows[0][9], "2026-01-01T10:20:00Z", "last leave");
         assert_eq!(rows[0][10], "1140");
         assert_eq!(rows[1][5], "Bob");
+    }
+
+    #[test]
+    fn overlapping_sessions_count_once() {
+        let i = Instance::default();
+        let ps = [
+            json!({"id": "h", "name": "Hiroshi", "user_email": "h@x.org", "join_time": "2026-01-01T03:31:00Z", "leave_time": "2026-01-01T03:52:00Z", "duration": 1260}),
+            json!({"id": "h", "name": "Hiroshi", "user_email": "h@x.org", "join_time": "2026-01-01T03:31:00Z", "leave_time": "2026-01-01T03:54:00Z", "duration": 1380}),
+            json!({"id": "h", "name": "Hiroshi", "user_email": "h@x.org", "join_time": "2026-01-01T03:53:00Z", "leave_time": "2026-01-01T04:01:00Z", "duration": 480}),
+        ];
+        let rows = per_person(&i, &ps);
+        assert_eq!(rows[0][7], "3", "three sessions");
+        assert_eq!(rows[0][10], "1800", "03:31 to 04:01 once, not 3120 summed");
+        // A session without times: Zoom's durations are summed.
+        let ps = [
+            json!({"id": "h", "name": "H", "user_email": "h@x.org", "join_time": "2026-01-01T03:31:00Z", "leave_time": "2026-01-01T03:52:00Z", "duration": 1260}),
+            json!({"id": "h", "name": "H", "user_email": "h@x.org", "duration": 60}),
+        ];
+        assert_eq!(per_person(&i, &ps)[0][10], "1320");
     }
 
     #[test]
