@@ -107,6 +107,12 @@ async fn archive_verifies_every_file_then_trashes_and_a_rerun_downloads_nothing(
         "{}",
         stderr(&o)
     );
+    // The downloads count against the Light budget, and the summary says so.
+    assert!(
+        stderr(&o).contains("GET recording_file.download_url"),
+        "{}",
+        stderr(&o)
+    );
     let manifest = std::fs::read_to_string(to.join(".zoombulk-manifest.jsonl")).unwrap();
     assert!(
         manifest.contains(&rows[0]["sha256"]),

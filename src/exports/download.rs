@@ -437,6 +437,8 @@ impl Downloader {
         resumed: &mut bool,
     ) -> Attempt {
         let limiter = self.client.limiter(DOWNLOAD_CATEGORY);
+        // Named in the summary's line for the category, beside the API calls.
+        limiter.note_endpoint("GET", "recording_file.download_url");
         limiter.acquire().await;
         let token = match self.client.bearer().await {
             Ok(t) => t,
