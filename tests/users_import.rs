@@ -234,6 +234,16 @@ async fn the_daily_invite_cap_defers_the_remaining_create_rows() {
         deferred[1..].iter().all(|r| r["attempts"] == "0"),
         "no more invites sent after the cap"
     );
+    // One code for all of them, and each message says it once.
+    for r in &deferred {
+        assert_eq!(r["error_code"], "E_DAILY_LIMIT", "{r:?}");
+        assert_eq!(r["error_message"].matches("daily limit").count(), 1, "{r:?}");
+    }
+    assert!(
+        deferred[1]["error_message"].starts_with("Not sent: "),
+        "{:?}",
+        deferred[1]
+    );
     let err = stderr(&out);
     assert!(
         err.contains("daily limit reached") && err.contains("--resume"),

@@ -363,15 +363,21 @@ pub fn outcome_for_error(err: &ApiError) -> Result<Outcome, Fatal> {
             scope,
             ..
         } => Outcome {
-            error_code: Some(if status.is_some() {
-                "429".into()
-            } else {
-                "E_DAILY_LIMIT".into()
+            // One code for every row the daily limit stopped; `http_status` 429
+            // tells the row Zoom answered from the rows never sent.
+            error_code: Some("E_DAILY_LIMIT".into()),
+            error_message: Some(match status {
+                Some(_) => format!(
+                    "Zoom's daily limit for {scope} is used up ({message}); re-run with --resume after {}.",
+                    reset_text(*reset_at)
+                ),
+                None => format!(
+                    "Not sent: Zoom's daily limit for {scope} was used up earlier in this run; re-run with \
+                     --resume after {}.",
+                    reset_text(*reset_at)
+                ),
             }),
-            error_message: Some(format!(
-                "{message} Not sent: Zoom's daily limit for {scope} is used up; re-run with --resume after {}.",
-                reset_text(*reset_at)
-            )),
+            http_status: *status,
             ..Outcome::new(Status::Deferred)
         },
         ApiError::Transport { message, .. } => Outcome {
