@@ -761,6 +761,17 @@ impl Job for UsersImport {
         self.password.into_iter().collect()
     }
 
+    fn run_notes(&self) -> Vec<String> {
+        match self.group {
+            Some(_) => vec![
+                "group names are checked against the account's groups when the run connects \
+                 (one GET /groups): an unknown name makes its row invalid then, before anything is sent"
+                    .to_string(),
+            ],
+            None => Vec::new(),
+        }
+    }
+
     async fn run_row(&self, client: &Client, record: &StringRecord, row: UserRow) -> Result<Outcome, Fatal> {
         let info = self.user_info(record, &row);
         let groups = self.resolve(&row);

@@ -438,7 +438,7 @@ fn duplicate(first: u64, key_name: &str) -> FieldError {
     FieldError {
         code: E_DUPLICATE,
         message: format!(
-            "Same {key_name} as row {first}; the row was not sent. Remove or fix one of the two rows."
+            "Same {key_name} as row {first}; only row {first} is sent. Remove or fix one of the two rows."
         ),
     }
 }
