@@ -112,6 +112,15 @@ pub(crate) struct Directory {
 }
 
 impl Directory {
+    /// The account's groups (one `GET /groups` listing), for a run to keep.
+    pub(crate) async fn list(client: &Client) -> Result<Directory, String> {
+        client
+            .list_groups()
+            .await
+            .map(Directory::new)
+            .map_err(|e| format!("listing the account's groups failed: {e}"))
+    }
+
     pub(crate) fn new(groups: Vec<Group>) -> Directory {
         Directory {
             by_name: groups
@@ -411,15 +420,7 @@ impl UsersImport {
 
     /// The groups listed once for the run (the first caller lists them).
     async fn directory(&self, client: &Client) -> &Result<Directory, String> {
-        self.directory
-            .get_or_init(|| async {
-                client
-                    .list_groups()
-                    .await
-                    .map(Directory::new)
-                    .map_err(|e| format!("listing the account's groups failed: {e}"))
-            })
-            .await
+        self.directory.get_or_init(|| Directory::list(client)).await
     }
 
     /// Adds the user to one group: 30 members a call, or `group_id` for a pending user.

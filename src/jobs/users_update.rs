@@ -380,15 +380,7 @@ impl UsersUpdate {
 
     /// The groups listed once for the run (the first row that needs them lists them).
     async fn directory(&self, client: &Client) -> &Result<Directory, String> {
-        self.directory
-            .get_or_init(|| async {
-                client
-                    .list_groups()
-                    .await
-                    .map(Directory::new)
-                    .map_err(|e| format!("listing the account's groups failed: {e}"))
-            })
-            .await
+        self.directory.get_or_init(|| Directory::list(client)).await
     }
 
     /// The row's groups to join and leave, found in the account's listing; an
