@@ -507,7 +507,10 @@ async fn files_without_a_size_are_remembered_and_not_downloaded_again() {
 
     // Downloads wait for the client's Light limiter: one slot per file.
     assert!(
-        first.contains(&format!("Light: {} requests", rows.len())),
+        first.contains(&format!(
+            "Light (GET recording_file.download_url): {} requests",
+            rows.len()
+        )),
         "{first}"
     );
 }
