@@ -101,6 +101,39 @@ pub struct Page<T> {
     pub more: bool,
 }
 
+/// One page of `map` (keyed by creation sequence) after `page.after`: the
+/// entries `row` keeps, mapped, at most `page.page_size` of them. Every listing
+/// of the store pages this way, so their cursors behave alike.
+fn page_of<T, R>(
+    map: &BTreeMap<u64, T>,
+    page: &PageRequest,
+    total: usize,
+    mut row: impl FnMut(&T) -> Option<R>,
+) -> Page<R> {
+    let start = page
+        .after
+        .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
+        .unwrap_or(0);
+    let mut rows = Vec::with_capacity(page.page_size.min(total));
+    let mut last = None;
+    let mut more = false;
+    for (seq, item) in map.range(start..) {
+        let Some(r) = row(item) else { continue };
+        if rows.len() == page.page_size {
+            more = true;
+            break;
+        }
+        rows.push(r);
+        last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
+    }
+    Page {
+        rows,
+        total,
+        last,
+        more,
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct DayCount {
     day: i32,
@@ -705,30 +738,9 @@ impl Store {
             None => data.status_counts.get(status).copied().unwrap_or(0),
             Some(_) => data.users.values().filter(|u| matches(u)).count(),
         };
-        let start = page
-            .after
-            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
-            .unwrap_or(0);
-        let mut rows = Vec::with_capacity(page.page_size.min(total));
-        let mut last = None;
-        let mut more = false;
-        for (seq, user) in data.users.range(start..) {
-            if !matches(user) {
-                continue;
-            }
-            if rows.len() == page.page_size {
-                more = true;
-                break;
-            }
-            rows.push(user.clone());
-            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
-        }
-        Page {
-            rows,
-            total,
-            last,
-            more,
-        }
+        page_of(&data.users, page, total, |user| {
+            matches(user).then(|| user.clone())
+        })
     }
 
     // ---- groups --------------------------------------------------------------------------------
@@ -810,27 +822,9 @@ impl Store {
     /// A page of groups with their member counts, in creation order.
     pub(crate) fn list_groups(&self, page: &PageRequest) -> Page<(Group, usize)> {
         let data = self.data.read();
-        let start = page
-            .after
-            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
-            .unwrap_or(0);
-        let mut rows = Vec::new();
-        let mut last = None;
-        let mut more = false;
-        for (seq, g) in data.groups.range(start..) {
-            if rows.len() == page.page_size {
-                more = true;
-                break;
-            }
-            rows.push((g.clone(), data.group_members(&g.id)));
-            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
-        }
-        Page {
-            rows,
-            total: data.groups.len(),
-            last,
-            more,
-        }
+        page_of(&data.groups, page, data.groups.len(), |g| {
+            Some((g.clone(), data.group_members(&g.id)))
+        })
     }
 
     /// A page of a group's members; `None` for an unknown group.
@@ -840,30 +834,9 @@ impl Store {
             return None;
         }
         let is_member = |u: &User| u.group_ids.iter().any(|g| g == id);
-        let start = page
-            .after
-            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
-            .unwrap_or(0);
-        let mut rows = Vec::new();
-        let mut last = None;
-        let mut more = false;
-        for (seq, u) in data.users.range(start..) {
-            if !is_member(u) {
-                continue;
-            }
-            if rows.len() == page.page_size {
-                more = true;
-                break;
-            }
-            rows.push(u.clone());
-            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
-        }
-        Some(Page {
-            rows,
-            total: data.group_members(id),
-            last,
-            more,
-        })
+        Some(page_of(&data.users, page, data.group_members(id), |u| {
+            is_member(u).then(|| u.clone())
+        }))
     }
 
     /// Adds members, each given by id or else email. Who is not in the account, or is
@@ -1007,30 +980,7 @@ impl Store {
         let data = self.data.read();
         let matches = |e: &Event| e.kind == kind && e.host_id == host_id && keep(e);
         let total = data.events.values().filter(|e| matches(e)).count();
-        let start = page
-            .after
-            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
-            .unwrap_or(0);
-        let mut rows = Vec::new();
-        let mut last = None;
-        let mut more = false;
-        for (seq, e) in data.events.range(start..) {
-            if !matches(e) {
-                continue;
-            }
-            if rows.len() == page.page_size {
-                more = true;
-                break;
-            }
-            rows.push(e.clone());
-            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
-        }
-        Page {
-            rows,
-            total,
-            last,
-            more,
-        }
+        page_of(&data.events, page, total, |e| matches(e).then(|| e.clone()))
     }
 
     /// Registers `r` unless that email already is (then the existing registrant comes back,
@@ -1110,30 +1060,7 @@ impl Store {
                     .is_none_or(|o| r.occurrence_ids.is_empty() || r.occurrence_ids.iter().any(|x| x == o))
         };
         let total = roster.list.values().filter(|r| matches(r)).count();
-        let start = page
-            .after
-            .map(|(s, _)| u64::try_from(s).unwrap_or(0) + 1)
-            .unwrap_or(0);
-        let mut rows = Vec::new();
-        let mut last = None;
-        let mut more = false;
-        for (seq, r) in roster.list.range(start..) {
-            if !matches(r) {
-                continue;
-            }
-            if rows.len() == page.page_size {
-                more = true;
-                break;
-            }
-            rows.push(r.clone());
-            last = Some((i64::try_from(*seq).unwrap_or(i64::MAX), 0));
-        }
-        Page {
-            rows,
-            total,
-            last,
-            more,
-        }
+        page_of(&roster.list, page, total, |r| matches(r).then(|| r.clone()))
     }
 
     // ---- recordings ----------------------------------------------------------------------------
