@@ -202,6 +202,13 @@ struct Data {
 }
 
 impl Data {
+    /// The id of the user `key` names (id, e-mail or `me`).
+    fn id_of(&self, key: &str) -> Option<String> {
+        self.seq_of(key)
+            .and_then(|s| self.users.get(&s))
+            .map(|u| u.id.clone())
+    }
+
     fn seq_of(&self, key: &str) -> Option<u64> {
         if key.eq_ignore_ascii_case("me") {
             return Some(self.owner_seq).filter(|s| self.users.contains_key(s));

@@ -762,6 +762,32 @@ impl Job for UsersImport {
         self.password.into_iter().collect()
     }
 
+    /// A row an earlier run `created` whose later steps failed is run again by
+    /// `--resume`: its create now meets "already exists" and finds that earlier
+    /// user, so the row still says `created`, with no "exists" code; the later
+    /// steps' result (`E_PARTIAL` or none) stands.
+    fn after_earlier(&self, earlier: &Outcome, mut now: Outcome) -> Outcome {
+        if now.status != Status::Exists || earlier.status != Status::Created {
+            return now;
+        }
+        now.status = Status::Created;
+        if now.zoom_id.is_none() {
+            now.zoom_id = earlier.zoom_id.clone();
+        }
+        if now.error_code.as_deref() != Some(E_PARTIAL) {
+            now.error_code = None;
+        }
+        let rest = now
+            .error_message
+            .as_deref()
+            .and_then(|m| m.strip_prefix("exists"))
+            .unwrap_or("");
+        // `run_row` writes "exists; <steps>. <the 409's text>": keep the steps.
+        let steps = rest.split(". ").next().unwrap_or("");
+        now.error_message = Some(format!("created by an earlier run{steps}"));
+        now
+    }
+
     fn run_notes(&self) -> Vec<String> {
         match self.group {
             Some(_) => vec![

@@ -84,9 +84,8 @@ impl<J: Job> Fanout<'_, J> {
         let mut record = StringRecord::new();
         let mut in_flight: FuturesUnordered<InFlight<'_>> = FuturesUnordered::new();
         let mut finished: BTreeMap<u64, (StringRecord, Outcome)> = BTreeMap::new();
-        // Rows an earlier run created (their later steps are re-run): a create that
-        // now meets "already exists" is still theirs.
-        let mut created_before: BTreeMap<u64, Outcome> = BTreeMap::new();
+        // What earlier runs said of the rows this one runs again (in flight only).
+        let mut rerun: BTreeMap<u64, Outcome> = BTreeMap::new();
         let mut batch: Batch<J::Row> = Vec::new();
         let mut batch_key: Option<J::BatchKey> = None;
         let (mut next_to_read, mut next_to_write) = (1u64, 1u64);
@@ -120,10 +119,10 @@ impl<J: Job> Fanout<'_, J> {
                             finished.insert(pos.row, (record.clone(), done));
                             continue;
                         }
-                        Some(earlier) if earlier.status == Status::Created => {
-                            created_before.insert(pos.row, earlier);
+                        Some(earlier) => {
+                            rerun.insert(pos.row, earlier);
                         }
-                        _ => {}
+                        None => {}
                     }
                 }
                 match self.preflight.check(self.job, &record, pos.row) {
@@ -202,8 +201,8 @@ impl<J: Job> Fanout<'_, J> {
                 Some((rows, result)) = in_flight.next() => match result {
                     Ok(outcomes) => {
                         for ((row, record), outcome) in rows.into_iter().zip(outcomes) {
-                            let outcome = match created_before.remove(&row) {
-                                Some(earlier) => outcome.after_earlier_create(&earlier),
+                            let outcome = match rerun.remove(&row) {
+                                Some(earlier) => self.job.after_earlier(&earlier, outcome),
                                 None => outcome,
                             };
                             if run_doomed.is_none() && dooms_the_run(&outcome) {

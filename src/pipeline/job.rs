@@ -145,6 +145,14 @@ pub trait Job: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// This run's outcome of a row that `--resume` ran again, given what an
+    /// earlier run said of it (a create that went through before a later step
+    /// failed). The job knows what its statuses mean across runs; by default this
+    /// run's outcome stands.
+    fn after_earlier(&self, _earlier: &Outcome, now: Outcome) -> Outcome {
+        now
+    }
+
     /// Does one row against Zoom. `Err` only when the whole run must stop.
     fn run_row(
         &self,

@@ -98,32 +98,6 @@ impl Outcome {
         self.status.is_done() && self.error_code.as_deref() != Some(E_PARTIAL)
     }
 
-    /// This run's outcome of a row an earlier run `created` (its later steps
-    /// failed, so `--resume` ran it again): a create that now meets "already
-    /// exists" found that earlier user, so the row still says `created`, with no
-    /// "exists" code; the later steps' result (`E_PARTIAL` or none) stands.
-    pub fn after_earlier_create(mut self, earlier: &Outcome) -> Outcome {
-        if self.status != Status::Exists || earlier.status != Status::Created {
-            return self;
-        }
-        self.status = Status::Created;
-        if self.zoom_id.is_none() {
-            self.zoom_id = earlier.zoom_id.clone();
-        }
-        if self.error_code.as_deref() != Some(E_PARTIAL) {
-            self.error_code = None;
-        }
-        let rest = self
-            .error_message
-            .as_deref()
-            .and_then(|m| m.strip_prefix("exists"))
-            .unwrap_or("");
-        // Steps go up to the first ". ": after it comes the 409's own text.
-        let steps = rest.split(". ").next().unwrap_or("");
-        self.error_message = Some(format!("created by an earlier run{steps}"));
-        self
-    }
-
     pub fn invalid(code: &str, message: impl Into<String>) -> Outcome {
         Outcome {
             error_code: Some(code.to_string()),

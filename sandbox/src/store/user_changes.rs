@@ -106,7 +106,7 @@ impl Store {
     /// A user's profile picture, by id or e-mail.
     pub fn picture(&self, user: &str) -> Option<Picture> {
         let data = self.data.read();
-        let id = data.seq_of(user).and_then(|s| data.users.get(&s))?.id.clone();
+        let id = data.id_of(user)?;
         data.user_changes.pictures.get(&id).cloned()
     }
 
@@ -118,11 +118,7 @@ impl Store {
     /// E-mail changes of a user (id or e-mail) in the last 24 hours.
     pub fn email_changes(&self, user: &str) -> usize {
         let mut data = self.data.write();
-        let Some(id) = data
-            .seq_of(user)
-            .and_then(|s| data.users.get(&s))
-            .map(|u| u.id.clone())
-        else {
+        let Some(id) = data.id_of(user) else {
             return 0;
         };
         data.user_changes.recent(&id, Utc::now()).len()
@@ -132,11 +128,7 @@ impl Store {
     /// of the 24-hour window.
     pub fn set_email_changes(&self, user: &str, times: &[DateTime<Utc>]) -> bool {
         let mut data = self.data.write();
-        let Some(id) = data
-            .seq_of(user)
-            .and_then(|s| data.users.get(&s))
-            .map(|u| u.id.clone())
-        else {
+        let Some(id) = data.id_of(user) else {
             return false;
         };
         let mut times = times.to_vec();
@@ -184,11 +176,7 @@ impl Store {
     /// Stores a user's picture; false when there is no such user.
     pub(crate) fn set_picture(&self, key: &str, picture: Picture) -> bool {
         let mut data = self.data.write();
-        let Some(id) = data
-            .seq_of(key)
-            .and_then(|s| data.users.get(&s))
-            .map(|u| u.id.clone())
-        else {
+        let Some(id) = data.id_of(key) else {
             return false;
         };
         data.user_changes.pictures.insert(id, picture);
