@@ -501,3 +501,20 @@ async fn archive_to_s3_uploads_in_parts_verifies_and_skips_on_rerun() {
             .all(|r| r["status"] == "skipped" && r["zoom_action"] == "trashed")
     );
 }
+
+/// `--to` is the destination here but a date in `recordings export`: a new
+/// directory named like a date is refused, not created.
+#[tokio::test(flavor = "multi_thread")]
+async fn to_that_reads_as_a_date_is_refused() {
+    let sandbox = start(seeded()).await;
+    let dir = tempdir();
+    let out = dir.path().join("archive.csv");
+    let o = run_fast(&sandbox, &archive_args("today", &out, &[]), 2, "a date for --to").await;
+    assert!(
+        stderr(&o).contains("--to today is where the files go, not a date"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!Path::new("today").exists(), "no directory was made");
+    assert_eq!(sandbox.stats().total_requests, 0, "nothing was asked of Zoom");
+}

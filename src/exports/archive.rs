@@ -87,7 +87,19 @@ impl Dest {
                 args.dest
             )));
         }
-        Ok(Dest::Dir(PathBuf::from(&args.dest)))
+        // `recordings export --to today` is a date: the same words here would make
+        // a directory called `today`. A new directory whose name reads as a date
+        // is taken for that mistake.
+        let dir = PathBuf::from(&args.dest);
+        let today = chrono::Utc::now().date_naive();
+        if !dir.exists() && crate::dates::parse_date(&args.dest, today).is_ok() {
+            return Err(RunError::usage(format!(
+                "--to {} is where the files go, not a date: give a directory or s3://BUCKET/PREFIX, \
+                 and end the period with --older-than AGE or --until DATE",
+                args.dest
+            )));
+        }
+        Ok(Dest::Dir(dir))
     }
 
     /// The directory the downloader writes into (the staging directory for S3).
