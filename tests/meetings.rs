@@ -162,13 +162,25 @@ async fn update_patches_only_the_cells_given() {
         ),
     );
     let (_, created) = run_file(&sandbox, &["meetings", "import"], &input, &[], 0).await;
-    let (chem, bio) = (&created[0]["zoom_id"], &created[1]["zoom_id"]);
-    // zoom_id, as import's results name it, is accepted as meeting_id.
+    let (chem, bio) = (&created[0]["meeting_id"], &created[1]["meeting_id"]);
+    assert_eq!(chem, &created[0]["zoom_id"], "the id is under both names");
+    // The import's results, fed back as they are, name each meeting once.
+    let (_, again) = run_file(
+        &sandbox,
+        &["meetings", "update"],
+        &dir.path().join("new.results.csv"),
+        &[],
+        0,
+    )
+    .await;
+    let status: Vec<&str> = again.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(status, ["updated", "updated"]);
+    assert_eq!(again[0]["input.zoom_id"], *chem);
     let update = write(
         dir.path(),
         "change.csv",
         format!(
-            "zoom_id,topic,duration,start_time,timezone\n{chem},Chemistry,,,\n{bio},,120,2031-08-01T08:00:00Z,\n99999999999,Ghost,,,\n"
+            "meeting_id,topic,duration,start_time,timezone\n{chem},Chemistry,,,\n{bio},,120,2031-08-01T08:00:00Z,\n99999999999,Ghost,,,\n"
         ),
     );
     let (_, rows) = run_file(&sandbox, &["meetings", "update"], &update, &[], 3).await;

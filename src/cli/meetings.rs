@@ -22,14 +22,14 @@ pub enum MeetingsCommand {
     /// names), monthly_day, end_times (≤ 60) or end_date_time; agenda; password;
     /// approval_type (0 automatic, 1 manual, 2 no registration);
     /// registration_type; waiting_room, join_before_host, meeting_authentication
-    /// (true/false); auto_recording (local|cloud|none). Results: zoom_id (the
-    /// meeting id) and join_url. Zoom takes 100 creates/updates per host per
+    /// (true/false); auto_recording (local|cloud|none). Results: meeting_id
+    /// (also in zoom_id) and join_url. Zoom takes 100 creates/updates per host per
     /// day: rows past that are deferred unsent; --resume after 00:00 UTC sends them.
     Import(BulkWrite<ImportArgs>),
     /// Change meetings from a CSV: PATCH /meetings/{meetingId} (Light), only the
     /// non-empty cells.
     ///
-    /// Columns: meeting_id (or zoom_id, as import's results have it), then any
+    /// Columns: meeting_id (import's results have it), then any
     /// of import's columns; host (optional) counts the rows against that host's
     /// 100 writes a day.
     Update(BulkWrite<UpdateArgs>),

@@ -52,8 +52,9 @@ const HOST_ALIASES: &[&str] = &[
     "organiser",
     "host user",
 ];
-/// `zoom_id` is where a results file has the meeting id: feed it back to `update`.
-const MEETING_ID_ALIASES: &[&str] = &["meeting number", "zoom_id", "id"];
+/// Import's results name the meeting `meeting_id` (and `zoom_id`, which is not an
+/// alias here: a results file fed back would have two columns meaning one).
+const MEETING_ID_ALIASES: &[&str] = &["meeting number", "id"];
 
 macro_rules! meeting_columns {
     ($host:expr, $meeting_id:expr) => {
@@ -490,6 +491,7 @@ fn occurrences_until(r: &Recurrence, start: DateTime<Utc>, until: DateTime<Utc>)
 }
 
 const JOIN_URL: &str = "join_url";
+const MEETING_ID: &str = "meeting_id";
 
 fn meeting_outcome(status: Status, m: &CreatedMeeting, http: u16, attempts: u32) -> Outcome {
     Outcome {
@@ -498,6 +500,7 @@ fn meeting_outcome(status: Status, m: &CreatedMeeting, http: u16, attempts: u32)
         attempts,
         ..Outcome::new(status)
     }
+    .with_extra(MEETING_ID, Some(m.id.to_string()))
     .with_extra(JOIN_URL, m.join_url.clone())
 }
 
@@ -533,7 +536,12 @@ fn optional<T>(
 impl<const UPDATE: bool> Job for MeetingsJob<UPDATE> {
     type Row = MeetingRow;
     type BatchKey = ();
-    const EXTRA_COLUMNS: &'static [&'static str] = &[JOIN_URL];
+    /// An update's input already has `meeting_id`: its results add only the link.
+    const EXTRA_COLUMNS: &'static [&'static str] = if UPDATE {
+        &[JOIN_URL]
+    } else {
+        &[MEETING_ID, JOIN_URL]
+    };
     const KIND: &'static str = if UPDATE {
         "meetings-update"
     } else {
