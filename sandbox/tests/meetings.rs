@@ -658,3 +658,45 @@ async fn webinar_listing_per_user() {
         "User does not exist: nobody@example.com.",
     );
 }
+
+#[tokio::test]
+async fn upcoming_and_previous_listings_reach_six_months() {
+    let a = api(bare()).await;
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    for days in [-240i64, -30, 30, 240] {
+        let start = (now + chrono::Duration::days(days))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let (s, m) = a
+            .post(
+                "/users/me/meetings",
+                json!({"topic": format!("{days} days"), "type": 2, "start_time": start, "duration": 30}),
+            )
+            .await;
+        assert_eq!(s, 201, "{m}");
+        ids.push(m["id"].clone());
+    }
+    let listed = |body: Value| -> Vec<Value> {
+        body["meetings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].clone())
+            .collect()
+    };
+    let (_, all) = a.get("/users/me/meetings?type=scheduled").await;
+    assert_eq!(listed(all).len(), 4);
+    let (_, upcoming) = a.get("/users/me/meetings?type=upcoming_meetings").await;
+    assert_eq!(
+        listed(upcoming),
+        [ids[2].clone()],
+        "240 days ahead is past the 6 months"
+    );
+    let (_, previous) = a.get("/users/me/meetings?type=previous_meetings").await;
+    assert_eq!(
+        listed(previous),
+        [ids[1].clone()],
+        "240 days back is past the 6 months"
+    );
+}

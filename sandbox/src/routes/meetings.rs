@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{ApiResult, json, json_object, query_map, ts};
@@ -48,6 +48,8 @@ const REGISTRANT_FIELDS: &[&str] = &[
 /// Batch registration carries only these per registrant (FACTS).
 const BATCH_REGISTRANT_FIELDS: &[&str] = &["email", "first_name", "last_name"];
 pub const MAX_BATCH: usize = 30;
+/// `upcoming*` and `previous_meetings` listings reach this far (FACTS: at most 6 months).
+pub const LISTING_REACH_MONTHS: u32 = 6;
 
 /// Top-level fields of `POST /users/{userId}/meetings`.
 const MEETING_FIELDS: &[&str] = &[
@@ -575,10 +577,18 @@ async fn list_events(
     let keep: fn(&Event, DateTime<Utc>) -> bool = match (kind, filter) {
         (EventKind::Webinar, _) | (_, "scheduled") => |_, _| true,
         (_, "live") => |_, _| false,
-        (_, "upcoming" | "upcoming_meetings") => {
-            |e, now| e.start_time + Duration::minutes(i64::from(e.duration)) >= now
-        }
-        (_, "previous_meetings") => |e, now| e.start_time < now,
+        (_, "upcoming" | "upcoming_meetings") => |e, now| {
+            e.start_time + Duration::minutes(i64::from(e.duration)) >= now
+                && now
+                    .checked_add_months(Months::new(LISTING_REACH_MONTHS))
+                    .is_none_or(|reach| e.start_time <= reach)
+        },
+        (_, "previous_meetings") => |e, now| {
+            e.start_time < now
+                && now
+                    .checked_sub_months(Months::new(LISTING_REACH_MONTHS))
+                    .is_none_or(|reach| e.start_time >= reach)
+        },
         _ => return Err(ApiError::invalid_parameter("type")),
     };
     let scope = format!("events|{kind:?}|{}|{filter}", user.id);
