@@ -10,7 +10,7 @@
 //! Long on purpose: ~400 lines of pacing and adaptation that share one state, then
 //! their tests (on tokio's paused clock).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -22,7 +22,7 @@ use super::plan::{Category, RateTable};
 
 /// Pace a little under the quota: Zoom counts per wall-clock second, and timer
 /// jitter must not push one second over.
-const PACING: f64 = 0.98;
+const PACING: f64 = 0.99;
 /// After a 429 with Zoom's limit stated and the rate already under it (others
 /// share the quota), cut the rate to this share of what it was.
 const BACKOFF_FACTOR: f64 = 0.85;
@@ -39,6 +39,11 @@ const PROBE_MIN_STEP: f64 = 0.5;
 const PROBE_EVERY: Duration = Duration::from_secs(2);
 /// One burst of 429s is one signal: ignore further ones for this long after a cut.
 const CUT_COOLDOWN: Duration = Duration::from_secs(1);
+/// No more than the limit's worth of requests leave in any span this long, counted
+/// when each actually goes: spacing alone lets a late timer wake-up (a busy machine)
+/// push the end of one second into the next. A little over a second, so a request
+/// that takes a few milliseconds longer to reach Zoom still lands in its own second.
+const SEND_WINDOW: Duration = Duration::from_millis(1_008);
 /// The rate never goes below this (requests/s).
 const MIN_RATE: f64 = 0.5;
 /// Zoom counts per second: successes are counted over this window, in [`SLICES`] parts.
@@ -150,6 +155,8 @@ pub struct CategoryLimiter {
     configured: f64,
     state: Mutex<Adaptive>,
     pace: Mutex<Pace>,
+    /// When the requests of the last [`SEND_WINDOW`] went, oldest first.
+    sends: Mutex<VecDeque<Instant>>,
     /// Bumped on every rate change, so waiters drop their slot and take a new one.
     generation: watch::Sender<u64>,
     sent: AtomicU64,
@@ -317,6 +324,7 @@ impl CategoryLimiter {
                 tolerance,
                 next: now,
             }),
+            sends: Mutex::new(VecDeque::new()),
             generation: watch::Sender::new(0),
             sent: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
@@ -408,7 +416,35 @@ impl CategoryLimiter {
                 }
             }
         }
+        while let Some(until) = self.take_send_slot() {
+            tokio::time::sleep_until(until).await;
+        }
         self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records a request going now, unless the last [`SEND_WINDOW`] already holds the
+    /// limit's worth; then returns when the oldest of them leaves the window.
+    fn take_send_slot(&self) -> Option<Instant> {
+        let ceiling = self
+            .state
+            .lock()
+            .map(|s| s.ceiling.max(s.rate))
+            .unwrap_or(self.configured);
+        // Whole requests per second; the float is positive and small (a qps setting).
+        let cap = (ceiling.floor() as usize).max(1);
+        let now = Instant::now();
+        let mut sends = self.sends.lock().unwrap_or_else(|p| p.into_inner());
+        while sends
+            .front()
+            .is_some_and(|&at| now.saturating_duration_since(at) >= SEND_WINDOW)
+        {
+            sends.pop_front();
+        }
+        if sends.len() < cap {
+            sends.push_back(now);
+            return None;
+        }
+        sends.front().map(|&at| at + SEND_WINDOW)
     }
 
     /// Zoom said 429 (QPS). `zoom_limit` is its `X-RateLimit-Limit`, when present.
@@ -659,6 +695,30 @@ mod tests {
         let shown = l.endpoints();
         assert_eq!(shown.len(), MAX_ENDPOINTS + 1);
         assert_eq!(shown.last().map(String::as_str), Some("…"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_window_of_a_second_ever_holds_more_than_the_limit() {
+        // Ten requests that went together (timers woken late on a busy machine) fill
+        // the second: the next waits until the first of them is a window old, even
+        // though its own paced slot is due.
+        let l = CategoryLimiter::new(10);
+        let start = Instant::now();
+        for _ in 0..10 {
+            assert_eq!(l.take_send_slot(), None);
+        }
+        assert_eq!(l.take_send_slot(), Some(start + SEND_WINDOW));
+        l.acquire().await;
+        assert!(
+            Instant::now() >= start + SEND_WINDOW,
+            "{:?}",
+            Instant::now() - start
+        );
+        // The window slides: one more left it, so one more may go.
+        let sent_at = Instant::now();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        l.acquire().await;
+        assert!(Instant::now() - sent_at < Duration::from_millis(200));
     }
 
     #[tokio::test(start_paused = true)]
