@@ -49,6 +49,16 @@ fn readable(sandbox: &Sandbox, i: &PastInstance) -> bool {
     licensed && i.start_time > chrono::Utc::now() - chrono::Duration::days(zoombulk_sandbox::REPORT_DAYS)
 }
 
+/// Whether `previous_meetings` lists the instance's meeting (Zoom reaches 6 months back).
+fn listed(sandbox: &Sandbox, i: &PastInstance) -> bool {
+    let store = sandbox.store();
+    let now = chrono::Utc::now();
+    let reach = now - chrono::Months::new(zoombulk_sandbox::LISTING_REACH_MONTHS);
+    store
+        .meeting(i.event_id)
+        .is_some_and(|e| e.start_time < now && e.start_time >= reach)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_range_exports_every_session_of_every_instance_row_for_row() {
     let sandbox = start(with_past()).await;
@@ -63,9 +73,18 @@ async fn a_range_exports_every_session_of_every_instance_row_for_row() {
         .store()
         .past_instances()
         .into_iter()
-        .filter(|i| i.kind == EventKind::Meeting)
+        .filter(|i| i.kind == EventKind::Meeting && listed(&sandbox, i))
         .collect();
-    assert_eq!(by_uuid.len(), instances.len(), "one group of rows per instance");
+    assert_eq!(
+        by_uuid.len(),
+        instances.len(),
+        "one group of rows per listed instance"
+    );
+    assert!(
+        stderr(&o).contains("only 6 months back"),
+        "-500d reaches past Zoom's listing, and the summary says so: {}",
+        stderr(&o)
+    );
     let mut sessions = 0;
     for i in &instances {
         let rows = &by_uuid[&i.uuid];

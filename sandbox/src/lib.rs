@@ -41,6 +41,7 @@ pub use pages::{PageHook, PageVisit};
 /// The rate-limit category of a `/v2` route by its `"METHOD /template"` key (e.g.
 /// `"GET /users/{userId}"`), from the sandbox's single route table.
 pub use routes::category_of as route_category;
+pub use routes::meetings::LISTING_REACH_MONTHS;
 pub use routes::reports::{REPORT_DAYS, read_uuid};
 pub use routes::user_changes::{EMAIL_CHANGE_LIMIT, EMAIL_EXISTS, EMAIL_NOT_MANAGED, PICTURE_MAX_BYTES};
 pub use seed::instance_uuid;

@@ -31,6 +31,19 @@ pub const REPORTS_IN_FLIGHT: usize = 32;
 const INSTANCES_IN_FLIGHT: usize = 32;
 /// Hosts' meeting listings read ahead (each held until its meetings are through).
 const HOST_LISTINGS_IN_FLIGHT: usize = 4;
+/// `previous_meetings` reaches this far back (FACTS: at most 6 months of data).
+const LISTING_REACH_MONTHS: u32 = 6;
+
+/// With `--from` further back than Zoom lists past meetings, what the range misses.
+fn listing_reach_note(from: Option<NaiveDate>, today: NaiveDate) -> Option<String> {
+    let reach = today.checked_sub_months(chrono::Months::new(LISTING_REACH_MONTHS))?;
+    (from? < reach).then(|| {
+        format!(
+            "Zoom lists past meetings only {LISTING_REACH_MONTHS} months back: meetings that started before \
+             {reach} are not in this range; export each of them with --meeting ID (reports reach a year)"
+        )
+    })
+}
 
 pub const SESSION_COLUMNS: &[&str] = &[
     "meeting_id",
@@ -160,6 +173,11 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
                 report
                     .lines
                     .push(format!("{n} meetings {kind} (see the note column)"));
+            }
+            if args.meeting.is_none() && args.webinar.is_none() {
+                report
+                    .lines
+                    .extend(listing_reach_note(args.from, Utc::now().date_naive()));
             }
             Ok::<_, ExportError>(report)
         },
@@ -575,6 +593,8 @@ async fn plan(client: &Client, args: &Args) -> Result<Plan, ExportError> {
              report per instance",
             hosts.len()
         ));
+        plan.notes
+            .extend(listing_reach_note(args.from, Utc::now().date_naive()));
         meetings
     } else {
         1
@@ -600,6 +620,19 @@ async fn plan(client: &Client, args: &Args) -> Result<Plan, ExportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_range_further_back_than_zoom_lists_says_what_it_misses() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let note = listing_reach_note(NaiveDate::from_ymd_opt(2026, 1, 1), today).unwrap();
+        assert!(note.contains("before 2026-06-02"), "{note}");
+        assert!(note.contains("--meeting ID"), "{note}");
+        assert_eq!(
+            listing_reach_note(NaiveDate::from_ymd_opt(2026, 6, 2), today),
+            None
+        );
+        assert_eq!(listing_reach_note(None, today), None);
+    }
     use serde_json::json;
 
     #[test]

@@ -3,7 +3,7 @@
 
 pub(crate) mod downloads;
 mod groups;
-mod meetings;
+pub(crate) mod meetings;
 mod recordings;
 pub mod reports;
 pub(crate) mod user_changes;
