@@ -207,11 +207,12 @@ impl Account {
                 .query("page_size", USERS_PAGE_SIZE.to_string())
                 .query("status", status.as_str());
             let mut stream = std::pin::pin!(client.paginate(call, "users"));
-            while let Some(user) = stream
-                .try_next()
-                .await
-                .map_err(|e| RunError::new(format!("listing the account's {} users failed: {e}", status.as_str())))?
-            {
+            while let Some(user) = stream.try_next().await.map_err(|e| {
+                RunError::new(format!(
+                    "listing the account's {} users failed: {e}",
+                    status.as_str()
+                ))
+            })? {
                 listed += 1;
                 let email = text(user.get("email"));
                 if email.is_empty() {
@@ -371,15 +372,27 @@ fn change_cell(before: &str, after: &str) -> String {
 
 /// A plan cell's `(before, after)`; `None` when it is not a change.
 fn split_change(cell: &str) -> Option<(&str, &str)> {
-    if let Some(after) = cell.strip_prefix(ARROW.trim_start()) {
+    // Spreadsheets and readers may trim the cell: `-> x` and `x ->` stay changes.
+    let cell = cell.trim();
+    let arrow = ARROW.trim();
+    if let Some(after) = cell.strip_prefix(arrow) {
         return Some(("", after.trim()));
+    }
+    if let Some(before) = cell.strip_suffix(arrow)
+        && before.ends_with(char::is_whitespace)
+    {
+        return Some((before.trim(), ""));
     }
     cell.split_once(ARROW).map(|(b, a)| (b.trim(), a.trim()))
 }
 
 /// Group names in a plan cell: `;`-separated.
 fn cell_groups(value: &str) -> Vec<&str> {
-    value.split(';').map(str::trim).filter(|g| !g.is_empty()).collect()
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .collect()
 }
 
 /// Default path beside `file`: `<stem>.<suffix>`.
@@ -505,10 +518,19 @@ struct PlanWriter {
 }
 
 impl PlanWriter {
-    fn create(path: &Path, fields: &[(Field, usize)], ctx: &Context, all: bool) -> Result<PlanWriter, RunError> {
+    fn create(
+        path: &Path,
+        fields: &[(Field, usize)],
+        ctx: &Context,
+        all: bool,
+    ) -> Result<PlanWriter, RunError> {
         refuse_foreign(path, ctx.run.force)?;
         let publisher = Publisher::create(&Target::Path(path.to_path_buf()), Policy::Replace)?;
-        let mut columns = vec![Column::plain("email"), Column::plain("action"), Column::plain("user_id")];
+        let mut columns = vec![
+            Column::plain("email"),
+            Column::plain("action"),
+            Column::plain("user_id"),
+        ];
         columns.extend(fields.iter().map(|(f, _)| Column::plain(f.name)));
         columns.push(Column::plain("status"));
         let writer = publisher
@@ -539,7 +561,11 @@ impl PlanWriter {
             return Ok(());
         }
         self.counts.add(draft.action);
-        let head = [draft.email.as_str(), draft.action.as_str(), draft.user_id.as_str()];
+        let head = [
+            draft.email.as_str(),
+            draft.action.as_str(),
+            draft.user_id.as_str(),
+        ];
         self.table
             .write_row(head.into_iter().chain(draft.cells.iter().map(String::as_str)))
             .map_err(|e| RunError::new(format!("{}: cannot write the plan: {e}", self.publisher.shown())))
@@ -670,10 +696,18 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     let account = Account::list(&client, listing_fields).await?;
     let scope = Scope::resolve(args, &account)?;
     let made = make_plan(&client, &roster, &account, &scope, args, &plan_path, ctx).await?;
-    let in_scope = account.users.iter().filter(|u| account.in_scope(u, &scope)).count() as u64;
+    let in_scope = account
+        .users
+        .iter()
+        .filter(|u| account.in_scope(u, &scope))
+        .count() as u64;
     let limit = Limit::new(args.max_changes, in_scope);
     if !ctx.run.quiet {
-        eprintln!("plan: {} changes ({})", made.counts.changes(), made.counts.describe());
+        eprintln!(
+            "plan: {} changes ({})",
+            made.counts.changes(),
+            made.counts.describe()
+        );
         eprintln!("  written to {}", plan_path.display());
         eprintln!(
             "  cost: GET /users {} pages (Medium), GET /groups 1 (Medium), GET /users/{{userId}} {} (Light, for \
@@ -705,7 +739,10 @@ fn same_path(a: &Path, b: &Path) -> bool {
 
 async fn connect(ctx: &Context) -> Result<Client, RunError> {
     let client = ctx.settings.connect().await?;
-    client.check_credentials().await.map_err(|e| RunError::new(e.to_string()))?;
+    client
+        .check_credentials()
+        .await
+        .map_err(|e| RunError::new(e.to_string()))?;
     Ok(client)
 }
 
@@ -780,7 +817,10 @@ async fn make_plan(
     let mut records = roster.input.records().map_err(|e| RunError::new(e.to_string()))?;
     let mut record = StringRecord::new();
     let email_col = roster.input.column("email");
-    while let Some(pos) = records.read(&mut record).map_err(|e| RunError::new(e.to_string()))? {
+    while let Some(pos) = records
+        .read(&mut record)
+        .map_err(|e| RunError::new(e.to_string()))?
+    {
         let email = cell(&record, email_col).trim();
         let known = account.find(email);
         if let Some(k) = known {
@@ -792,7 +832,10 @@ async fn make_plan(
         } else {
             Err(FieldError::new(
                 E_DUPLICATE,
-                format!("email {} is in the roster more than once; only its first row is planned.", quoted(email)),
+                format!(
+                    "email {} is in the roster more than once; only its first row is planned.",
+                    quoted(email)
+                ),
             ))
         };
         let wants = match checked {
@@ -822,11 +865,18 @@ async fn make_plan(
     let mut finished = std::pin::pin!(
         futures::stream::iter(waiting)
             .map(|(draft, id)| async move {
-                let user = if id.is_empty() { draft.email.clone() } else { id.to_string() };
-                let found = client
-                    .get_user_fields(&user)
-                    .await
-                    .map_err(|e| RunError::new(format!("reading {} (GET {}) failed: {e}", draft.email, user_path(&user))))?;
+                let user = if id.is_empty() {
+                    draft.email.clone()
+                } else {
+                    id.to_string()
+                };
+                let found = client.get_user_fields(&user).await.map_err(|e| {
+                    RunError::new(format!(
+                        "reading {} (GET {}) failed: {e}",
+                        draft.email,
+                        user_path(&user)
+                    ))
+                })?;
                 Ok::<_, RunError>(finish_detail(draft, &found.value, &roster.fields))
             })
             .buffered(DETAIL_CONCURRENCY)
@@ -900,7 +950,13 @@ fn check_roster_row(
 }
 
 /// The plan row of a valid roster row, its detail fields still to compare.
-fn draft_row(account: &Account, known: Option<&Known>, email: &str, fields: &[(Field, usize)], wants: Vec<Want>) -> Draft {
+fn draft_row(
+    account: &Account,
+    known: Option<&Known>,
+    email: &str,
+    fields: &[(Field, usize)],
+    wants: Vec<Want>,
+) -> Draft {
     let mut cells = Vec::with_capacity(fields.len() + 1);
     let mut detail = Vec::new();
     let Some(user) = known else {
@@ -930,7 +986,11 @@ fn draft_row(account: &Account, known: Option<&Known>, email: &str, fields: &[(F
             }
             Want::Text(v) => {
                 let before = account.value(user, *f).unwrap_or("");
-                if before == v { String::new() } else { change_cell(before, &v) }
+                if before == v {
+                    String::new()
+                } else {
+                    change_cell(before, &v)
+                }
             }
             Want::Groups(g) => {
                 let before = account.group_names(user);
@@ -969,7 +1029,9 @@ fn draft_row(account: &Account, known: Option<&Known>, email: &str, fields: &[(F
 /// Compares a draft's detail fields with `GET /users/{userId}`'s answer.
 fn finish_detail(mut draft: Draft, user: &Value, fields: &[(Field, usize)]) -> Draft {
     for (column, wanted) in std::mem::take(&mut draft.detail) {
-        let Some((f, _)) = fields.get(column) else { continue };
+        let Some((f, _)) = fields.get(column) else {
+            continue;
+        };
         let before = listing_value(user, *f);
         if before != wanted
             && let Some(cell) = draft.cells.get_mut(column)
@@ -984,7 +1046,13 @@ fn finish_detail(mut draft: Draft, user: &Value, fields: &[(Field, usize)]) -> D
 }
 
 /// `--apply --resume`, `--apply` after planning, `--apply-plan`: the plan through the engine.
-async fn run_plan(args: &Args, plan: &Path, results: PathBuf, ctx: &Context, client: Client) -> Result<Exit, RunError> {
+async fn run_plan(
+    args: &Args,
+    plan: &Path,
+    results: PathBuf,
+    ctx: &Context,
+    client: Client,
+) -> Result<Exit, RunError> {
     let input = open_input::<SyncApply>(plan)?;
     let job = SyncApply::new(&input, args).map_err(RunError::new)?;
     let mut opts = ctx.run.clone();
@@ -1018,7 +1086,11 @@ async fn apply_plan(args: &Args, plan: &Path, ctx: &Context) -> Result<Exit, Run
             eprintln!("{}: {p}", plan.display());
         }
         if problems.len() > SHOWN_PROBLEMS {
-            eprintln!("{}: … and {} more rows", plan.display(), problems.len() - SHOWN_PROBLEMS);
+            eprintln!(
+                "{}: … and {} more rows",
+                plan.display(),
+                problems.len() - SHOWN_PROBLEMS
+            );
         }
         return Err(RunError::new(format!(
             "{}: the account changed since the plan was made ({} rows no longer hold, above); nothing was sent. \
@@ -1027,7 +1099,11 @@ async fn apply_plan(args: &Args, plan: &Path, ctx: &Context) -> Result<Exit, Run
             problems.len()
         )));
     }
-    let in_scope = account.users.iter().filter(|u| account.in_scope(u, &scope)).count() as u64;
+    let in_scope = account
+        .users
+        .iter()
+        .filter(|u| account.in_scope(u, &scope))
+        .count() as u64;
     Limit::new(args.max_changes, in_scope).check(changes)?;
     drop(account);
     run_plan(args, plan, results, ctx, client).await
@@ -1045,71 +1121,92 @@ async fn check_plan(
     let mut changes = 0u64;
     let mut records = input.records().map_err(|e| RunError::new(e.to_string()))?;
     let mut record = StringRecord::new();
-    while let Some(pos) = records.read(&mut record).map_err(|e| RunError::new(e.to_string()))? {
-        let email = cell(&record, job.email);
+    while let Some(pos) = records
+        .read(&mut record)
+        .map_err(|e| RunError::new(e.to_string()))?
+    {
         let Some(action) = PlanAction::parse(cell(&record, job.action)) else {
             continue;
         };
         changes += u64::from(action.is_change());
-        let mut says = |what: String| problems.push(format!("row {} ({email}): {what}", pos.row));
-        let user = account.find(email);
-        let user = match (action, user) {
-            (PlanAction::Create, Some(_)) => {
-                says("is in the account now".into());
-                continue;
-            }
-            (PlanAction::Create, None) => continue,
-            (_, None) => {
-                says("is no longer in the account".into());
-                continue;
-            }
-            (_, Some(u)) => u,
-        };
-        let id = cell(&record, job.user_id);
-        if !id.is_empty() && id != &*user.id {
-            says(format!("has another user id now ({})", user.id));
-        }
-        match split_change(cell(&record, job.status)) {
-            Some((before, _)) if before != user.status.as_str() => {
-                says(format!("status is {} now, not {before}", user.status.as_str()));
-            }
-            None if user.status == UserStatus::Inactive && action.is_change() => {
-                says("is inactive now".into());
-            }
-            _ => {}
-        }
-        let mut detail: Option<Value> = None;
-        for &(f, column) in &job.fields {
-            let Some((before, _)) = split_change(cell(&record, Some(column))) else {
-                continue;
-            };
-            let now = match f.kind {
-                Kind::Group => {
-                    let names = account.group_names(user);
-                    if same_groups(&names, &cell_groups(before)) {
-                        continue;
-                    }
-                    names.join(";")
-                }
-                _ if f.detail => {
-                    if detail.is_none() {
-                        let key = if user.id.is_empty() { &*user.email } else { &*user.id };
-                        let found = client
-                            .get_user_fields(key)
-                            .await
-                            .map_err(|e| RunError::new(format!("reading {email} failed: {e}")))?;
-                        detail = Some(found.value);
-                    }
-                    detail.as_ref().map(|d| listing_value(d, f)).unwrap_or_default()
-                }
-                _ => account.value(user, f).unwrap_or("").to_string(),
-            };
-            if now != before {
-                says(format!("{} is {} now, not {}", f.name, quoted(&now), quoted(before)));
-            }
+        let reasons = check_row(client, &record, action, job, account).await?;
+        if !reasons.is_empty() {
+            let email = cell(&record, job.email);
+            problems.push(format!("row {} ({email}): {}", pos.row, reasons.join("; ")));
         }
     }
     Ok((problems, changes))
+}
+
+/// Why a plan row's `before` no longer holds (empty: it holds).
+async fn check_row(
+    client: &Client,
+    record: &StringRecord,
+    action: PlanAction,
+    job: &SyncApply,
+    account: &Account,
+) -> Result<Vec<String>, RunError> {
+    let email = cell(record, job.email);
+    let mut reasons: Vec<String> = Vec::new();
+    let user = match (action, account.find(email)) {
+        (PlanAction::Create, Some(_)) => return Ok(vec!["is in the account now".into()]),
+        (PlanAction::Create, None) => return Ok(reasons),
+        (_, None) => return Ok(vec!["is no longer in the account".into()]),
+        (_, Some(u)) => u,
+    };
+    let id = cell(record, job.user_id);
+    if !id.is_empty() && id != &*user.id {
+        reasons.push(format!("has another user id now ({})", user.id));
+    }
+    match split_change(cell(record, job.status)) {
+        Some((before, _)) if before != user.status.as_str() => {
+            reasons.push(format!("status is {} now, not {before}", user.status.as_str()));
+        }
+        None if user.status == UserStatus::Inactive && action.is_change() => {
+            reasons.push("is inactive now".into());
+        }
+        _ => {}
+    }
+    let mut detail: Option<Value> = None;
+    for &(f, column) in &job.fields {
+        let Some((before, _)) = split_change(cell(record, Some(column))) else {
+            continue;
+        };
+        let now = match f.kind {
+            Kind::Group => {
+                let names = account.group_names(user);
+                if same_groups(&names, &cell_groups(before)) {
+                    continue;
+                }
+                names.join(";")
+            }
+            _ if f.detail => {
+                if detail.is_none() {
+                    let key = if user.id.is_empty() {
+                        &*user.email
+                    } else {
+                        &*user.id
+                    };
+                    let found = client
+                        .get_user_fields(key)
+                        .await
+                        .map_err(|e| RunError::new(format!("reading {email} failed: {e}")))?;
+                    detail = Some(found.value);
+                }
+                detail.as_ref().map(|d| listing_value(d, f)).unwrap_or_default()
+            }
+            _ => account.value(user, f).unwrap_or("").to_string(),
+        };
+        if now != before {
+            reasons.push(format!(
+                "{} is {} now, not {}",
+                f.name,
+                quoted(&now),
+                quoted(before)
+            ));
+        }
+    }
+    Ok(reasons)
 }
 
 /// The plan's columns, as [`SyncApply`] reads them.
@@ -1186,7 +1283,10 @@ impl SyncApply {
                 continue;
             };
             let value = match f.kind {
-                Kind::Type => after.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(after)),
+                Kind::Type => after
+                    .parse::<u64>()
+                    .map(Value::from)
+                    .unwrap_or_else(|_| Value::from(after)),
                 _ => Value::from(after),
             };
             body.insert(f.name.to_string(), value);
@@ -1238,15 +1338,23 @@ impl SyncApply {
         };
         for name in join {
             let Some(g) = dir.find(name) else {
-                steps.failed_locally(&format!("group {name}"), E_VALUE, format!("group {} no longer exists", quoted(name)));
+                steps.failed_locally(
+                    &format!("group {name}"),
+                    E_VALUE,
+                    format!("group {} no longer exists", quoted(name)),
+                );
                 continue;
             };
             let what = format!("group {}", g.name);
             if pending {
                 let body = serde_json::json!({ "group_id": g.id });
-                steps.step(&what, "joined", patch_checked(client, user, body)).await?;
+                steps
+                    .step(&what, "joined", patch_checked(client, user, body))
+                    .await?;
             } else {
-                steps.step(&what, "joined", join_group(client, &g.id, user)).await?;
+                steps
+                    .step(&what, "joined", join_group(client, &g.id, user))
+                    .await?;
             }
         }
         for name in leave {
@@ -1256,7 +1364,13 @@ impl SyncApply {
             steps
                 .step_with(
                     &format!("group {}", g.name),
-                    |sent| if sent.status == 404 { "not left: the user was not a member" } else { "left" },
+                    |sent| {
+                        if sent.status == 404 {
+                            "not left: the user was not a member"
+                        } else {
+                            "left"
+                        }
+                    },
                     leave_group(client, &g.id, user),
                 )
                 .await?;
@@ -1300,7 +1414,11 @@ impl SyncApply {
         let mut steps = Steps::default();
         if !profile.is_empty() {
             steps
-                .step("profile", "set", patch_checked(client, &id, Value::Object(profile)))
+                .step(
+                    "profile",
+                    "set",
+                    patch_checked(client, &id, Value::Object(profile)),
+                )
                 .await?;
         }
         let pending = self.create_action == CreateAction::Create;
@@ -1323,17 +1441,29 @@ impl SyncApply {
     async fn update(&self, client: &Client, record: &StringRecord, row: &ApplyRow) -> Result<Outcome, Fatal> {
         let id = cell(record, self.user_id);
         let pending = id.is_empty();
-        let user = if pending { cell(record, self.email).trim() } else { id };
+        let user = if pending {
+            cell(record, self.email).trim()
+        } else {
+            id
+        };
         let mut steps = Steps::default();
         if row.action == PlanAction::Activate {
             steps
-                .step("status", "activated", status_checked(client, user, StatusChange::Activate))
+                .step(
+                    "status",
+                    "activated",
+                    status_checked(client, user, StatusChange::Activate),
+                )
                 .await?;
         }
         let profile = self.profile_body(record, false);
         if !profile.is_empty() {
             steps
-                .step("profile", "updated", patch_checked(client, user, Value::Object(profile)))
+                .step(
+                    "profile",
+                    "updated",
+                    patch_checked(client, user, Value::Object(profile)),
+                )
                 .await?;
         }
         self.groups(client, record, user, pending, &mut steps).await?;
@@ -1401,7 +1531,11 @@ impl Job for SyncApply {
             let Some((_, after)) = split_change(value) else {
                 return Err(FieldError::new(
                     E_VALUE,
-                    format!("{} {} is not a change (`before -> after`); plan again.", f.name, quoted(value)),
+                    format!(
+                        "{} {} is not a change (`before -> after`); plan again.",
+                        f.name,
+                        quoted(value)
+                    ),
                 ));
             };
             match f.kind {
@@ -1458,7 +1592,10 @@ impl Job for SyncApply {
         let mut calls = Vec::new();
         match row.action {
             PlanAction::Unchanged => return "nothing (unchanged)".into(),
-            PlanAction::Create => calls.push(format!("POST /users action={} {email}", self.create_action.as_str())),
+            PlanAction::Create => calls.push(format!(
+                "POST /users action={} {email}",
+                self.create_action.as_str()
+            )),
             PlanAction::Activate => calls.push(format!("PUT {user}/status action=activate")),
             PlanAction::Deactivate => calls.push(format!("PUT {user}/status action=deactivate")),
             PlanAction::Disassociate | PlanAction::Delete => {
@@ -1489,7 +1626,11 @@ impl Job for SyncApply {
 
     async fn run_row(&self, client: &Client, record: &StringRecord, row: ApplyRow) -> Result<Outcome, Fatal> {
         let id = cell(record, self.user_id);
-        let user = if id.is_empty() { cell(record, self.email).trim() } else { id };
+        let user = if id.is_empty() {
+            cell(record, self.email).trim()
+        } else {
+            id
+        };
         match row.action {
             PlanAction::Unchanged => Ok(Outcome {
                 error_message: Some("unchanged: nothing to do".into()),
@@ -1500,7 +1641,11 @@ impl Job for SyncApply {
             PlanAction::Deactivate => {
                 let mut steps = Steps::default();
                 steps
-                    .step("status", "deactivated", status_checked(client, user, StatusChange::Deactivate))
+                    .step(
+                        "status",
+                        "deactivated",
+                        status_checked(client, user, StatusChange::Deactivate),
+                    )
                     .await?;
                 Ok(steps.outcome(Status::Updated))
             }
@@ -1521,6 +1666,11 @@ mod tests {
         assert_eq!(change_cell("Ops", "Sales"), "Ops -> Sales");
         assert_eq!(split_change("Ops -> Sales"), Some(("Ops", "Sales")));
         assert_eq!(split_change("Ops"), None);
+        assert_eq!(
+            split_change("Ops ->"),
+            Some(("Ops", "")),
+            "a cleared field, trimmed"
+        );
         // A value that reads as a formula is guarded; the reader drops the guard.
         assert_eq!(change_cell("=1+1", "x"), "'=1+1 -> x");
     }

@@ -726,7 +726,11 @@ fn holds(have: &Value, want: &Value) -> bool {
 
 /// A status change that failed after an attempt that may have reached Zoom is
 /// checked: a user already in the wanted status is what the row asked for.
-pub(crate) async fn status_checked(client: &Client, user: &str, change: StatusChange) -> Result<Sent<()>, ApiError> {
+pub(crate) async fn status_checked(
+    client: &Client,
+    user: &str,
+    change: StatusChange,
+) -> Result<Sent<()>, ApiError> {
     let err = match client.set_status(user, change.action()).await {
         Ok(sent) => return Ok(sent),
         Err(err) if err.may_have_applied() => err,
