@@ -112,24 +112,8 @@ pub struct SyncArgs {
     /// Also write a row for every roster user that needs no change (`unchanged`).
     #[arg(long)]
     pub all: bool,
-    /// How to create users the account does not have (as `users import --action`).
-    #[arg(
-        long,
-        value_enum,
-        ignore_case = true,
-        default_value = "create",
-        value_name = "ACTION"
-    )]
-    pub action: Action,
-    /// User type of created users whose row has no `type` value.
-    #[arg(
-        long = "type",
-        value_enum,
-        ignore_case = true,
-        default_value = "basic",
-        value_name = "TYPE"
-    )]
-    pub user_type: UserTypeArg,
+    #[command(flatten)]
+    pub create: CreateDefaults,
 }
 
 /// `--prune` of `users sync`.
@@ -177,6 +161,18 @@ pub struct ImportArgs {
     /// accepted); `-` reads it from stdin.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    #[command(flatten)]
+    pub create: CreateDefaults,
+    /// A licence or add-on for every row, as TYPE=VALUE (repeatable): e.g.
+    /// `--feature webinar=500`, `--feature zoom_whiteboard=true`. A row's own
+    /// column of the same TYPE wins. Sent through POST /users/features, 30 users a call.
+    #[arg(long = "feature", value_name = "TYPE=VALUE")]
+    pub features: Vec<String>,
+}
+
+/// How users are created when a row does not say (`users import`, `users sync`).
+#[derive(Debug, Clone, Args)]
+pub struct CreateDefaults {
     /// How to create users when a row has no `action` value.
     #[arg(
         long,
@@ -196,11 +192,6 @@ pub struct ImportArgs {
         value_name = "TYPE"
     )]
     pub user_type: UserTypeArg,
-    /// A licence or add-on for every row, as TYPE=VALUE (repeatable): e.g.
-    /// `--feature webinar=500`, `--feature zoom_whiteboard=true`. A row's own
-    /// column of the same TYPE wins. Sent through POST /users/features, 30 users a call.
-    #[arg(long = "feature", value_name = "TYPE=VALUE")]
-    pub features: Vec<String>,
 }
 
 /// `--action` of `users import`: Zoom's spelling, any case.

@@ -268,8 +268,8 @@ impl UsersImport {
                 .filter_map(|t| input.column(t).map(|i| (*t, i)))
                 .collect(),
             file_features,
-            default_action: CreateAction::from(args.action),
-            default_type: UserType::from(args.user_type),
+            default_action: CreateAction::from(args.create.action),
+            default_type: UserType::from(args.create.user_type),
             directory: OnceCell::new(),
             members: Batcher::new(MEMBERS_PER_CALL, BATCH_QUIET),
             features: Batcher::new(FEATURE_USERS_PER_CALL, BATCH_QUIET),

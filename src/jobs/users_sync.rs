@@ -188,8 +188,14 @@ struct Account {
 }
 
 impl Account {
-    /// Every user in every status (`GET /users`, Medium) and the groups (`GET /groups`).
-    async fn list(client: &Client, fields: Vec<Field>) -> Result<Account, RunError> {
+    /// Every user in every status (`GET /users`, Medium) and the groups (`GET
+    /// /groups`), keeping the listing's values of the compared `fields`.
+    async fn list(client: &Client, fields: &[(Field, usize)]) -> Result<Account, RunError> {
+        let fields: Vec<Field> = fields
+            .iter()
+            .map(|(f, _)| *f)
+            .filter(|f| !f.detail && f.kind != Kind::Group)
+            .collect();
         let groups = client
             .list_groups()
             .await
@@ -624,8 +630,7 @@ impl Roster {
         }
         let import = ImportArgs {
             file: path.to_path_buf(),
-            action: args.action,
-            user_type: args.user_type,
+            create: args.create.clone(),
             features: Vec::new(),
         };
         let checker = UsersImport::bind(&input, &import).map_err(RunError::new)?;
@@ -687,13 +692,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
         )));
     }
     let client = connect(ctx).await?;
-    let listing_fields: Vec<Field> = roster
-        .fields
-        .iter()
-        .map(|(f, _)| *f)
-        .filter(|f| !f.detail && f.kind != Kind::Group)
-        .collect();
-    let account = Account::list(&client, listing_fields).await?;
+    let account = Account::list(&client, &roster.fields).await?;
     let scope = Scope::resolve(args, &account)?;
     let made = make_plan(&client, &roster, &account, &scope, args, &plan_path, ctx).await?;
     let in_scope = account
@@ -1072,13 +1071,7 @@ async fn apply_plan(args: &Args, plan: &Path, ctx: &Context) -> Result<Exit, Run
         // The plan was checked when it was first applied; its done rows no longer hold their `before`.
         return run_plan(args, plan, results, ctx, client).await;
     }
-    let listing_fields: Vec<Field> = job
-        .fields
-        .iter()
-        .map(|(f, _)| *f)
-        .filter(|f| !f.detail && f.kind != Kind::Group)
-        .collect();
-    let account = Account::list(&client, listing_fields).await?;
+    let account = Account::list(&client, &job.fields).await?;
     let scope = Scope::resolve(args, &account)?;
     let (problems, changes) = check_plan(&client, &input, &job, &account).await?;
     if !problems.is_empty() {
@@ -1262,8 +1255,8 @@ impl SyncApply {
                 .iter()
                 .filter_map(|f| input.column(f.name).map(|i| (*f, i)))
                 .collect(),
-            create_action: CreateAction::from(args.action),
-            default_type: UserType::from(args.user_type),
+            create_action: CreateAction::from(args.create.action),
+            default_type: UserType::from(args.create.user_type),
             directory: OnceCell::new(),
         })
     }
