@@ -454,3 +454,60 @@ async fn resume_continues_the_kept_plan_after_an_interrupted_apply() {
     );
     assert_eq!(requests_to(&sandbox, "GET /users"), listings, "no new listing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fields_the_listing_lacks_cost_one_get_per_user_whose_row_sets_them() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |u| {
+        u.job_title = "Engineer".into();
+        u.company = "Acme".into();
+    });
+    add(&sandbox, "grace@example.com", |u| u.job_title = "Chef".into());
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "titles.csv",
+        "email,Job Title,Company\n\
+         ada@example.com,Chief Engineer,Acme\n\
+         grace@example.com,,\n\
+         new@example.com,Intern,Acme\n",
+    );
+    let out = sync(&sandbox, &roster, &[], 0).await;
+    let plan = plan_of(&roster);
+    assert_eq!(
+        actions(&plan),
+        pairs(&[("ada@example.com", "update"), ("new@example.com", "create")])
+    );
+    assert_eq!(
+        (plan[0]["job_title"].as_str(), plan[0]["company"].as_str()),
+        ("Engineer -> Chief Engineer", "")
+    );
+    assert_eq!(plan[1]["job_title"], "-> Intern");
+    assert_eq!(
+        requests_to(&sandbox, "GET /users/{userId}"),
+        1,
+        "only ada's row sets a field the listing lacks"
+    );
+    assert!(
+        stderr(&out).contains("GET /users/{userId} 1 (Light"),
+        "{}",
+        stderr(&out)
+    );
+
+    sync(&sandbox, &roster, &["--apply", "--action", "custCreate"], 0).await;
+    let store = sandbox.store();
+    assert_eq!(
+        store.user_by_email("ada@example.com").unwrap().job_title,
+        "Chief Engineer"
+    );
+    let new = store.user_by_email("new@example.com").unwrap();
+    assert_eq!((new.job_title.as_str(), new.company.as_str()), ("Intern", "Acme"));
+    assert_eq!(
+        store.user_by_email("grace@example.com").unwrap().job_title,
+        "Chef"
+    );
+
+    std::fs::remove_file(beside(&roster, "results.csv")).unwrap();
+    sync(&sandbox, &roster, &[], 0).await;
+    assert!(plan_of(&roster).is_empty(), "the second sync plans nothing");
+}
