@@ -53,7 +53,7 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
             Ok(Exit::Ok)
         }
-        Command::Sandbox(args) => sandbox::serve(args.to_config()).await,
+        Command::Sandbox(args) => sandbox::serve(args.to_config(), args.sync_roster()).await,
         Command::Validate(kind) => match kind {
             ValidateCommand::UsersImport(mut a) => {
                 let _stdin = stdin_input(&mut a.file, None)?;
