@@ -511,3 +511,32 @@ async fn fields_the_listing_lacks_cost_one_get_per_user_whose_row_sets_them() {
     sync(&sandbox, &roster, &[], 0).await;
     assert!(plan_of(&roster).is_empty(), "the second sync plans nothing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hand_edited_plan_never_removes_the_owner_or_an_admin() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "admin@example.com", |u| u.role_id = "1".into());
+    let owner = sandbox.store().owner().unwrap();
+    let dir = tempdir();
+    let text = format!(
+        "email,action,user_id,status\n\
+         {},delete,{},active -> deleted\n\
+         admin@example.com,deactivate,,active -> inactive\n",
+        owner.email, owner.id
+    );
+    let plan = write(dir.path(), "edited.csv", text);
+    let out = run_fast(
+        &sandbox,
+        &["users", "sync", "--apply-plan", plan.to_str().unwrap()],
+        1,
+        "",
+    )
+    .await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("is the owner or an admin") && err.contains("2 rows no longer hold"),
+        "{err}"
+    );
+    assert_eq!(requests_to(&sandbox, "DELETE /users/{userId}"), 0);
+    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
+}

@@ -209,8 +209,9 @@ impl Account {
             .collect();
         let mut users = Vec::new();
         let mut by_email = HashMap::new();
-        let mut listed = 0u64;
+        let mut pages = 0u64;
         for status in UserStatus::ALL {
+            let mut listed = 0u64;
             let call = Call::get("/users", Category::Medium)
                 .query("page_size", USERS_PAGE_SIZE.to_string())
                 .query("status", status.as_str());
@@ -249,8 +250,8 @@ impl Account {
                 by_email.insert(key, u32::try_from(users.len()).unwrap_or(u32::MAX));
                 users.push(known);
             }
+            pages += listed.div_ceil(u64::from(USERS_PAGE_SIZE)).max(1);
         }
-        let pages = listed.div_ceil(u64::from(USERS_PAGE_SIZE)).max(3);
         drop(group_index);
         Ok(Account {
             fields,
@@ -1177,6 +1178,13 @@ async fn check_row(
         (_, None) => return Ok(vec!["is no longer in the account".into()]),
         (_, Some(u)) => u,
     };
+    let removes = matches!(
+        action,
+        PlanAction::Deactivate | PlanAction::Disassociate | PlanAction::Delete
+    );
+    if removes && user.protected {
+        reasons.push("is the owner or an admin, whom sync never removes or deactivates".into());
+    }
     let id = cell(record, job.user_id);
     if !id.is_empty() && id != &*user.id {
         reasons.push(format!("has another user id now ({})", user.id));
