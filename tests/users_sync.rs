@@ -540,3 +540,56 @@ async fn a_hand_edited_plan_never_removes_the_owner_or_an_admin() {
     assert_eq!(requests_to(&sandbox, "DELETE /users/{userId}"), 0);
     assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_user_is_updated_by_email_and_joins_groups_by_patch() {
+    let sandbox = start(unlimited()).await;
+    let sales = group(&sandbox, "Sales");
+    add(&sandbox, "pat@example.com", |u| {
+        u.status = "pending".into();
+        u.dept = "Ops".into();
+    });
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "pending.csv",
+        "email,dept,group\npat@example.com,Sales,Sales\n",
+    );
+    sync(&sandbox, &roster, &["--apply"], 0).await;
+    let plan = plan_of(&roster);
+    assert_eq!(actions(&plan), pairs(&[("pat@example.com", "update")]));
+    assert_eq!(
+        (plan[0]["user_id"].as_str(), plan[0]["group"].as_str()),
+        ("", "-> Sales")
+    );
+    let rows = read_results(&beside(&roster, "results.csv"));
+    assert_eq!(rows[0]["error_message"], "profile updated; group Sales joined");
+    let pat = sandbox.store().user_by_email("pat@example.com").unwrap();
+    assert_eq!(
+        (pat.dept.as_str(), pat.group_ids.clone()),
+        ("Sales", vec![sales.id])
+    );
+    assert_eq!(requests_to(&sandbox, "POST /groups/{groupId}/members"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_plan_over_the_limit_is_refused() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "three.csv",
+        "email\nn1@example.com\nn2@example.com\nn3@example.com\n",
+    );
+    sync(&sandbox, &roster, &[], 0).await;
+    let plan = beside(&roster, "plan.csv");
+    let plan = plan.to_str().unwrap();
+    let flags = ["users", "sync", "--apply-plan", plan, "--max-changes", "2"];
+    let out = run_fast(&sandbox, &flags, 1, "").await;
+    assert!(
+        stderr(&out).contains("3 changes, over the limit of 2"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(requests_to(&sandbox, "POST /users"), 0);
+}
