@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use zoombulk::cli::users::{Action, ImportArgs, UserTypeArg};
+use zoombulk::cli::users::{Action, CreateDefaults, ImportArgs, UserTypeArg};
 use zoombulk::jobs::users_import::UsersImport;
 use zoombulk::pipeline::input::InputFile;
 use zoombulk::pipeline::preflight::Preflight;
@@ -39,8 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let input = InputFile::open(&path, <UsersImport as zoombulk::jobs::Job>::columns())?;
         let args = ImportArgs {
             file: path.clone(),
-            action: Action::Create,
-            user_type: UserTypeArg::Basic,
+            create: CreateDefaults {
+                action: Action::Create,
+                user_type: UserTypeArg::Basic,
+            },
             features: Vec::new(),
         };
         let job = UsersImport::new(&input, &args)?;

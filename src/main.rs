@@ -9,7 +9,7 @@ use zoombulk::cli::{
     UsersCommand, ValidateCommand, stdin_input,
 };
 use zoombulk::jobs::{
-    meetings_import, registrants_import, users_delete, users_import, users_logout, users_update,
+    meetings_import, registrants_import, users_delete, users_import, users_logout, users_sync, users_update,
 };
 use zoombulk::{exports, sandbox};
 
@@ -53,7 +53,7 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
             Ok(Exit::Ok)
         }
-        Command::Sandbox(args) => sandbox::serve(args.to_config()).await,
+        Command::Sandbox(args) => sandbox::serve(args.to_config(), args.sync_roster()).await,
         Command::Validate(kind) => match kind {
             ValidateCommand::UsersImport(mut a) => {
                 let _stdin = stdin_input(&mut a.file, None)?;
@@ -95,6 +95,13 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
         Command::Users(UsersCommand::Delete(mut w)) => {
             let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;
             users_delete::command(&w.args, &w.context(&g)?).await
+        }
+        Command::Users(UsersCommand::Sync(mut w)) => {
+            let _stdin = match &mut w.args.file {
+                Some(file) => stdin_input(file, Some((&w.run, &w.output)))?,
+                None => None,
+            };
+            users_sync::command(&w.args, &w.context(&g)?).await
         }
         Command::Users(UsersCommand::Logout(mut w)) => {
             let _stdin = stdin_input(&mut w.args.file, Some((&w.run, &w.output)))?;

@@ -1,9 +1,12 @@
 //! `zoombulk sandbox` and `--sandbox`: the built-in Zoom emulator (the
 //! `zoombulk-sandbox` crate), sized from the same plan table as the client.
 
-use zoombulk_sandbox::{Limits, Sandbox, SandboxConfig};
+use std::path::{Path, PathBuf};
+
+use zoombulk_sandbox::{Limits, SYNC_ROSTER_HEADER, SYNC_SCOPE_DOMAIN, Sandbox, SandboxConfig};
 
 use crate::app::{Exit, RunError};
+use crate::output::{Policy, Publisher, Target};
 use crate::zoom::RateTable;
 
 /// Account id, client id and client secret the sandbox accepts by default.
@@ -37,24 +40,77 @@ pub async fn start_embedded(rates: &RateTable) -> Result<Sandbox, RunError> {
         .map_err(|e| RunError::new(format!("cannot start the sandbox: {e}")))
 }
 
+/// `--seed-sync-roster`: the sync drift scenario's roster file and account size.
+#[derive(Debug, Clone)]
+pub struct SyncRoster {
+    pub path: PathBuf,
+    pub users: usize,
+}
+
 /// `zoombulk sandbox`: serve `config` until Ctrl-C. Its credentials are its own
 /// (`sandbox` unless the command's flags say otherwise); nothing of the user's is
-/// read or printed.
-pub async fn serve(config: SandboxConfig) -> Result<Exit, RunError> {
+/// read or printed. With `roster`, the account is the sync drift scenario's and its
+/// roster is written before the banner (clients learn the port from the banner).
+pub async fn serve(config: SandboxConfig, roster: Option<SyncRoster>) -> Result<Exit, RunError> {
     // SIGTERM stops the emulator as cleanly as Ctrl-C does.
     let signals = crate::output::Signals::watch();
+    let target = roster.as_ref().map(|r| roster_target(&r.path)).transpose()?;
     let sandbox = Sandbox::start(config.clone())
         .await
         .map_err(|e| RunError::new(format!("cannot listen on 127.0.0.1:{}: {e}", config.port)))?;
-    print!("{}", banner(&sandbox, &config));
+    let mut written = None;
+    if let (Some(r), Some(target)) = (&roster, target) {
+        let scenario = sandbox
+            .seed_sync_drift(r.users, config.seed)
+            .map_err(|e| RunError::new(format!("cannot seed the sync scenario: {e}")))?;
+        written = Some(write_roster(&target, &scenario.roster_csv)?);
+    }
+    print!("{}", banner(&sandbox, &config, written.as_deref()));
     signals.stop().cancelled().await;
     sandbox.shutdown().await;
     Ok(Exit::Ok)
 }
 
+/// Where `--seed-sync-roster` writes, refused (exit 2, before anything starts) when
+/// a file there is not a roster this command wrote: nothing of the user's is replaced.
+fn roster_target(path: &Path) -> Result<Target, RunError> {
+    let target = Target::parse(path, chrono::Utc::now());
+    if let Target::Path(p) = &target
+        && let Ok(text) = std::fs::read(p)
+    {
+        let ours = text
+            .split(|b| *b == b'\n')
+            .next()
+            .is_some_and(|line| line.trim_ascii() == SYNC_ROSTER_HEADER.join(",").as_bytes());
+        if !ours {
+            return Err(RunError::usage(format!(
+                "--seed-sync-roster {} exists and is not a roster the sandbox wrote; choose another path",
+                p.display()
+            )));
+        }
+    }
+    Ok(target)
+}
+
+/// Writes the roster through the output layer (atomic); returns how it is shown.
+fn write_roster(target: &Target, csv: &str) -> Result<String, RunError> {
+    let publisher = Publisher::create(target, Policy::Replace)?;
+    let shown = publisher.shown().to_string();
+    let mut out = publisher
+        .writer()
+        .map_err(|e| RunError::new(format!("{shown}: cannot write the roster: {e}")))?;
+    std::io::Write::write_all(&mut out, csv.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .map_err(|e| RunError::new(format!("{shown}: cannot write the roster: {e}")))?;
+    drop(out);
+    publisher.commit()?;
+    Ok(shown)
+}
+
 /// What `zoombulk sandbox` prints: where it listens, its credentials, the seeded
-/// meetings and webinars to register for, and commands to try as they are.
-pub fn banner(sandbox: &Sandbox, config: &SandboxConfig) -> String {
+/// meetings and webinars to register for, and commands to try as they are (with
+/// the sync scenario's roster, when one was written).
+pub fn banner(sandbox: &Sandbox, config: &SandboxConfig, roster: Option<&str>) -> String {
     use std::fmt::Write;
     let (base, oauth) = (sandbox.base_url(), sandbox.oauth_url());
     let connect = format!(
@@ -102,6 +158,12 @@ pub fn banner(sandbox: &Sandbox, config: &SandboxConfig) -> String {
     if let Some(id) = webinar {
         line(format!(
             "  try: zoombulk registrants export --webinar {id} --out - {connect}"
+        ));
+    }
+    if let Some(roster) = roster {
+        line(format!("  sync roster:   {roster}"));
+        line(format!(
+            "  try: zoombulk users sync {roster} --prune deactivate --scope-domain {SYNC_SCOPE_DOMAIN} {connect}"
         ));
     }
     line(format!(

@@ -20,6 +20,7 @@ mod model;
 mod pages;
 mod rng;
 mod routes;
+mod scenario;
 mod seed;
 mod server;
 mod stats;
@@ -44,7 +45,11 @@ pub use routes::category_of as route_category;
 pub use routes::meetings::LISTING_REACH_MONTHS;
 pub use routes::reports::{REPORT_DAYS, read_uuid};
 pub use routes::user_changes::{EMAIL_CHANGE_LIMIT, EMAIL_EXISTS, EMAIL_NOT_MANAGED, PICTURE_MAX_BYTES};
-pub use seed::instance_uuid;
+pub use scenario::{
+    SYNC_OUTSIDE_DOMAIN, SYNC_ROSTER_FIELDS, SYNC_ROSTER_HEADER, SYNC_SCOPE_DOMAIN, SyncAction, SyncExpect,
+    SyncScenario, sync_drift, sync_field,
+};
+pub use seed::{OWNER_EMAIL, SEED_GROUPS, instance_uuid};
 pub use stats::Stats;
 pub use store::{DEFAULT_MANAGED_DOMAINS, EMAIL_CHANGES_PER_DAY, Picture, Removal, Transfers};
 pub use store::{FEATURES_INTERVAL, MAX_REGISTRANTS, MEETING_WRITES_PER_DAY, Store};

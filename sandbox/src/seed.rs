@@ -12,7 +12,7 @@ use crate::rng::{SeqRng, draw, zoom_id};
 use crate::store::Store;
 
 /// (as written, as in an email address)
-const FIRST: &[(&str, &str)] = &[
+pub(crate) const FIRST: &[(&str, &str)] = &[
     ("Ada", "ada"),
     ("Grace", "grace"),
     ("Alan", "alan"),
@@ -43,7 +43,7 @@ const FIRST: &[(&str, &str)] = &[
     ("Mohammed", "mohammed"),
 ];
 
-const LAST: &[(&str, &str)] = &[
+pub(crate) const LAST: &[(&str, &str)] = &[
     ("Lovelace", "lovelace"),
     ("Hopper", "hopper"),
     ("Müller", "muller"),

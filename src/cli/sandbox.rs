@@ -3,6 +3,7 @@
 
 use clap::Args;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use zoombulk_sandbox::{LostAnswer, SandboxConfig};
@@ -99,9 +100,26 @@ pub struct SandboxArgs {
     /// Past meetings seeded with attendance (and two past webinars when not 0).
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub seed_past_meetings: usize,
+    /// Seed an account that differs from an HR roster in known ways (--seed-users
+    /// users: new hires, changed names, departments, licences and groups, returning,
+    /// pending and leaving users, the owner and an admin) instead of the usual users,
+    /// and write that roster to PATH, for trying `users sync`. `{date}` is filled in;
+    /// an existing file is replaced only if it is such a roster.
+    #[arg(long, value_name = "PATH")]
+    pub seed_sync_roster: Option<PathBuf>,
 }
 
 impl SandboxArgs {
+    /// Where to write the sync scenario's roster and how many users to seed for it.
+    pub fn sync_roster(&self) -> Option<crate::sandbox::SyncRoster> {
+        self.seed_sync_roster
+            .clone()
+            .map(|path| crate::sandbox::SyncRoster {
+                path,
+                users: self.seed_users,
+            })
+    }
+
     /// The emulator these flags describe, sized from the same plan table as the client.
     // The struct update keeps new emulator settings at their defaults until they get a flag.
     #[allow(clippy::needless_update)]
@@ -137,7 +155,12 @@ impl SandboxArgs {
             deny_scopes: self.deny_scopes.clone(),
             rate_limit_headers: !self.no_rate_limit_headers,
             seed: self.seed,
-            seed_users: self.seed_users,
+            // The sync scenario seeds the users itself, into an account holding only the owner.
+            seed_users: if self.seed_sync_roster.is_some() {
+                0
+            } else {
+                self.seed_users
+            },
             seed_meetings: self.seed_meetings,
             seed_webinars: self.seed_webinars,
             seed_recordings: self.seed_recordings,

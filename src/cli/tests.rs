@@ -189,8 +189,8 @@ fn enumerations_are_parsed_by_clap_in_any_case() {
     let Command::Users(UsersCommand::Import(w)) = cli.command else {
         panic!("users import");
     };
-    assert_eq!(w.args.action, users::Action::AutoCreate);
-    assert_eq!(w.args.user_type, users::UserTypeArg::Licensed);
+    assert_eq!(w.args.create.action, users::Action::AutoCreate);
+    assert_eq!(w.args.create.user_type, users::UserTypeArg::Licensed);
     assert_eq!(w.connection.plan, Some(Plan::Business));
     assert_eq!(w.output.format, Some(Format::Jsonl));
     for (given, want) in [
@@ -204,7 +204,7 @@ fn enumerations_are_parsed_by_clap_in_any_case() {
         else {
             panic!("users import");
         };
-        assert_eq!(w.args.user_type, want);
+        assert_eq!(w.args.create.user_type, want);
     }
     let Command::Users(UsersCommand::Export(e)) = ok("users export --status Inactive").command else {
         panic!("users export");
@@ -245,7 +245,7 @@ fn validate_takes_exactly_the_checked_commands_own_flags() {
         panic!("validate users-import");
     };
     assert_eq!(
-        (a.action, a.user_type),
+        (a.create.action, a.create.user_type),
         (users::Action::SsoCreate, users::UserTypeArg::None)
     );
     let Command::Validate(ValidateCommand::Registrants(a)) =

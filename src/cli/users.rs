@@ -52,6 +52,106 @@ pub enum UsersCommand {
     /// employee_unique_id, user_created_at, last_login_time, last_client_version;
     /// more with --include. Named as `users update` reads them: edit and feed back.
     Export(Export<ExportArgs>),
+    /// Make the account match an HR roster: plan first, change only with --apply.
+    ///
+    /// Reads the roster (the `users import` columns; email required), lists the
+    /// account's users in every status (GET /users, Medium, 2000 a page) and its
+    /// groups (one GET /groups), and writes a plan CSV to --out (default
+    /// `<roster stem>.plan.csv`): one row per change, action create | update |
+    /// activate | deactivate | disassociate | delete, each changed field as
+    /// `before -> after`. Fields the listing lacks (manager, job_title, company,
+    /// location, cost_center, pronouns) cost one GET /users/{userId} (Light) per
+    /// roster user in the account whose row sets them (all of them with
+    /// --clear-empty). Compared: emails case-insensitively; text after trimming;
+    /// an empty cell leaves the field as it is (unless --clear-empty); groups as
+    /// sets (join the missing, leave the extra); type only when the column is
+    /// there. Pending users count as present. Nothing is written to Zoom without
+    /// --apply or --apply-plan.
+    Sync(BulkWrite<SyncArgs>),
+}
+
+/// `users sync`'s own flags.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("scope").multiple(true)))]
+pub struct SyncArgs {
+    /// The roster CSV (the `users import` columns, portal and HR headers
+    /// accepted); `-` reads it from stdin. Not read with --apply-plan.
+    #[arg(value_name = "ROSTER", required_unless_present = "apply_plan")]
+    pub file: Option<PathBuf>,
+    /// Carry the plan out (results to --out, default `<roster stem>.results.csv`;
+    /// the plan is kept beside the roster as `<roster stem>.plan.csv`). With
+    /// --resume: continue the kept plan, without planning again.
+    #[arg(long, conflicts_with = "apply_plan")]
+    pub apply: bool,
+    /// Carry out a reviewed plan. The account is listed again first; if any row's
+    /// `before` values no longer hold, nothing is sent (plan again). Results
+    /// default to `<plan stem>.results.csv`.
+    #[arg(long, value_name = "PLAN")]
+    pub apply_plan: Option<PathBuf>,
+    /// What to do with users of the account who are not in the roster (only
+    /// inside --scope-domain/--scope-group; never the owner or admins). Pending
+    /// users are always removed with disassociate.
+    #[arg(long, value_enum, ignore_case = true, value_name = "HOW", requires = "scope")]
+    pub prune: Option<PruneAction>,
+    /// Prune only users with an e-mail in this domain (exact, any case; repeatable).
+    #[arg(long = "scope-domain", value_name = "DOMAIN", group = "scope")]
+    pub scope_domains: Vec<String>,
+    /// Prune only members of this group (repeatable). With --scope-domain too, a
+    /// user must match both.
+    #[arg(long = "scope-group", value_name = "NAME", group = "scope")]
+    pub scope_groups: Vec<String>,
+    /// Refuse to apply a plan with more changes than N (or P% of the account's
+    /// users in scope); the plan is still written for review. Default: the larger
+    /// of 25 and 10% of the account's users in scope.
+    #[arg(long, value_name = "N|P%", value_parser = MaxChanges::parse)]
+    pub max_changes: Option<MaxChanges>,
+    /// An empty roster cell clears the field (text fields and groups) instead of
+    /// leaving it as it is.
+    #[arg(long)]
+    pub clear_empty: bool,
+    /// Also write a row for every roster user that needs no change (`unchanged`).
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub create: CreateDefaults,
+}
+
+/// `--prune` of `users sync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PruneAction {
+    Deactivate,
+    Disassociate,
+    Delete,
+}
+
+/// `--max-changes`: a count, or a percentage of the account's users in scope.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaxChanges {
+    Count(u64),
+    Percent(f64),
+}
+
+impl MaxChanges {
+    pub fn parse(value: &str) -> Result<MaxChanges, String> {
+        let v = value.trim();
+        let bad = || format!("{value:?} is not a count (25) or a percentage (5%)");
+        match v.strip_suffix('%') {
+            Some(p) => match p.trim().parse::<f64>() {
+                Ok(p) if p.is_finite() && (0.0..=100.0).contains(&p) => Ok(MaxChanges::Percent(p)),
+                _ => Err(bad()),
+            },
+            None => v.parse::<u64>().map(MaxChanges::Count).map_err(|_| bad()),
+        }
+    }
+
+    /// The most changes allowed among `in_scope` account users.
+    pub fn limit(self, in_scope: u64) -> u64 {
+        match self {
+            MaxChanges::Count(n) => n,
+            // Rounded down: a percentage is a ceiling.
+            MaxChanges::Percent(p) => (in_scope as f64 * p / 100.0).floor() as u64,
+        }
+    }
 }
 
 /// `users import`'s own flags.
@@ -61,6 +161,18 @@ pub struct ImportArgs {
     /// accepted); `-` reads it from stdin.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    #[command(flatten)]
+    pub create: CreateDefaults,
+    /// A licence or add-on for every row, as TYPE=VALUE (repeatable): e.g.
+    /// `--feature webinar=500`, `--feature zoom_whiteboard=true`. A row's own
+    /// column of the same TYPE wins. Sent through POST /users/features, 30 users a call.
+    #[arg(long = "feature", value_name = "TYPE=VALUE")]
+    pub features: Vec<String>,
+}
+
+/// How users are created when a row does not say (`users import`, `users sync`).
+#[derive(Debug, Clone, Args)]
+pub struct CreateDefaults {
     /// How to create users when a row has no `action` value.
     #[arg(
         long,
@@ -80,11 +192,6 @@ pub struct ImportArgs {
         value_name = "TYPE"
     )]
     pub user_type: UserTypeArg,
-    /// A licence or add-on for every row, as TYPE=VALUE (repeatable): e.g.
-    /// `--feature webinar=500`, `--feature zoom_whiteboard=true`. A row's own
-    /// column of the same TYPE wins. Sent through POST /users/features, 30 users a call.
-    #[arg(long = "feature", value_name = "TYPE=VALUE")]
-    pub features: Vec<String>,
 }
 
 /// `--action` of `users import`: Zoom's spelling, any case.

@@ -6,6 +6,7 @@ pub mod registrants_import;
 pub mod users_delete;
 pub mod users_import;
 pub mod users_logout;
+pub mod users_sync;
 pub mod users_update;
 
 use std::path::Path;

@@ -70,7 +70,7 @@ const PROFILE_TEXT: [(&str, &[&str]); 9] = [
     ("language", &["preferred language"]),
 ];
 
-const COLUMNS: &[ColumnSpec] = &[
+pub(crate) const COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::required("email", EMAIL_ALIASES),
     ColumnSpec::optional("first_name", FIRST_NAME_ALIASES),
     ColumnSpec::optional("last_name", LAST_NAME_ALIASES),
@@ -225,6 +225,16 @@ fn group_key(groups: &[String]) -> Vec<String> {
 
 impl UsersImport {
     pub fn new(input: &InputFile, args: &Args) -> Result<UsersImport, String> {
+        let mut job = UsersImport::bind(input, args)?;
+        if job.group.is_some() || !job.feature_columns.is_empty() || !job.file_features.is_empty() {
+            job.count_shared(input);
+        }
+        Ok(job)
+    }
+
+    /// The job bound to the file's columns, without the pass that counts shared
+    /// requests: enough to check rows (`users sync` reads its roster once).
+    pub(crate) fn bind(input: &InputFile, args: &Args) -> Result<UsersImport, String> {
         let mut file_features = Vec::new();
         for f in &args.features {
             let (kind, value) = f
@@ -236,7 +246,7 @@ impl UsersImport {
         }
         let custom = input.prefixed("custom:");
         rules::custom_attribute_count(custom.len()).map_err(|e| format!("{}: {e}", input.path.display()))?;
-        let mut job = UsersImport {
+        Ok(UsersImport {
             email: input.column("email"),
             first_name: input.column("first_name"),
             last_name: input.column("last_name"),
@@ -258,8 +268,8 @@ impl UsersImport {
                 .filter_map(|t| input.column(t).map(|i| (*t, i)))
                 .collect(),
             file_features,
-            default_action: CreateAction::from(args.action),
-            default_type: UserType::from(args.user_type),
+            default_action: CreateAction::from(args.create.action),
+            default_type: UserType::from(args.create.user_type),
             directory: OnceCell::new(),
             members: Batcher::new(MEMBERS_PER_CALL, BATCH_QUIET),
             features: Batcher::new(FEATURE_USERS_PER_CALL, BATCH_QUIET),
@@ -267,11 +277,7 @@ impl UsersImport {
             rows_by_group: BTreeMap::new(),
             rows_by_feature: BTreeMap::new(),
             parked: AtomicUsize::new(0),
-        };
-        if job.group.is_some() || !job.feature_columns.is_empty() || !job.file_features.is_empty() {
-            job.count_shared(input);
-        }
-        Ok(job)
+        })
     }
 
     /// One pass over the file: how many rows will share each group and feature
@@ -766,26 +772,8 @@ impl Job for UsersImport {
     /// `--resume`: its create now meets "already exists" and finds that earlier
     /// user, so the row still says `created`, with no "exists" code; the later
     /// steps' result (`E_PARTIAL` or none) stands.
-    fn after_earlier(&self, earlier: &Outcome, mut now: Outcome) -> Outcome {
-        if now.status != Status::Exists || earlier.status != Status::Created {
-            return now;
-        }
-        now.status = Status::Created;
-        if now.zoom_id.is_none() {
-            now.zoom_id = earlier.zoom_id.clone();
-        }
-        if now.error_code.as_deref() != Some(E_PARTIAL) {
-            now.error_code = None;
-        }
-        let rest = now
-            .error_message
-            .as_deref()
-            .and_then(|m| m.strip_prefix("exists"))
-            .unwrap_or("");
-        // `run_row` writes "exists; <steps>. <the 409's text>": keep the steps.
-        let steps = rest.split(". ").next().unwrap_or("");
-        now.error_message = Some(format!("created by an earlier run{steps}"));
-        now
+    fn after_earlier(&self, earlier: &Outcome, now: Outcome) -> Outcome {
+        created_by_earlier_run(earlier, now)
     }
 
     fn run_notes(&self) -> Vec<String> {
@@ -845,7 +833,38 @@ impl Job for UsersImport {
     }
 }
 
-async fn create(client: &Client, action: CreateAction, email: &str, info: Value) -> Result<Outcome, Fatal> {
+/// A create row that `--resume` ran again after an earlier run `created` it
+/// (users import, users sync): its create now meets "already exists" and finds
+/// that earlier user, so the row still says `created`, with no "exists" code; the
+/// later steps' result (`E_PARTIAL` or none) stands.
+pub(crate) fn created_by_earlier_run(earlier: &Outcome, mut now: Outcome) -> Outcome {
+    if now.status != Status::Exists || earlier.status != Status::Created {
+        return now;
+    }
+    now.status = Status::Created;
+    if now.zoom_id.is_none() {
+        now.zoom_id = earlier.zoom_id.clone();
+    }
+    if now.error_code.as_deref() != Some(E_PARTIAL) {
+        now.error_code = None;
+    }
+    let rest = now
+        .error_message
+        .as_deref()
+        .and_then(|m| m.strip_prefix("exists"))
+        .unwrap_or("");
+    // `run_row` writes "exists; <steps>. <the 409's text>": keep the steps.
+    let steps = rest.split(". ").next().unwrap_or("");
+    now.error_message = Some(format!("created by an earlier run{steps}"));
+    now
+}
+
+pub(crate) async fn create(
+    client: &Client,
+    action: CreateAction,
+    email: &str,
+    info: Value,
+) -> Result<Outcome, Fatal> {
     // Zoom's created_at has whole seconds.
     let first_attempt = Utc::now().trunc_subsecs(0);
     let err = match client.create_user(action.as_str(), info).await {

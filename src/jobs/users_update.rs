@@ -203,7 +203,7 @@ pub struct UpdateRow {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum StatusChange {
+pub(crate) enum StatusChange {
     Activate,
     Deactivate,
 }
@@ -687,7 +687,7 @@ fn check_picture(path: &Path, cell: &str) -> Result<(), FieldError> {
 /// A PATCH that failed after an attempt that may have reached Zoom (a lost
 /// answer, a 5xx) is checked: when Zoom's user has every value sent, the step
 /// went through.
-async fn patch_checked(client: &Client, user: &str, body: Value) -> Result<Sent<()>, ApiError> {
+pub(crate) async fn patch_checked(client: &Client, user: &str, body: Value) -> Result<Sent<()>, ApiError> {
     let err = match client.update_user(user, body.clone()).await {
         Ok(sent) => return Ok(sent),
         Err(err) if err.may_have_applied() => err,
@@ -726,7 +726,11 @@ fn holds(have: &Value, want: &Value) -> bool {
 
 /// A status change that failed after an attempt that may have reached Zoom is
 /// checked: a user already in the wanted status is what the row asked for.
-async fn status_checked(client: &Client, user: &str, change: StatusChange) -> Result<Sent<()>, ApiError> {
+pub(crate) async fn status_checked(
+    client: &Client,
+    user: &str,
+    change: StatusChange,
+) -> Result<Sent<()>, ApiError> {
     let err = match client.set_status(user, change.action()).await {
         Ok(sent) => return Ok(sent),
         Err(err) if err.may_have_applied() => err,
@@ -895,7 +899,7 @@ fn custom_attribute(column: &str, name: &str, value: &str) -> Result<CustomAttri
 
 /// `POST /groups/{groupId}/members` with the row's user alone. Zoom lists the ids it
 /// added (members already in the group count); none means it did not take the user.
-async fn join_group(client: &Client, group_id: &str, user: &str) -> Result<Sent<()>, ApiError> {
+pub(crate) async fn join_group(client: &Client, group_id: &str, user: &str) -> Result<Sent<()>, ApiError> {
     let key = if user.contains('@') {
         GroupUserKey::Email {
             email: user.to_string(),
@@ -921,7 +925,7 @@ async fn join_group(client: &Client, group_id: &str, user: &str) -> Result<Sent<
 
 /// `DELETE /groups/{groupId}/members/{memberId}`; a user who is not a member
 /// (404/4131) is what the row asks for.
-async fn leave_group(client: &Client, group_id: &str, user: &str) -> Result<Sent<()>, ApiError> {
+pub(crate) async fn leave_group(client: &Client, group_id: &str, user: &str) -> Result<Sent<()>, ApiError> {
     match client.remove_group_member(group_id, user).await {
         Err(ApiError::Zoom {
             status: 404,

@@ -1,0 +1,595 @@
+//! `zoombulk users sync` end to end: the real binary against the sandbox on loopback.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use zoombulk_sandbox::User;
+
+type Row = HashMap<String, String>;
+
+/// Inserts a user; `edit` sets what the test needs.
+fn add(sandbox: &Sandbox, email: &str, edit: impl FnOnce(&mut User)) -> User {
+    let mut user = User::new(email, "Old", "Name");
+    edit(&mut user);
+    sandbox.store().insert_user(user).expect("new user")
+}
+
+/// The account's group of that name (the sandbox seeds a few), made if missing.
+fn group(sandbox: &Sandbox, name: &str) -> zoombulk_sandbox::Group {
+    let store = sandbox.store();
+    store
+        .group_by_name(name)
+        .unwrap_or_else(|| store.insert_group(name).expect("new group"))
+}
+
+/// Runs `users sync ROSTER flags…` and checks the exit status.
+async fn sync(sandbox: &Sandbox, roster: &Path, flags: &[&str], exit: i32) -> std::process::Output {
+    let mut args = vec!["users", "sync", roster.to_str().expect("UTF-8 path")];
+    args.extend_from_slice(flags);
+    run_fast(sandbox, &args, exit, "").await
+}
+
+fn beside(roster: &Path, suffix: &str) -> PathBuf {
+    let stem = roster.file_stem().expect("a name").to_string_lossy();
+    roster.with_file_name(format!("{stem}.{suffix}"))
+}
+
+/// The plan beside the roster, as rows.
+fn plan_of(roster: &Path) -> Vec<Row> {
+    read_results(&beside(roster, "plan.csv"))
+}
+
+fn actions(rows: &[Row]) -> Vec<(String, String)> {
+    rows.iter()
+        .map(|r| (r["email"].clone(), r["action"].clone()))
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn second_sync_after_apply_plans_nothing() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    let sales = group(&sandbox, "Sales");
+    group(&sandbox, "Engineering");
+    add(&sandbox, "ada@example.com", |u| {
+        u.dept = "Ops".into();
+        u.group_ids = vec![sales.id.clone()];
+    });
+    add(&sandbox, "grace@example.com", |u| u.status = "inactive".into());
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "hr.csv",
+        "Email Address,First Name,Last Name,Department,User Group\n\
+         ada@example.com,Ada,Lovelace,Research,Engineering\n\
+         grace@example.com,Grace,,Navy,\n\
+         alan@example.com,Alan,Turing,Crypto,Engineering;Sales\n",
+    );
+    let out = sync(&sandbox, &roster, &["--apply", "--action", "custCreate"], 0).await;
+    let plan = plan_of(&roster);
+    assert_eq!(
+        actions(&plan),
+        pairs(&[
+            ("ada@example.com", "update"),
+            ("grace@example.com", "activate"),
+            ("alan@example.com", "create")
+        ])
+    );
+    // The header: the roster's compared columns in roster order, then status.
+    let header = std::fs::read_to_string(beside(&roster, "plan.csv")).unwrap();
+    assert!(
+        header.starts_with("email,action,user_id,first_name,last_name,dept,group,status\n"),
+        "{header}"
+    );
+    assert_eq!(plan[0]["dept"], "Ops -> Research");
+    assert_eq!(plan[0]["group"], "Sales -> Engineering");
+    assert_eq!(plan[0]["first_name"], "Old -> Ada");
+    assert_eq!(plan[1]["status"], "inactive -> active");
+    assert_eq!(plan[1]["last_name"], "", "an empty cell leaves the field");
+    assert_eq!(plan[2]["group"], "-> Engineering;Sales");
+    assert_eq!(plan[2]["user_id"], "");
+
+    // One results row per change, saying what Zoom did.
+    let rows = read_results(&beside(&roster, "results.csv"));
+    assert_eq!(
+        statuses(&rows),
+        ["updated", "updated", "created"],
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        rows[0]["error_message"],
+        "profile updated; group Engineering joined; group Sales left"
+    );
+    assert_eq!(rows[1]["error_message"], "status activated; profile updated");
+    assert!(
+        rows[2]["error_message"]
+            .starts_with("created; profile set; group Engineering joined; group Sales joined"),
+        "{}",
+        rows[2]["error_message"]
+    );
+    assert_eq!(
+        rows[0]["dept"], "Ops -> Research",
+        "the plan's columns come first"
+    );
+
+    let ada = store.user_by_email("ada@example.com").unwrap();
+    let engineering = store.group_by_name("Engineering").unwrap().id;
+    assert_eq!(
+        (ada.dept.as_str(), ada.group_ids.clone()),
+        ("Research", vec![engineering])
+    );
+    assert_eq!(store.user_by_email("grace@example.com").unwrap().status, "active");
+    assert_eq!(
+        store.user_by_email("alan@example.com").unwrap().group_ids.len(),
+        2
+    );
+
+    // Right after: nothing to do, and the plan says so.
+    std::fs::remove_file(beside(&roster, "plan.csv")).unwrap();
+    let out = sync(&sandbox, &roster, &[], 0).await;
+    assert!(plan_of(&roster).is_empty(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("plan: 0 changes"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_roster_is_refused_and_nothing_is_deactivated() {
+    let sandbox = start(unlimited()).await;
+    for email in ["ada@example.com", "grace@example.com"] {
+        add(&sandbox, email, |_| {});
+    }
+    let dir = tempdir();
+    let roster = write(dir.path(), "empty.csv", "email,first_name\n");
+    let flags = [
+        "--apply",
+        "--prune",
+        "deactivate",
+        "--scope-domain",
+        "example.com",
+    ];
+    let out = sync(&sandbox, &roster, &flags, 1).await;
+    assert!(stderr(&out).contains("no data rows"), "{}", stderr(&out));
+    let out = sync(&sandbox, &roster, &["--max-changes", "100%"], 1).await;
+    assert!(stderr(&out).contains("no data rows"), "{}", stderr(&out));
+    assert!(sandbox.store().users().iter().all(|u| u.status == "active"));
+    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
+    assert_eq!(requests_to(&sandbox, "GET /users"), 0, "refused before listing");
+    assert!(!beside(&roster, "plan.csv").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_touches_only_scope_and_never_owner_or_admins() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    let staff = group(&sandbox, "Staff");
+    add(&sandbox, "stays@example.com", |_| {});
+    add(&sandbox, "leaver@example.com", |_| {});
+    add(&sandbox, "admin@example.com", |u| u.role_id = "1".into());
+    add(&sandbox, "outsider@other.org", |_| {});
+    add(&sandbox, "staffer@other.org", |u| {
+        u.group_ids = vec![staff.id.clone()]
+    });
+    add(&sandbox, "invited@example.com", |u| u.status = "pending".into());
+    add(&sandbox, "gone@example.com", |u| u.status = "inactive".into());
+    let dir = tempdir();
+    let roster = write(dir.path(), "roster.csv", "email\nSTAYS@example.com\n");
+
+    // --prune without a scope is a usage error.
+    sync(&sandbox, &roster, &["--prune", "deactivate"], 2).await;
+
+    let flags = [
+        "--apply",
+        "--prune",
+        "deactivate",
+        "--scope-domain",
+        "example.com",
+    ];
+    let out = sync(&sandbox, &roster, &flags, 0).await;
+    assert_eq!(
+        actions(&plan_of(&roster)),
+        pairs(&[
+            ("leaver@example.com", "deactivate"),
+            ("invited@example.com", "disassociate")
+        ]),
+        "{}",
+        stderr(&out)
+    );
+    let plan = plan_of(&roster);
+    assert_eq!(plan[0]["status"], "active -> inactive");
+    assert_eq!(plan[1]["user_id"], "", "pending users have no id");
+    assert_eq!(
+        store.user_by_email("leaver@example.com").unwrap().status,
+        "inactive"
+    );
+    assert!(store.user_by_email("invited@example.com").is_none());
+    for email in ["stays@example.com", "admin@example.com", "outsider@other.org"] {
+        assert_eq!(store.user_by_email(email).unwrap().status, "active", "{email}");
+    }
+
+    // A group scope; the owner (corp.example.com) is never planned, even in scope.
+    std::fs::remove_file(beside(&roster, "plan.csv")).unwrap();
+    let flags = [
+        "--prune",
+        "delete",
+        "--scope-group",
+        "staff",
+        "--scope-domain",
+        "other.org",
+    ];
+    sync(&sandbox, &roster, &flags, 0).await;
+    assert_eq!(
+        actions(&plan_of(&roster)),
+        pairs(&[("staffer@other.org", "delete")])
+    );
+    let flags = ["--prune", "delete", "--scope-domain", "corp.example.com"];
+    sync(&sandbox, &roster, &flags, 0).await;
+    assert!(plan_of(&roster).is_empty(), "the owner is never pruned");
+    assert!(store.owner().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_changes_refuses_apply_but_writes_plan() {
+    let sandbox = start(unlimited()).await;
+    for i in 0..9 {
+        add(&sandbox, &format!("user{i}@example.com"), |_| {});
+    }
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "new.csv",
+        "email,first_name\nn1@example.com,A\nn2@example.com,B\nn3@example.com,C\n",
+    );
+    let out = sync(&sandbox, &roster, &["--apply", "--max-changes", "2"], 1).await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("3 changes, over the limit of 2") && err.contains("--max-changes"),
+        "{err}"
+    );
+    assert_eq!(plan_of(&roster).len(), 3, "the plan is written for review");
+    assert_eq!(requests_to(&sandbox, "POST /users"), 0);
+    assert!(!beside(&roster, "results.csv").exists());
+
+    // 10% of the 10 account users (with the owner) is 1 change.
+    let out = sync(&sandbox, &roster, &["--apply", "--max-changes", "10%"], 1).await;
+    assert!(stderr(&out).contains("over the limit of 1"), "{}", stderr(&out));
+    assert_eq!(requests_to(&sandbox, "POST /users"), 0);
+
+    // The default (the larger of 25 and 10%) lets 3 through.
+    sync(&sandbox, &roster, &["--apply", "--action", "custCreate"], 0).await;
+    assert_eq!(requests_to(&sandbox, "POST /users"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn emails_compare_in_any_case_and_pending_users_count_as_present() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |u| u.first_name = "Ada".into());
+    add(&sandbox, "pat@example.com", |u| {
+        u.status = "pending".into();
+        u.first_name = "Pat".into();
+    });
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "case.csv",
+        "email,first_name\nADA@Example.COM,Ada\npat@example.com,Pat\n",
+    );
+    let out = sync(&sandbox, &roster, &["--all"], 0).await;
+    assert_eq!(
+        actions(&plan_of(&roster)),
+        pairs(&[("ada@example.com", "unchanged"), ("pat@example.com", "unchanged")]),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_cells_leave_fields_unless_clear_empty() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    let sales = group(&sandbox, "Sales");
+    add(&sandbox, "ada@example.com", |u| {
+        u.dept = "Ops".into();
+        u.group_ids = vec![sales.id.clone()];
+    });
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "blank.csv",
+        "email,dept,group,type\nada@example.com, ,,\n",
+    );
+    sync(&sandbox, &roster, &[], 0).await;
+    assert!(plan_of(&roster).is_empty());
+    sync(&sandbox, &roster, &["--clear-empty", "--apply"], 0).await;
+    let plan = plan_of(&roster);
+    assert_eq!(actions(&plan), pairs(&[("ada@example.com", "update")]));
+    assert_eq!(
+        (plan[0]["dept"].as_str(), plan[0]["group"].as_str()),
+        ("Ops -> ", "Sales -> ")
+    );
+    assert_eq!(plan[0]["type"], "", "type is never cleared");
+    let ada = store.user_by_email("ada@example.com").unwrap();
+    assert_eq!(
+        (ada.dept.as_str(), ada.group_ids.len(), ada.user_type),
+        ("", 0, 2)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn type_is_compared_only_when_its_column_is_there() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |u| u.user_type = 1);
+    let dir = tempdir();
+    let without = write(dir.path(), "without.csv", "email\nada@example.com\n");
+    sync(&sandbox, &without, &[], 0).await;
+    assert!(plan_of(&without).is_empty());
+    let with = write(
+        dir.path(),
+        "with.csv",
+        "email,User Type\nada@example.com,Licensed\n",
+    );
+    sync(&sandbox, &with, &["--apply"], 0).await;
+    assert_eq!(plan_of(&with)[0]["type"], "1 -> 2");
+    assert_eq!(
+        sandbox
+            .store()
+            .user_by_email("ada@example.com")
+            .unwrap()
+            .user_type,
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_rows_are_reported_and_never_pruned() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |_| {});
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "bad.csv",
+        "email,group\nada@example.com,Nonexistent\nnew@example.com,\n",
+    );
+    let flags = ["--prune", "deactivate", "--scope-domain", "example.com"];
+    let out = sync(&sandbox, &roster, &flags, 0).await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.csv: line 2: E_VALUE") && err.contains("Nonexistent"),
+        "{err}"
+    );
+    assert_eq!(
+        actions(&plan_of(&roster)),
+        pairs(&[("new@example.com", "create")]),
+        "ada's row is invalid: no update, and no deactivate either"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_plan_refused_when_account_changed() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    add(&sandbox, "ada@example.com", |u| u.dept = "Ops".into());
+    add(&sandbox, "grace@example.com", |_| {});
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "hr.csv",
+        "email,dept\nada@example.com,Research\ngrace@example.com,Navy\nnew@example.com,Sales\n",
+    );
+    let plan_path = dir.path().join("reviewed.csv");
+    let plan = plan_path.to_str().unwrap();
+    sync(&sandbox, &roster, &["--out", plan], 0).await;
+    assert_eq!(read_results(&plan_path).len(), 3);
+
+    // Since the plan: ada's dept changed, grace left, new@ arrived.
+    store.remove_user("ada@example.com");
+    add(&sandbox, "ada@example.com", |u| u.dept = "Legal".into());
+    store.remove_user("grace@example.com");
+    add(&sandbox, "new@example.com", |_| {});
+    let out = run_fast(
+        &sandbox,
+        &["users", "sync", "--apply-plan", plan, "--action", "custCreate"],
+        1,
+        "",
+    )
+    .await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("row 1 (ada@example.com): has another user id now")
+            && err.contains("; dept is \"Legal\" now, not \"Ops\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 2 (grace@example.com): is no longer in the account"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 3 (new@example.com): is in the account now"),
+        "{err}"
+    );
+    assert!(err.contains("3 rows no longer hold"), "{err}");
+    assert_eq!(requests_to(&sandbox, "PATCH /users/{userId}"), 0);
+    assert_eq!(store.user_by_email("ada@example.com").unwrap().dept, "Legal");
+
+    // A plan that still holds is carried out; results beside the plan.
+    let roster = write(dir.path(), "again.csv", "email,dept\nada@example.com,Research\n");
+    sync(&sandbox, &roster, &["--out", plan], 0).await;
+    run_fast(&sandbox, &["users", "sync", "--apply-plan", plan], 0, "").await;
+    let rows = read_results(&dir.path().join("reviewed.results.csv"));
+    assert_eq!(statuses(&rows), ["updated"]);
+    assert_eq!(store.user_by_email("ada@example.com").unwrap().dept, "Research");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_continues_the_kept_plan_after_an_interrupted_apply() {
+    let sandbox = start(unlimited()).await;
+    sandbox.store().set_daily_user_invites(1);
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "hires.csv",
+        "email,first_name\nn1@example.com,A\nn2@example.com,B\n",
+    );
+    // The invite cap stops the second create: deferred, exit 3.
+    sync(&sandbox, &roster, &["--apply"], 3).await;
+    let rows = read_results(&beside(&roster, "results.csv"));
+    assert_eq!(statuses(&rows), ["created", "deferred"]);
+    let listings = requests_to(&sandbox, "GET /users");
+
+    // A new day: --resume sends only the deferred row, without planning again.
+    sandbox.store().set_daily_user_invites(5);
+    sync(&sandbox, &roster, &["--apply", "--resume"], 0).await;
+    let rows = read_results(&beside(&roster, "results.csv"));
+    assert_eq!(statuses(&rows), ["created", "created"]);
+    assert_eq!(
+        requests_to(&sandbox, "POST /users"),
+        3,
+        "n1 once, n2 refused then sent"
+    );
+    assert_eq!(requests_to(&sandbox, "GET /users"), listings, "no new listing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fields_the_listing_lacks_cost_one_get_per_user_whose_row_sets_them() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |u| {
+        u.job_title = "Engineer".into();
+        u.company = "Acme".into();
+    });
+    add(&sandbox, "grace@example.com", |u| u.job_title = "Chef".into());
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "titles.csv",
+        "email,Job Title,Company\n\
+         ada@example.com,Chief Engineer,Acme\n\
+         grace@example.com,,\n\
+         new@example.com,Intern,Acme\n",
+    );
+    let out = sync(&sandbox, &roster, &[], 0).await;
+    let plan = plan_of(&roster);
+    assert_eq!(
+        actions(&plan),
+        pairs(&[("ada@example.com", "update"), ("new@example.com", "create")])
+    );
+    assert_eq!(
+        (plan[0]["job_title"].as_str(), plan[0]["company"].as_str()),
+        ("Engineer -> Chief Engineer", "")
+    );
+    assert_eq!(plan[1]["job_title"], "-> Intern");
+    assert_eq!(
+        requests_to(&sandbox, "GET /users/{userId}"),
+        1,
+        "only ada's row sets a field the listing lacks"
+    );
+    assert!(
+        stderr(&out).contains("GET /users/{userId} 1 (Light"),
+        "{}",
+        stderr(&out)
+    );
+
+    sync(&sandbox, &roster, &["--apply", "--action", "custCreate"], 0).await;
+    let store = sandbox.store();
+    assert_eq!(
+        store.user_by_email("ada@example.com").unwrap().job_title,
+        "Chief Engineer"
+    );
+    let new = store.user_by_email("new@example.com").unwrap();
+    assert_eq!((new.job_title.as_str(), new.company.as_str()), ("Intern", "Acme"));
+    assert_eq!(
+        store.user_by_email("grace@example.com").unwrap().job_title,
+        "Chef"
+    );
+
+    std::fs::remove_file(beside(&roster, "results.csv")).unwrap();
+    sync(&sandbox, &roster, &[], 0).await;
+    assert!(plan_of(&roster).is_empty(), "the second sync plans nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hand_edited_plan_never_removes_the_owner_or_an_admin() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "admin@example.com", |u| u.role_id = "1".into());
+    let owner = sandbox.store().owner().unwrap();
+    let dir = tempdir();
+    let text = format!(
+        "email,action,user_id,status\n\
+         {},delete,{},active -> deleted\n\
+         admin@example.com,deactivate,,active -> inactive\n",
+        owner.email, owner.id
+    );
+    let plan = write(dir.path(), "edited.csv", text);
+    let out = run_fast(
+        &sandbox,
+        &["users", "sync", "--apply-plan", plan.to_str().unwrap()],
+        1,
+        "",
+    )
+    .await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("is the owner or an admin") && err.contains("2 rows no longer hold"),
+        "{err}"
+    );
+    assert_eq!(requests_to(&sandbox, "DELETE /users/{userId}"), 0);
+    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_user_is_updated_by_email_and_joins_groups_by_patch() {
+    let sandbox = start(unlimited()).await;
+    let sales = group(&sandbox, "Sales");
+    add(&sandbox, "pat@example.com", |u| {
+        u.status = "pending".into();
+        u.dept = "Ops".into();
+    });
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "pending.csv",
+        "email,dept,group\npat@example.com,Sales,Sales\n",
+    );
+    sync(&sandbox, &roster, &["--apply"], 0).await;
+    let plan = plan_of(&roster);
+    assert_eq!(actions(&plan), pairs(&[("pat@example.com", "update")]));
+    assert_eq!(
+        (plan[0]["user_id"].as_str(), plan[0]["group"].as_str()),
+        ("", "-> Sales")
+    );
+    let rows = read_results(&beside(&roster, "results.csv"));
+    assert_eq!(rows[0]["error_message"], "profile updated; group Sales joined");
+    let pat = sandbox.store().user_by_email("pat@example.com").unwrap();
+    assert_eq!(
+        (pat.dept.as_str(), pat.group_ids.clone()),
+        ("Sales", vec![sales.id])
+    );
+    assert_eq!(requests_to(&sandbox, "POST /groups/{groupId}/members"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_plan_over_the_limit_is_refused() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "three.csv",
+        "email\nn1@example.com\nn2@example.com\nn3@example.com\n",
+    );
+    sync(&sandbox, &roster, &[], 0).await;
+    let plan = beside(&roster, "plan.csv");
+    let plan = plan.to_str().unwrap();
+    let flags = ["users", "sync", "--apply-plan", plan, "--max-changes", "2"];
+    let out = run_fast(&sandbox, &flags, 1, "").await;
+    assert!(
+        stderr(&out).contains("3 changes, over the limit of 2"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(requests_to(&sandbox, "POST /users"), 0);
+}
