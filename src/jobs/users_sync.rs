@@ -372,7 +372,8 @@ fn change_cell(before: &str, after: &str) -> String {
     } else {
         format!("{before}{ARROW}{after}")
     };
-    if needs_guard(cell.as_bytes()) && !cell.starts_with(ARROW.trim_start()) {
+    // `-> Sales` (the field was empty) too: a spreadsheet would read it as a formula.
+    if needs_guard(cell.as_bytes()) {
         format!("'{cell}")
     } else {
         cell
@@ -1696,8 +1697,11 @@ mod tests {
 
     #[test]
     fn cells_split_as_they_are_written() {
-        assert_eq!(change_cell("", "Sales"), "-> Sales");
-        assert_eq!(split_change("-> Sales"), Some(("", "Sales")));
+        // A field that was empty: guarded, or a spreadsheet reads `-> Sales` as a
+        // formula; every reader drops the guard again.
+        assert_eq!(change_cell("", "Sales"), "'-> Sales");
+        let read_back = crate::output::guard::unguard("'-> Sales");
+        assert_eq!(split_change(read_back), Some(("", "Sales")));
         assert_eq!(change_cell("Ops", "Sales"), "Ops -> Sales");
         assert_eq!(split_change("Ops -> Sales"), Some(("Ops", "Sales")));
         assert_eq!(split_change("Ops"), None);
