@@ -337,20 +337,30 @@ impl DuplicateKey {
         self
     }
 
-    /// Feeds `bytes` with ASCII capitals lowered, eight bytes a word, without
-    /// a lower-cased copy. The length goes first: a short last word is padded
-    /// with zeros, which must not read as `\0` bytes of a longer part.
+    /// Feeds `bytes` with ASCII capitals lowered, sixteen bytes a step, without
+    /// a lower-cased copy. The length goes first: the last step overlaps the one
+    /// before it (or, under 16 bytes, is padded with zeros, which must not read
+    /// as `\0` bytes of a longer part).
     fn ascii_lowered(&mut self, bytes: &[u8]) {
         use std::hash::Hasher;
         self.0.write_usize(bytes.len());
-        let mut words = bytes.chunks_exact(8);
-        for w in words.by_ref().filter_map(|w| w.first_chunk::<8>()) {
-            self.0.write_u64(lower_word(u64::from_le_bytes(*w)));
+        let pair = |b: &[u8; 16]| {
+            let (lo, hi) = b.split_at(8);
+            let word = |h: &[u8]| h.first_chunk::<8>().map_or(0, |w| lower_word(u64::from_le_bytes(*w)));
+            u128::from(word(lo)) | (u128::from(word(hi)) << 64)
+        };
+        let Some(last) = bytes.last_chunk::<16>() else {
+            let mut short = [0u8; 16];
+            short[..bytes.len()].copy_from_slice(bytes);
+            self.0.write_u128(pair(&short));
+            return;
+        };
+        let mut steps = bytes.chunks_exact(16);
+        for step in steps.by_ref().filter_map(|s| s.first_chunk::<16>()) {
+            self.0.write_u128(pair(step));
         }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let w = rest.iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
-            self.0.write_u64(lower_word(w));
+        if !steps.remainder().is_empty() {
+            self.0.write_u128(pair(last));
         }
     }
 

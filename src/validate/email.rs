@@ -22,101 +22,78 @@ fn is_local_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&c)
 }
 
-/// What a byte is to the fast path: a plain character of the part, a hyphen,
-/// a dot, or anything the part cannot hold.
-const PLAIN: u8 = 0;
-const HYPHEN: u8 = 1;
-const DOT: u8 = 2;
-const OTHER: u8 = 3;
+const LOCAL: u8 = 1;
+const DOMAIN: u8 = 2;
 
-/// Bit `prev * 4 + next` is set when byte class `next` cannot follow `prev`.
-/// A part is scanned as if a dot came before it and after it, so a leading or
-/// trailing dot (or hyphen, in a domain) is a bad pair too.
-const fn bad_pairs(hyphen_at_dots: bool) -> u16 {
-    let mut bits = 0u16;
-    let mut i = 0;
-    while i < 4 {
-        bits |= 1 << (i * 4 + OTHER as usize);
-        bits |= 1 << (OTHER as usize * 4 + i);
-        i += 1;
-    }
-    bits |= 1 << (DOT * 4 + DOT);
-    if hyphen_at_dots {
-        bits |= 1 << (DOT * 4 + HYPHEN);
-        bits |= 1 << (HYPHEN * 4 + DOT);
-    }
-    bits
-}
-
-/// Before the @: RFC 5322 atext and inner single dots.
-const LOCAL_BAD: u16 = bad_pairs(false);
-/// After it: labels of letters, digits and inner hyphens.
-const DOMAIN_BAD: u16 = bad_pairs(true);
-
-const fn classes(local: bool) -> [u8; 256] {
-    let mut t = [OTHER; 256];
+/// Byte classes: `LOCAL` may appear before the `@` (dots included), `DOMAIN`
+/// in a domain label.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut c = 0;
     while c < 128 {
-        if (c as u8).is_ascii_alphanumeric() {
-            t[c] = PLAIN;
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() {
+            t[c] = LOCAL | DOMAIN;
         }
         c += 1;
     }
-    t[b'-' as usize] = if local { PLAIN } else { HYPHEN };
-    t[b'.' as usize] = DOT;
-    if local {
-        let extra = b"!#$%&'*+/=?^_`{|}~";
-        let mut i = 0;
-        while i < extra.len() {
-            t[extra[i] as usize] = PLAIN;
-            i += 1;
-        }
+    t[b'-' as usize] = LOCAL | DOMAIN;
+    let extra = b"!#$%&'*+/=?^_`{|}~.";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] |= LOCAL;
+        i += 1;
     }
     t
-}
+};
 
-static LOCAL_CLASS: [u8; 256] = classes(true);
-static DOMAIN_CLASS: [u8; 256] = classes(false);
-
-/// Whether `part` has only allowed bytes and no bad neighbours (see
-/// [`bad_pairs`]): one branch-free pass, a table look-up and a shift a byte.
-fn pairs_ok(part: &[u8], class: &[u8; 256], bad: u16) -> bool {
-    let (mut prev, mut found) = (DOT, 0u16);
-    for &c in part {
-        let k = class[usize::from(c)];
-        found |= bad >> (prev * 4 + k);
-        prev = k;
-    }
-    found |= bad >> (prev * 4 + DOT);
-    found & 1 == 0
-}
-
-/// A pass that accepts exactly the valid addresses the checks in [`explain`]
-/// accept, or says no and leaves the explaining to them.
+/// One table-driven pass that accepts exactly the valid addresses the checks
+/// in [`explain`] accept, or says no and leaves the explaining to them.
 fn is_plainly_valid(b: &[u8]) -> bool {
-    if b.len() > EMAIL_MAX {
+    let n = b.len();
+    if n > EMAIL_MAX {
         return false;
     }
-    let Some(at) = b.iter().position(|&c| c == b'@') else {
-        return false;
-    };
-    let (local, domain) = (&b[..at], &b[at + 1..]);
-    // A second @ is an `OTHER` byte of the domain.
-    if local.is_empty() || local.len() > LOCAL_MAX || !pairs_ok(local, &LOCAL_CLASS, LOCAL_BAD) {
+    // Before the @ (a leading dot reads as a double dot).
+    let (mut i, mut prev) = (0, b'.');
+    loop {
+        let Some(&c) = b.get(i) else { return false };
+        if c == b'@' {
+            break;
+        }
+        if CLASS[c as usize] & LOCAL == 0 || (c == b'.' && prev == b'.') {
+            return false;
+        }
+        prev = c;
+        i += 1;
+    }
+    if i == 0 || i > LOCAL_MAX || prev == b'.' {
         return false;
     }
-    if !pairs_ok(domain, &DOMAIN_CLASS, DOMAIN_BAD) {
-        return false;
+    // After it: labels of letters, digits and inner hyphens, at most 63 long.
+    i += 1;
+    let (mut label, mut dots) = (i, 0);
+    prev = b'.';
+    while i < n {
+        let c = b[i];
+        if c == b'.' {
+            if prev == b'.' || prev == b'-' || i - label > LABEL_MAX {
+                return false;
+            }
+            dots += 1;
+            label = i + 1;
+        } else if CLASS[c as usize] & DOMAIN == 0 || (c == b'-' && prev == b'.') {
+            return false;
+        }
+        prev = c;
+        i += 1;
     }
-    // Labels are not empty (no bad pair): only a long domain can hold a long one.
-    if domain.len() > LABEL_MAX && domain.split(|&c| c == b'.').any(|l| l.len() > LABEL_MAX) {
-        return false;
-    }
-    let Some(dot) = domain.iter().rposition(|&c| c == b'.') else {
-        return false;
-    };
-    let tld = &domain[dot + 1..];
-    tld.len() >= 2 && !tld.iter().all(u8::is_ascii_digit)
+    let tld = &b[label..];
+    dots > 0
+        && prev != b'-'
+        && tld.len() >= 2
+        && tld.len() <= LABEL_MAX
+        && !tld.iter().all(u8::is_ascii_digit)
 }
 
 /// Checks an email address as Zoom will receive it (the caller trims the cell).
