@@ -346,7 +346,10 @@ impl DuplicateKey {
         self.0.write_usize(bytes.len());
         let pair = |b: &[u8; 16]| {
             let (lo, hi) = b.split_at(8);
-            let word = |h: &[u8]| h.first_chunk::<8>().map_or(0, |w| lower_word(u64::from_le_bytes(*w)));
+            let word = |h: &[u8]| {
+                h.first_chunk::<8>()
+                    .map_or(0, |w| lower_word(u64::from_le_bytes(*w)))
+            };
             u128::from(word(lo)) | (u128::from(word(hi)) << 64)
         };
         let Some(last) = bytes.last_chunk::<16>() else {
@@ -600,7 +603,11 @@ mod tests {
                     assert_eq!(folded(&v), folded(&lower), "{v:?}");
                     if c.is_ascii_uppercase() || c.is_ascii_lowercase() {
                         let mut other = lower.clone().into_bytes();
-                        other[at] = if c.to_ascii_lowercase() == b'z' { b'a' } else { c.to_ascii_lowercase() + 1 };
+                        other[at] = if c.eq_ignore_ascii_case(&b'z') {
+                            b'a'
+                        } else {
+                            c.to_ascii_lowercase() + 1
+                        };
                         assert_ne!(folded(&lower), folded(&String::from_utf8(other).unwrap()));
                     }
                 }

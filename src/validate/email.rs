@@ -393,7 +393,12 @@ mod tests {
         for v in cases {
             assert_eq!(is_plainly_valid(v.as_bytes()), explain(v).is_ok(), "{v:?}");
         }
-        assert!(email("a@b.co\r").unwrap_err().message.contains("control character"));
+        assert!(
+            email("a@b.co\r")
+                .unwrap_err()
+                .message
+                .contains("control character")
+        );
     }
 
     #[test]

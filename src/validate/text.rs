@@ -152,7 +152,10 @@ mod tests {
         // Neighbours of a flagged byte do not hide or fake one.
         assert!(is_printable_ascii(b"~~~~~~~~ ~~~~~~~"));
         assert!(!is_printable_ascii("Zoë Smith-Jones".as_bytes()));
-        assert_eq!(text("first_name", "AdaLovelace\u{85}x").unwrap_err().code, E_CONTROL);
+        assert_eq!(
+            text("first_name", "AdaLovelace\u{85}x").unwrap_err().code,
+            E_CONTROL
+        );
     }
 
     #[test]
