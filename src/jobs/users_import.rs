@@ -184,6 +184,9 @@ pub struct UsersImport {
     rows_by_feature: BTreeMap<(String, String), usize>,
     /// Rows waiting for their group and feature requests ([`Job::parked`]).
     parked: AtomicUsize,
+    /// Whether a row can set more than the create's fields (profile, groups,
+    /// features): a file of plain rows skips those parsers.
+    extras: bool,
 }
 
 /// Counts a row as parked while it lives.
@@ -246,7 +249,7 @@ impl UsersImport {
         }
         let custom = input.prefixed("custom:");
         rules::custom_attribute_count(custom.len()).map_err(|e| format!("{}: {e}", input.path.display()))?;
-        Ok(UsersImport {
+        let mut job = UsersImport {
             email: input.column("email"),
             first_name: input.column("first_name"),
             last_name: input.column("last_name"),
@@ -277,7 +280,16 @@ impl UsersImport {
             rows_by_group: BTreeMap::new(),
             rows_by_feature: BTreeMap::new(),
             parked: AtomicUsize::new(0),
-        })
+            extras: true,
+        };
+        job.extras = !(job.profile_text.is_empty()
+            && job.pronouns_option.is_none()
+            && job.phone.is_none()
+            && job.custom.is_empty()
+            && job.group.is_none()
+            && job.feature_columns.is_empty()
+            && job.file_features.is_empty());
+        Ok(job)
     }
 
     /// One pass over the file: how many rows will share each group and feature
@@ -622,9 +634,17 @@ impl Job for UsersImport {
         ] {
             let value = cell(record, index);
             if !value.is_empty() {
-                validate::text(column, value)?;
-                validate::name(column, value, max)?;
+                validate::name_text(column, value, max)?;
             }
+        }
+        if !self.extras {
+            return Ok(UserRow {
+                action,
+                user_type,
+                profile: None,
+                groups: Vec::new(),
+                features: Vec::new(),
+            });
         }
         Ok(UserRow {
             action,

@@ -303,6 +303,18 @@ pub fn dooms_the_run(outcome: &Outcome) -> bool {
 /// A duplicate key, hashed as it is fed: no allocation per row, 8 bytes a key.
 pub struct DuplicateKey(foldhash::quality::FoldHasher<'static>);
 
+/// `w`'s bytes `A`..=`Z` made lower case; every other byte (non-ASCII ones
+/// included) unchanged. The sums stay within each byte: no carry between them.
+fn lower_word(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let heptets = w & !HIGH;
+    let from_a = heptets.wrapping_add(ONES * u64::from(0x80 - b'A'));
+    let past_z = heptets.wrapping_add(ONES * u64::from(0x80 - b'Z' - 1));
+    let upper = from_a & !past_z & !w & HIGH;
+    w | (upper >> 2)
+}
+
 /// A fixed seed: both passes over the file must agree on every hash.
 static KEY_SEED: foldhash::quality::FixedState =
     foldhash::quality::FixedState::with_seed(0x5eed_2b01_c0ff_ee00);
@@ -312,21 +324,47 @@ impl DuplicateKey {
         DuplicateKey(std::hash::BuildHasher::build_hasher(&KEY_SEED))
     }
 
-    /// A part compared case-insensitively (emails), written in one piece so the
-    /// hash depends only on the lower-cased text.
+    /// A part compared case-insensitively (emails): the hash depends only on
+    /// the lower-cased text.
     pub fn folded(&mut self, part: &str) -> &mut Self {
         use std::hash::Hasher;
-        let mut buf = [0u8; 256];
-        match buf.get_mut(..part.len()).filter(|_| part.is_ascii()) {
-            Some(lower) => {
-                lower.copy_from_slice(part.as_bytes());
-                lower.make_ascii_lowercase();
-                self.0.write(lower);
-            }
-            None => self.0.write(part.to_lowercase().as_bytes()),
+        if part.is_ascii() {
+            self.ascii_lowered(part.as_bytes());
+        } else {
+            self.ascii_lowered(part.to_lowercase().as_bytes());
         }
         self.0.write_u8(0xff);
         self
+    }
+
+    /// Feeds `bytes` with ASCII capitals lowered, sixteen bytes a step, without
+    /// a lower-cased copy. The length goes first: the last step overlaps the one
+    /// before it (or, under 16 bytes, is padded with zeros, which must not read
+    /// as `\0` bytes of a longer part).
+    fn ascii_lowered(&mut self, bytes: &[u8]) {
+        use std::hash::Hasher;
+        self.0.write_usize(bytes.len());
+        let pair = |b: &[u8; 16]| {
+            let (lo, hi) = b.split_at(8);
+            let word = |h: &[u8]| {
+                h.first_chunk::<8>()
+                    .map_or(0, |w| lower_word(u64::from_le_bytes(*w)))
+            };
+            u128::from(word(lo)) | (u128::from(word(hi)) << 64)
+        };
+        let Some(last) = bytes.last_chunk::<16>() else {
+            let mut short = [0u8; 16];
+            short[..bytes.len()].copy_from_slice(bytes);
+            self.0.write_u128(pair(&short));
+            return;
+        };
+        let mut steps = bytes.chunks_exact(16);
+        for step in steps.by_ref().filter_map(|s| s.first_chunk::<16>()) {
+            self.0.write_u128(pair(step));
+        }
+        if !steps.remainder().is_empty() {
+            self.0.write_u128(pair(last));
+        }
     }
 
     /// A part compared exactly (ids).
@@ -550,5 +588,38 @@ mod tests {
         let a = DuplicateKey::new().folded("ab").folded("c").finish();
         let b = DuplicateKey::new().folded("a").folded("bc").finish();
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn folded_keys_lower_every_ascii_capital_at_every_position() {
+        for len in 1..=20 {
+            for at in 0..len {
+                for c in 0u8..0x80 {
+                    let mut v = vec![b'x'; len];
+                    v[at] = c;
+                    let mut lower = v.clone();
+                    lower.make_ascii_lowercase();
+                    let (v, lower) = (String::from_utf8(v).unwrap(), String::from_utf8(lower).unwrap());
+                    assert_eq!(folded(&v), folded(&lower), "{v:?}");
+                    if c.is_ascii_uppercase() || c.is_ascii_lowercase() {
+                        let mut other = lower.clone().into_bytes();
+                        other[at] = if c.eq_ignore_ascii_case(&b'z') {
+                            b'a'
+                        } else {
+                            c.to_ascii_lowercase() + 1
+                        };
+                        assert_ne!(folded(&lower), folded(&String::from_utf8(other).unwrap()));
+                    }
+                }
+            }
+        }
+        // A zero-padded last word is not a part with NUL bytes.
+        assert_ne!(folded("ab"), folded("ab\0"));
+        assert_ne!(folded("abcdefgh"), folded("abcdefgh\0"));
+        // Non-ASCII: lowered by Unicode, and agreeing with ASCII where the two meet
+        // (the Kelvin sign lowers to `k`).
+        assert_eq!(folded("\u{212a}@x.com"), folded("K@X.com"));
+        assert_eq!(folded("ÀDA@X.COM"), folded("àda@x.com"));
+        assert_ne!(folded("àda@x.com"), folded("ada@x.com"));
     }
 }

@@ -339,6 +339,68 @@ mod tests {
         }
     }
 
+    /// The fast path's edges, each against the detailed checks.
+    #[test]
+    fn fast_path_edges_agree() {
+        let label63 = "d".repeat(63);
+        let label64 = "d".repeat(64);
+        let cases = [
+            "Ada@X.com",
+            "ada@x.com",
+            "a@b.co",
+            "-a-@b.co",
+            "a-@b-c.co",
+            "a@b-.co",
+            "a@b.-co",
+            "a@-b.co",
+            "a@b.co-",
+            "a@b.c-o",
+            "a@b.1c",
+            "a@b.12",
+            "a@1.2.3.4",
+            "a@b.c",
+            "a@b",
+            "a@",
+            "@b.co",
+            "a@@b.co",
+            "a@b.co@",
+            "a@b@c.co",
+            ".a@b.co",
+            "a.@b.co",
+            "a..b@b.co",
+            "a.b.c@b.co",
+            "a@b..co",
+            "a@.b.co",
+            "a@b.co.",
+            "é@b.co",
+            "a@bé.co",
+            "a@b.cö",
+            "a b@b.co",
+            "a\t@b.co",
+            "a@b.co\r",
+            "\u{feff}a@b.co",
+            "a\"b@c.co",
+            "a@b_c.co",
+            "!#$%&'*+/=?^_`{|}~-@b.co",
+            &format!("a@{label63}.co"),
+            &format!("a@{label64}.co"),
+            &format!("a@b.{label63}"),
+            &format!("a@b.{label64}"),
+            &format!("a@{label63}.{label63}"),
+            &format!("{}@b.co", "a".repeat(64)),
+            &format!("{}@b.co", "a".repeat(65)),
+        ];
+        for v in cases {
+            assert_eq!(is_plainly_valid(v.as_bytes()), explain(v).is_ok(), "{v:?}");
+        }
+        assert!(
+            email("a@b.co\r")
+                .unwrap_err()
+                .message
+                .contains("control character")
+        );
+    }
+
     #[test]
     fn length_limits() {
         let local65 = format!("{}@example.com", "a".repeat(65));

@@ -17,7 +17,7 @@ mod text;
 mod user_type;
 
 pub use email::email;
-pub use names::name;
+pub use names::{name, name_text};
 pub use password::password;
 pub use registrant::{country, language, no_of_employees, purchasing_time_frame, role_in_purchase_process};
 pub use text::{multiline_text, text};

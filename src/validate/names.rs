@@ -58,9 +58,44 @@ pub fn name(column: &str, value: &str, max: usize) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// A name cell as the user import checks it: no control character
+/// ([`super::text`]), then [`name`]'s limits. One word-wise pass decides the
+/// common cell (printable ASCII within `max` bytes); any other goes through both
+/// checks, so the messages are theirs.
+pub fn name_text(column: &str, value: &str, max: usize) -> Result<(), FieldError> {
+    if value.len() <= max && super::text::is_printable_ascii(value.as_bytes()) {
+        return Ok(());
+    }
+    super::text(column, value)?;
+    name(column, value, max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_text_is_text_then_name() {
+        let cases = [
+            "Ada",
+            "",
+            "Ada\tLovelace",
+            "Ada\u{7f}",
+            "Élodie",
+            "欧阳小明明明",
+            "\u{1b}[31m",
+            &"x".repeat(64),
+            &"x".repeat(65),
+            &"é".repeat(65),
+            &format!("{}\n", "x".repeat(70)),
+        ];
+        for v in cases {
+            for (column, max) in [("first_name", 64), ("display_name", 128)] {
+                let both = super::super::text(column, v).and_then(|()| name(column, v, max));
+                assert_eq!(name_text(column, v, max), both, "{v:?}");
+            }
+        }
+    }
 
     #[test]
     fn counts_characters_not_bytes() {
