@@ -454,3 +454,142 @@ async fn resume_continues_the_kept_plan_after_an_interrupted_apply() {
     );
     assert_eq!(requests_to(&sandbox, "GET /users"), listings, "no new listing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fields_the_listing_lacks_cost_one_get_per_user_whose_row_sets_them() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |u| {
+        u.job_title = "Engineer".into();
+        u.company = "Acme".into();
+    });
+    add(&sandbox, "grace@example.com", |u| u.job_title = "Chef".into());
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "titles.csv",
+        "email,Job Title,Company\n\
+         ada@example.com,Chief Engineer,Acme\n\
+         grace@example.com,,\n\
+         new@example.com,Intern,Acme\n",
+    );
+    let out = sync(&sandbox, &roster, &[], 0).await;
+    let plan = plan_of(&roster);
+    assert_eq!(
+        actions(&plan),
+        pairs(&[("ada@example.com", "update"), ("new@example.com", "create")])
+    );
+    assert_eq!(
+        (plan[0]["job_title"].as_str(), plan[0]["company"].as_str()),
+        ("Engineer -> Chief Engineer", "")
+    );
+    assert_eq!(plan[1]["job_title"], "-> Intern");
+    assert_eq!(
+        requests_to(&sandbox, "GET /users/{userId}"),
+        1,
+        "only ada's row sets a field the listing lacks"
+    );
+    assert!(
+        stderr(&out).contains("GET /users/{userId} 1 (Light"),
+        "{}",
+        stderr(&out)
+    );
+
+    sync(&sandbox, &roster, &["--apply", "--action", "custCreate"], 0).await;
+    let store = sandbox.store();
+    assert_eq!(
+        store.user_by_email("ada@example.com").unwrap().job_title,
+        "Chief Engineer"
+    );
+    let new = store.user_by_email("new@example.com").unwrap();
+    assert_eq!((new.job_title.as_str(), new.company.as_str()), ("Intern", "Acme"));
+    assert_eq!(
+        store.user_by_email("grace@example.com").unwrap().job_title,
+        "Chef"
+    );
+
+    std::fs::remove_file(beside(&roster, "results.csv")).unwrap();
+    sync(&sandbox, &roster, &[], 0).await;
+    assert!(plan_of(&roster).is_empty(), "the second sync plans nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hand_edited_plan_never_removes_the_owner_or_an_admin() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "admin@example.com", |u| u.role_id = "1".into());
+    let owner = sandbox.store().owner().unwrap();
+    let dir = tempdir();
+    let text = format!(
+        "email,action,user_id,status\n\
+         {},delete,{},active -> deleted\n\
+         admin@example.com,deactivate,,active -> inactive\n",
+        owner.email, owner.id
+    );
+    let plan = write(dir.path(), "edited.csv", text);
+    let out = run_fast(
+        &sandbox,
+        &["users", "sync", "--apply-plan", plan.to_str().unwrap()],
+        1,
+        "",
+    )
+    .await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("is the owner or an admin") && err.contains("2 rows no longer hold"),
+        "{err}"
+    );
+    assert_eq!(requests_to(&sandbox, "DELETE /users/{userId}"), 0);
+    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_user_is_updated_by_email_and_joins_groups_by_patch() {
+    let sandbox = start(unlimited()).await;
+    let sales = group(&sandbox, "Sales");
+    add(&sandbox, "pat@example.com", |u| {
+        u.status = "pending".into();
+        u.dept = "Ops".into();
+    });
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "pending.csv",
+        "email,dept,group\npat@example.com,Sales,Sales\n",
+    );
+    sync(&sandbox, &roster, &["--apply"], 0).await;
+    let plan = plan_of(&roster);
+    assert_eq!(actions(&plan), pairs(&[("pat@example.com", "update")]));
+    assert_eq!(
+        (plan[0]["user_id"].as_str(), plan[0]["group"].as_str()),
+        ("", "-> Sales")
+    );
+    let rows = read_results(&beside(&roster, "results.csv"));
+    assert_eq!(rows[0]["error_message"], "profile updated; group Sales joined");
+    let pat = sandbox.store().user_by_email("pat@example.com").unwrap();
+    assert_eq!(
+        (pat.dept.as_str(), pat.group_ids.clone()),
+        ("Sales", vec![sales.id])
+    );
+    assert_eq!(requests_to(&sandbox, "POST /groups/{groupId}/members"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_plan_over_the_limit_is_refused() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "three.csv",
+        "email\nn1@example.com\nn2@example.com\nn3@example.com\n",
+    );
+    sync(&sandbox, &roster, &[], 0).await;
+    let plan = beside(&roster, "plan.csv");
+    let plan = plan.to_str().unwrap();
+    let flags = ["users", "sync", "--apply-plan", plan, "--max-changes", "2"];
+    let out = run_fast(&sandbox, &flags, 1, "").await;
+    assert!(
+        stderr(&out).contains("3 changes, over the limit of 2"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(requests_to(&sandbox, "POST /users"), 0);
+}

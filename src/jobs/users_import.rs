@@ -772,26 +772,8 @@ impl Job for UsersImport {
     /// `--resume`: its create now meets "already exists" and finds that earlier
     /// user, so the row still says `created`, with no "exists" code; the later
     /// steps' result (`E_PARTIAL` or none) stands.
-    fn after_earlier(&self, earlier: &Outcome, mut now: Outcome) -> Outcome {
-        if now.status != Status::Exists || earlier.status != Status::Created {
-            return now;
-        }
-        now.status = Status::Created;
-        if now.zoom_id.is_none() {
-            now.zoom_id = earlier.zoom_id.clone();
-        }
-        if now.error_code.as_deref() != Some(E_PARTIAL) {
-            now.error_code = None;
-        }
-        let rest = now
-            .error_message
-            .as_deref()
-            .and_then(|m| m.strip_prefix("exists"))
-            .unwrap_or("");
-        // `run_row` writes "exists; <steps>. <the 409's text>": keep the steps.
-        let steps = rest.split(". ").next().unwrap_or("");
-        now.error_message = Some(format!("created by an earlier run{steps}"));
-        now
+    fn after_earlier(&self, earlier: &Outcome, now: Outcome) -> Outcome {
+        created_by_earlier_run(earlier, now)
     }
 
     fn run_notes(&self) -> Vec<String> {
@@ -849,6 +831,32 @@ impl Job for UsersImport {
         outcome.finished_at = Utc::now();
         Ok(outcome)
     }
+}
+
+/// A create row that `--resume` ran again after an earlier run `created` it
+/// (users import, users sync): its create now meets "already exists" and finds
+/// that earlier user, so the row still says `created`, with no "exists" code; the
+/// later steps' result (`E_PARTIAL` or none) stands.
+pub(crate) fn created_by_earlier_run(earlier: &Outcome, mut now: Outcome) -> Outcome {
+    if now.status != Status::Exists || earlier.status != Status::Created {
+        return now;
+    }
+    now.status = Status::Created;
+    if now.zoom_id.is_none() {
+        now.zoom_id = earlier.zoom_id.clone();
+    }
+    if now.error_code.as_deref() != Some(E_PARTIAL) {
+        now.error_code = None;
+    }
+    let rest = now
+        .error_message
+        .as_deref()
+        .and_then(|m| m.strip_prefix("exists"))
+        .unwrap_or("");
+    // `run_row` writes "exists; <steps>. <the 409's text>": keep the steps.
+    let steps = rest.split(". ").next().unwrap_or("");
+    now.error_message = Some(format!("created by an earlier run{steps}"));
+    now
 }
 
 pub(crate) async fn create(

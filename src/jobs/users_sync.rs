@@ -21,7 +21,9 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
-use super::users_import::{COLUMNS as ROSTER_COLUMNS, Directory, UsersImport, create};
+use super::users_import::{
+    COLUMNS as ROSTER_COLUMNS, Directory, UsersImport, create, created_by_earlier_run,
+};
 use super::users_update::{StatusChange, join_group, leave_group, patch_checked, status_checked};
 use super::{Context, DuplicateKey, Fatal, Job, Steps, cell, outcome_for_error};
 use crate::app::{Exit, RunError};
@@ -207,8 +209,9 @@ impl Account {
             .collect();
         let mut users = Vec::new();
         let mut by_email = HashMap::new();
-        let mut listed = 0u64;
+        let mut pages = 0u64;
         for status in UserStatus::ALL {
+            let mut listed = 0u64;
             let call = Call::get("/users", Category::Medium)
                 .query("page_size", USERS_PAGE_SIZE.to_string())
                 .query("status", status.as_str());
@@ -247,8 +250,8 @@ impl Account {
                 by_email.insert(key, u32::try_from(users.len()).unwrap_or(u32::MAX));
                 users.push(known);
             }
+            pages += listed.div_ceil(u64::from(USERS_PAGE_SIZE)).max(1);
         }
-        let pages = listed.div_ceil(u64::from(USERS_PAGE_SIZE)).max(3);
         drop(group_index);
         Ok(Account {
             fields,
@@ -808,81 +811,51 @@ async fn make_plan(
     ctx: &Context,
 ) -> Result<Made, RunError> {
     let mut writer = PlanWriter::create(plan_path, &roster.fields, ctx, args.all)?;
-    let mut invalid = 0u64;
-    let mut shown = 0usize;
-    let mut emails: HashSet<u64> = HashSet::new();
-    let mut waiting: Vec<(Draft, Box<str>)> = Vec::new();
-    let path = roster.input.path.display().to_string();
+    let mut pass = RosterPass::default();
     let mut records = roster.input.records().map_err(|e| RunError::new(e.to_string()))?;
     let mut record = StringRecord::new();
-    let email_col = roster.input.column("email");
-    while let Some(pos) = records
-        .read(&mut record)
-        .map_err(|e| RunError::new(e.to_string()))?
+    let details = std::sync::atomic::AtomicU64::new(0);
     {
-        let email = cell(&record, email_col).trim();
-        let known = account.find(email);
-        if let Some(k) = known {
-            k.seen.store(true, Ordering::Relaxed);
-        }
-        let first = emails.insert(DuplicateKey::new().folded(email).finish());
-        let checked = if first {
-            check_roster_row(roster, account, &record, known.is_some())
-        } else {
-            Err(FieldError::new(
-                E_DUPLICATE,
-                format!(
-                    "email {} is in the roster more than once; only its first row is planned.",
-                    quoted(email)
-                ),
-            ))
-        };
-        let wants = match checked {
-            Ok(w) => w,
-            Err(e) => {
-                invalid += 1;
-                if shown < SHOWN_PROBLEMS {
-                    shown += 1;
-                    let line = roster.input.line(pos).unwrap_or(0);
-                    eprintln!("{path}: line {line}: {}: {}", e.code, e.message);
-                }
-                continue;
-            }
-        };
-        let draft = draft_row(account, known, email, &roster.fields, wants);
-        if draft.detail.is_empty() {
+        let drafts = std::iter::from_fn(|| pass.next(roster, account, &mut records, &mut record).transpose());
+        // Rows that set fields only GET /users/{userId} has wait for it, a few at a
+        // time; the plan keeps the roster's order.
+        let mut finished = std::pin::pin!(
+            futures::stream::iter(drafts)
+                .map(|draft| async {
+                    let draft = draft?;
+                    if draft.detail.is_empty() {
+                        return Ok(draft);
+                    }
+                    details.fetch_add(1, Ordering::Relaxed);
+                    let user = if draft.user_id.is_empty() {
+                        &draft.email
+                    } else {
+                        &draft.user_id
+                    };
+                    let found = client.get_user_fields(user).await.map_err(|e| {
+                        RunError::new(format!(
+                            "reading {} (GET {}) failed: {e}",
+                            draft.email,
+                            user_path(user)
+                        ))
+                    })?;
+                    Ok::<_, RunError>(finish_detail(draft, &found.value, &roster.fields))
+                })
+                .buffered(DETAIL_CONCURRENCY)
+        );
+        while let Some(draft) = finished.try_next().await? {
             writer.write(&draft)?;
-        } else if let Some(k) = known {
-            waiting.push((draft, k.id.clone()));
         }
     }
-    if invalid > shown as u64 {
-        eprintln!("{path}: … and {} more invalid rows", invalid - shown as u64);
+    let (invalid, shown) = (pass.invalid, pass.shown as u64);
+    if invalid > shown {
+        eprintln!(
+            "{}: … and {} more invalid rows",
+            roster.input.path.display(),
+            invalid - shown
+        );
     }
-    // Roster users whose rows set fields only GET /users/{userId} has.
-    let details = waiting.len() as u64;
-    let mut finished = std::pin::pin!(
-        futures::stream::iter(waiting)
-            .map(|(draft, id)| async move {
-                let user = if id.is_empty() {
-                    draft.email.clone()
-                } else {
-                    id.to_string()
-                };
-                let found = client.get_user_fields(&user).await.map_err(|e| {
-                    RunError::new(format!(
-                        "reading {} (GET {}) failed: {e}",
-                        draft.email,
-                        user_path(&user)
-                    ))
-                })?;
-                Ok::<_, RunError>(finish_detail(draft, &found.value, &roster.fields))
-            })
-            .buffered(DETAIL_CONCURRENCY)
-    );
-    while let Some(draft) = finished.try_next().await? {
-        writer.write(&draft)?;
-    }
+    let details = details.load(Ordering::Relaxed);
     // Leavers: only with --prune, inside the scope, never the owner or admins.
     if let Some(prune) = args.prune {
         for user in &account.users {
@@ -918,6 +891,64 @@ async fn make_plan(
         invalid,
         details,
     })
+}
+
+/// The roster pass: invalid rows reported and counted, duplicates found.
+#[derive(Default)]
+struct RosterPass {
+    invalid: u64,
+    shown: usize,
+    /// Hashes of the roster's e-mails (any case).
+    emails: HashSet<u64>,
+}
+
+impl RosterPass {
+    /// The next valid roster row's draft; invalid rows are reported on the way.
+    /// Every row's e-mail marks its account user as present.
+    fn next(
+        &mut self,
+        roster: &Roster,
+        account: &Account,
+        records: &mut crate::pipeline::input::Records,
+        record: &mut StringRecord,
+    ) -> Result<Option<Draft>, RunError> {
+        let email_col = roster.input.column("email");
+        while let Some(pos) = records.read(record).map_err(|e| RunError::new(e.to_string()))? {
+            let email = cell(record, email_col).trim();
+            let known = account.find(email);
+            if let Some(k) = known {
+                k.seen.store(true, Ordering::Relaxed);
+            }
+            let checked = if self.emails.insert(DuplicateKey::new().folded(email).finish()) {
+                check_roster_row(roster, account, record, known.is_some())
+            } else {
+                Err(FieldError::new(
+                    E_DUPLICATE,
+                    format!(
+                        "email {} is in the roster more than once; only its first row is planned.",
+                        quoted(email)
+                    ),
+                ))
+            };
+            match checked {
+                Ok(wants) => return Ok(Some(draft_row(account, known, email, &roster.fields, wants))),
+                Err(e) => {
+                    self.invalid += 1;
+                    if self.shown < SHOWN_PROBLEMS {
+                        self.shown += 1;
+                        let line = roster.input.line(pos).unwrap_or(0);
+                        eprintln!(
+                            "{}: line {line}: {}: {}",
+                            roster.input.path.display(),
+                            e.code,
+                            e.message
+                        );
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// Checks a roster row (the `users import` rules; the create-only password rule
@@ -1147,6 +1178,13 @@ async fn check_row(
         (_, None) => return Ok(vec!["is no longer in the account".into()]),
         (_, Some(u)) => u,
     };
+    let removes = matches!(
+        action,
+        PlanAction::Deactivate | PlanAction::Disassociate | PlanAction::Delete
+    );
+    if removes && user.protected {
+        reasons.push("is the owner or an admin, whom sync never removes or deactivates".into());
+    }
     let id = cell(record, job.user_id);
     if !id.is_empty() && id != &*user.id {
         reasons.push(format!("has another user id now ({})", user.id));
@@ -1615,6 +1653,10 @@ impl Job for SyncApply {
 
     fn key_column(&self) -> Option<usize> {
         self.email
+    }
+
+    fn after_earlier(&self, earlier: &Outcome, now: Outcome) -> Outcome {
+        created_by_earlier_run(earlier, now)
     }
 
     async fn run_row(&self, client: &Client, record: &StringRecord, row: ApplyRow) -> Result<Outcome, Fatal> {
