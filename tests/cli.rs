@@ -6,10 +6,9 @@ mod common;
 
 use std::path::Path;
 use std::process::{Output, Stdio};
-use std::time::Duration;
 
 use common::{read_results, statuses, stderr, stdout, tempdir, unlimited, write};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 
 fn words(line: &[&str]) -> Vec<String> {
     line.iter().map(|s| s.to_string()).collect()
@@ -133,26 +132,6 @@ async fn a_file_without_a_meeting_is_a_usage_error_and_stdin_is_read_with_dash()
     assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
 }
 
-/// Starts `zoombulk sandbox` with `env` and returns the child and what it printed
-/// up to its stats line.
-async fn sandbox_banner(args: &[&str], env: &[(&str, &str)]) -> (tokio::process::Child, String) {
-    let mut cmd = common::command(&words(args));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.stdout(Stdio::piped()).spawn().expect("starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut printed = String::new();
-    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
-        printed.push_str(&line);
-        printed.push('\n');
-        if line.contains("stats:") {
-            break;
-        }
-    }
-    (child, printed)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sandbox_never_reads_or_prints_the_users_credentials() {
     let env = [
@@ -161,7 +140,8 @@ async fn the_sandbox_never_reads_or_prints_the_users_credentials() {
         ("ZOOM_CLIENT_SECRET", "real"),
         ("ZOOM_ACCESS_TOKEN", "real-token"),
     ];
-    let (mut child, printed) = sandbox_banner(&["sandbox", "--port", "0", "--seed-users", "1"], &env).await;
+    let (mut child, printed) =
+        common::sandbox_banner(&["sandbox", "--port", "0", "--seed-users", "1"], &env).await;
     child.start_kill().unwrap();
     assert!(printed.contains("client secret: sandbox"), "{printed}");
     assert!(printed.contains("account id:    sandbox"), "{printed}");
@@ -173,7 +153,8 @@ async fn the_sandbox_never_reads_or_prints_the_users_credentials() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sandbox_prints_seeded_ids_and_a_registrants_import_that_works_as_printed() {
-    let (mut child, printed) = sandbox_banner(&["sandbox", "--port", "0", "--seed-users", "3"], &[]).await;
+    let (mut child, printed) =
+        common::sandbox_banner(&["sandbox", "--port", "0", "--seed-users", "3"], &[]).await;
     assert!(
         printed.contains("meetings:") && printed.contains("webinars:"),
         "{printed}"

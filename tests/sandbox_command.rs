@@ -2,13 +2,9 @@
 
 mod common;
 
-use std::time::Duration;
-
-use tokio::io::{AsyncBufReadExt, BufReader};
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sandbox_command_prints_urls_and_credentials_that_work() {
-    let args: Vec<String> = [
+    let args = [
         "sandbox",
         "--port",
         "0",
@@ -16,24 +12,8 @@ async fn sandbox_command_prints_urls_and_credentials_that_work() {
         "let-me-in",
         "--seed-users",
         "3",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut child = common::command(&args)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut printed = String::new();
-    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
-        printed.push_str(&line);
-        printed.push('\n');
-        if line.contains("stats:") {
-            break;
-        }
-    }
+    ];
+    let (mut child, printed) = common::sandbox_banner(&args, &[]).await;
     let field = |name: &str| {
         printed
             .lines()
@@ -77,7 +57,7 @@ async fn sandbox_command_prints_urls_and_credentials_that_work() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sandbox_command_withholds_the_scopes_it_is_told_to() {
-    let args: Vec<String> = [
+    let args = [
         "sandbox",
         "--port",
         "0",
@@ -89,24 +69,8 @@ async fn sandbox_command_withholds_the_scopes_it_is_told_to() {
         "10",
         "--lost-write-rate",
         "0.5",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut child = common::command(&args)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut printed = String::new();
-    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
-        printed.push_str(&line);
-        printed.push('\n');
-        if line.contains("stats:") {
-            break;
-        }
-    }
+    ];
+    let (mut child, printed) = common::sandbox_banner(&args, &[]).await;
     assert!(printed.contains("denied scopes: user:read:admin"), "{printed}");
     let base = printed
         .lines()

@@ -7,11 +7,8 @@ mod common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
 
 use common::*;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use zoombulk_sandbox::{SYNC_ROSTER_FIELDS, SYNC_SCOPE_DOMAIN, SyncAction, SyncScenario, User, sync_field};
 
 /// A plan cell's value as the scenario writes it: `type` as Zoom's number, `group`
@@ -117,17 +114,47 @@ fn snapshot(sandbox: &Sandbox) -> BTreeMap<String, User> {
         .collect()
 }
 
+/// A sandbox seeded with the scenario, its roster written as `NAME.csv` in a temp
+/// dir, and the account as it was.
+struct Setup {
+    sandbox: Sandbox,
+    s: SyncScenario,
+    dir: tempfile::TempDir,
+    roster: std::path::PathBuf,
+    plan: std::path::PathBuf,
+    before: BTreeMap<String, User>,
+}
+
+async fn setup(seed: u64, name: &str) -> Setup {
+    let sandbox = start(unlimited()).await;
+    let s = sandbox.seed_sync_drift(60, seed).expect("scenario seeds");
+    let dir = tempdir();
+    let roster = write(dir.path(), &format!("{name}.csv"), &s.roster_csv);
+    let plan = dir.path().join(format!("{name}.plan.csv"));
+    let before = snapshot(&sandbox);
+    Setup {
+        sandbox,
+        s,
+        dir,
+        roster,
+        plan,
+        before,
+    }
+}
+
 const PRUNE: [&str; 4] = ["--prune", "deactivate", "--scope-domain", SYNC_SCOPE_DOMAIN];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sync_plans_the_scenarios_difference_applies_it_and_then_plans_nothing() {
-    let sandbox = start(unlimited()).await;
-    let s = sandbox.seed_sync_drift(60, 3).expect("scenario seeds");
-    let dir = tempdir();
-    let roster = write(dir.path(), "roster.csv", &s.roster_csv);
+    let Setup {
+        sandbox,
+        s,
+        dir,
+        roster,
+        plan: plan_path,
+        before,
+    } = setup(3, "roster").await;
     let roster_arg = roster.to_str().unwrap();
-    let plan_path = dir.path().join("roster.plan.csv");
-    let before = snapshot(&sandbox);
 
     // Plan only: the difference, row by row, and nothing written to Zoom.
     let mut args = vec!["users", "sync", roster_arg];
@@ -178,12 +205,14 @@ async fn sync_plans_the_scenarios_difference_applies_it_and_then_plans_nothing()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_prune_leavers_stay_and_all_lists_the_unchanged() {
-    let sandbox = start(unlimited()).await;
-    let s = sandbox.seed_sync_drift(60, 4).expect("scenario seeds");
-    let dir = tempdir();
-    let roster = write(dir.path(), "hr.csv", &s.roster_csv);
-    let plan_path = dir.path().join("hr.plan.csv");
-    let before = snapshot(&sandbox);
+    let Setup {
+        sandbox,
+        s,
+        roster,
+        plan: plan_path,
+        before,
+        dir: _dir, // kept: the roster lives there
+    } = setup(4, "hr").await;
     run_fast(
         &sandbox,
         &["users", "sync", roster.to_str().unwrap(), "--all"],
@@ -202,13 +231,14 @@ async fn without_prune_leavers_stay_and_all_lists_the_unchanged() {
 }
 
 /// `zoombulk sandbox --seed-sync-roster` writes the scenario's roster (the same as
-/// the library's for the same seed and size) and serves its account; a file there
-/// that is not such a roster is refused, untouched.
+/// the library's for the same seed and size) and serves its account (its `try:` line
+/// plans the scenario's changes); a file there that is not such a roster is refused,
+/// untouched.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sandbox_command_seeds_the_scenario_and_writes_its_roster() {
     let dir = tempdir();
     let roster = dir.path().join("roster-{date}.csv");
-    let args: Vec<String> = [
+    let args = [
         "sandbox",
         "--port",
         "0",
@@ -218,74 +248,40 @@ async fn the_sandbox_command_seeds_the_scenario_and_writes_its_roster() {
         "80",
         "--seed-sync-roster",
         roster.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut child = command(&args).stdout(Stdio::piped()).spawn().expect("starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut printed = String::new();
-    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await {
-        printed.push_str(&line);
-        printed.push('\n');
-        if line.contains("stats:") {
-            break;
-        }
-    }
-    let base = printed
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("base URL:").map(|v| v.trim().to_string()))
-        .unwrap_or_else(|| panic!("{printed}"));
-    let written = printed
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("sync roster:")
-                .map(|v| v.trim().to_string())
-        })
-        .unwrap_or_else(|| panic!("{printed}"));
+    ];
+    let (mut child, printed) = sandbox_banner(&args, &[]).await;
+    let shown = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("{name} in {printed}"))
+    };
+    let written = shown("sync roster:");
     assert!(
         !written.contains("{date}") && written.ends_with(".csv"),
         "{written}"
     );
-    assert!(printed.contains("try: zoombulk users sync"), "{printed}");
     let text = std::fs::read_to_string(&written).expect("roster written");
-
     let reference = start(SandboxConfig { seed: 9, ..config() }).await;
     let s = reference.seed_sync_drift(80, 9).unwrap();
     assert_eq!(text, s.roster_csv);
 
-    // The served account is the scenario's: its pending users are listed.
-    let http = reqwest::Client::new();
-    let oauth = base.replace("/v2", "/oauth/token");
-    let token: serde_json::Value = http
-        .post(&oauth)
-        .basic_auth("sandbox", Some("sandbox"))
-        .form(&[("grant_type", "account_credentials"), ("account_id", "sandbox")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let listed: serde_json::Value = http
-        .get(format!("{base}/users?status=pending&page_size=2000"))
-        .bearer_auth(token["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let pending = reference
-        .store()
-        .users()
-        .iter()
-        .filter(|u| u.status == "pending")
-        .count();
-    assert_eq!(listed["total_records"], pending);
+    // The `try:` line works as printed, on the scenario's account.
+    let try_sync = shown("try: zoombulk users sync");
+    let mut line = vec!["users".to_string(), "sync".to_string()];
+    line.extend(try_sync.split_whitespace().map(String::from));
+    let o = run(&line).await;
     child.start_kill().unwrap();
     let _ = child.wait().await;
+    assert_eq!(o.status.code(), Some(0), "{try_sync}: {}", stderr(&o));
+    let plan = Path::new(&written).with_extension("plan.csv");
+    let planned = read_results(&plan);
+    let prune = Some("deactivate");
+    let want = s
+        .expected
+        .values()
+        .filter(|e| e.action.planned(prune, false).is_some());
+    assert_eq!(planned.len(), want.count());
 
     // A foreign file at the path is refused (usage), and left as it was.
     let foreign = write(dir.path(), "mine.csv", "email\nkeep@example.com\n");

@@ -149,7 +149,7 @@ pub fn sync_field(user: &User, groups: &[Group], field: &str) -> String {
     }
 }
 
-/// The kinds of drift, in the order users are made; `k` of each (more for `Unchanged`).
+/// The kinds of drift (how many of each: [`DRIFTS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Drift {
     NewHire,
@@ -173,6 +173,50 @@ enum Drift {
     JobTitleSame,
     Unchanged,
 }
+
+/// How many users a drift has.
+#[derive(Debug, Clone, Copy)]
+enum Many {
+    /// `k`: one per 2,000 users, at least one.
+    PerK,
+    One,
+    /// The users left over.
+    Rest,
+}
+
+impl Many {
+    fn of(self, k: usize, rest: usize) -> usize {
+        match self {
+            Many::PerK => k,
+            Many::One => 1,
+            Many::Rest => rest,
+        }
+    }
+}
+
+/// Every drift, in the order its users are made, and how many.
+const DRIFTS: [(Drift, Many); 20] = [
+    (Drift::NewHire, Many::PerK),
+    (Drift::NewHireOtherCase, Many::One),
+    (Drift::Name, Many::PerK),
+    (Drift::Dept, Many::PerK),
+    (Drift::Type, Many::PerK),
+    (Drift::GroupJoin, Many::PerK),
+    (Drift::GroupLeave, Many::PerK),
+    (Drift::Activate, Many::PerK),
+    (Drift::PendingPresent, Many::PerK),
+    (Drift::Leaver, Many::PerK),
+    (Drift::PendingLeaver, Many::PerK),
+    (Drift::OutsideLeaver, Many::PerK),
+    (Drift::AdminAbsent, Many::One),
+    (Drift::OtherCase, Many::PerK),
+    (Drift::OtherCaseDept, Many::PerK),
+    (Drift::EmptyCells, Many::PerK),
+    (Drift::Padded, Many::One),
+    (Drift::JobTitleChanged, Many::One),
+    (Drift::JobTitleSame, Many::One),
+    (Drift::Unchanged, Many::Rest),
+];
 
 const DEPTS: [&str; 6] = ["Sales", "Engineering", "Support", "Marketing", "Finance", "Legal"];
 
@@ -227,36 +271,14 @@ pub fn sync_drift(store: &Store, users: usize, seed: u64) -> Result<SyncScenario
     };
 
     let k = (users / 2000).max(1);
-    use Drift::*;
-    let special = [
-        Name,
-        Dept,
-        Type,
-        GroupJoin,
-        GroupLeave,
-        Activate,
-        PendingPresent,
-        Leaver,
-        PendingLeaver,
-        OutsideLeaver,
-        OtherCase,
-        OtherCaseDept,
-        EmptyCells,
-    ];
-    let mut plan: Vec<(Drift, usize)> = vec![(NewHire, k), (NewHireOtherCase, 1)];
-    plan.extend(special.iter().map(|c| (*c, k)));
-    plan.extend([
-        (AdminAbsent, 1),
-        (Padded, 1),
-        (JobTitleChanged, 1),
-        (JobTitleSame, 1),
-    ]);
-    let in_account: usize = plan
+    let in_account: usize = DRIFTS
         .iter()
-        .filter(|(c, _)| !matches!(c, NewHire | NewHireOtherCase))
-        .map(|(_, n)| n)
+        .filter(|(d, _)| !matches!(d, Drift::NewHire | Drift::NewHireOtherCase))
+        .map(|(_, n)| n.of(k, 0))
         .sum();
-    plan.push((Unchanged, users.saturating_sub(in_account)));
+    let rest = users.saturating_sub(in_account);
+    let plan = DRIFTS.iter().map(|(d, n)| (*d, n.of(k, rest)));
+    use Drift::*;
 
     let mut rng = SeqRng::new(seed, "sync-drift");
     let mut rows: Vec<Vec<String>> = Vec::new();

@@ -158,6 +158,27 @@ pub fn command(args: &[String]) -> tokio::process::Command {
     cmd
 }
 
+/// Starts `zoombulk` with `args` (a `sandbox` command) and `env` and returns the child and what it printed
+/// up to its stats line.
+pub async fn sandbox_banner(args: &[&str], env: &[(&str, &str)]) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut cmd = command(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().expect("starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = String::new();
+    while let Ok(Ok(Some(line))) = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await {
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("stats:") {
+            break;
+        }
+    }
+    (child, printed)
+}
+
 /// Runs `zoombulk` with exactly `args` and waits for it.
 pub async fn run(args: &[String]) -> Output {
     tokio::time::timeout(Duration::from_secs(240), command(args).output())
