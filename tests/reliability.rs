@@ -117,6 +117,30 @@ async fn resume_refuses_a_changed_input() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn resume_refuses_an_input_that_lost_rows_and_keeps_the_results() {
+    let sandbox = start(config()).await;
+    let dir = tempdir();
+    let input = write(dir.path(), "s.csv", rows_file(5, "s"));
+    let o = zoombulk(&sandbox, &["users", "import", input.to_str().unwrap()]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The first three rows as they were, the last two gone.
+    write(dir.path(), "s.csv", rows_file(3, "s"));
+    let o = zoombulk(
+        &sandbox,
+        &["--resume", "users", "import", input.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ends at row 3") && stderr(&o).contains("row 4"),
+        "{}",
+        stderr(&o)
+    );
+    let results = read_results(&dir.path().join("s.results.csv"));
+    assert_eq!(results.len(), 5, "the earlier results are kept whole");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn resume_retries_failed_and_deferred_rows_only() {
     let mut cfg = config();
     cfg.limits.daily_user_invites = 2;

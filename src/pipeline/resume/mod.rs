@@ -63,6 +63,12 @@ pub enum ResumeError {
         was: String,
         now: String,
     },
+    #[error(
+        "the input changed since the previous run: it ends at row {last}, but the previous results have \
+         row {row}. Resuming would drop what those rows did from the results. Resume with the whole \
+         file, or start a new run with another --out."
+    )]
+    Shorter { last: u64, row: u64 },
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> ResumeError + '_ {
@@ -208,6 +214,14 @@ impl Walk {
         Ok(None)
     }
 
+    /// The first row after `row` the file still has.
+    fn beyond(&mut self, row: u64) -> Result<Option<u64>, ResumeError> {
+        while self.next.as_ref().is_some_and(|p| p.row <= row) {
+            self.advance()?;
+        }
+        Ok(self.next.as_ref().map(|p| p.row))
+    }
+
     fn advance(&mut self) -> Result<(), ResumeError> {
         if let Some(p) = &self.next {
             self.last_row = self.last_row.max(p.row);
@@ -278,8 +292,10 @@ impl Prior {
             ResultsWriter::new(sink, headers, spec.options.clone()).map_err(io_error(&files.folding))?;
         let mut records = spec.input.records()?;
         let mut record = StringRecord::new();
+        let mut last = 0;
         while let Some(pos) = records.read(&mut record)? {
             let row = pos.row;
+            last = row;
             let from_results = results.at(row)?;
             let from_older = older.at(row)?;
             let found = match newest.remove(&row) {
@@ -323,6 +339,15 @@ impl Prior {
             writer
                 .write_row(row, &record, &outcome)
                 .map_err(io_error(&files.folding))?;
+        }
+        // Rows past the input's end: the input lost rows whose outcomes would be lost too.
+        let beyond = [
+            results.beyond(last)?,
+            older.beyond(last)?,
+            newest.keys().copied().find(|&r| r > last),
+        ];
+        if let Some(row) = beyond.into_iter().flatten().min() {
+            return Err(ResumeError::Shorter { last, row });
         }
         writer
             .into_inner()
