@@ -42,6 +42,11 @@ fn plan_of(roster: &Path) -> Vec<Row> {
     read_results(&beside(roster, "plan.csv"))
 }
 
+/// The plan an `--apply` kept beside its default results, as rows.
+fn applied_plan_of(roster: &Path) -> Vec<Row> {
+    read_results(&beside(roster, "results.plan.csv"))
+}
+
 fn actions(rows: &[Row]) -> Vec<(String, String)> {
     rows.iter()
         .map(|r| (r["email"].clone(), r["action"].clone()))
@@ -73,7 +78,7 @@ async fn second_sync_after_apply_plans_nothing() {
          alan@example.com,Alan,Turing,Crypto,Engineering;Sales\n",
     );
     let out = sync(&sandbox, &roster, &["--apply", "--action", "custCreate"], 0).await;
-    let plan = plan_of(&roster);
+    let plan = applied_plan_of(&roster);
     assert_eq!(
         actions(&plan),
         pairs(&[
@@ -83,7 +88,7 @@ async fn second_sync_after_apply_plans_nothing() {
         ])
     );
     // The header: the roster's compared columns in roster order, then status.
-    let header = std::fs::read_to_string(beside(&roster, "plan.csv")).unwrap();
+    let header = std::fs::read_to_string(beside(&roster, "results.plan.csv")).unwrap();
     assert!(
         header.starts_with("email,action,user_id,first_name,last_name,dept,group,status\n"),
         "{header}"
@@ -133,7 +138,7 @@ async fn second_sync_after_apply_plans_nothing() {
     );
 
     // Right after: nothing to do, and the plan says so.
-    std::fs::remove_file(beside(&roster, "plan.csv")).unwrap();
+    assert!(!beside(&roster, "plan.csv").exists());
     let out = sync(&sandbox, &roster, &[], 0).await;
     assert!(plan_of(&roster).is_empty(), "{}", stderr(&out));
     assert!(stderr(&out).contains("plan: 0 changes"), "{}", stderr(&out));
@@ -193,7 +198,7 @@ async fn prune_touches_only_scope_and_never_owner_or_admins() {
     ];
     let out = sync(&sandbox, &roster, &flags, 0).await;
     assert_eq!(
-        actions(&plan_of(&roster)),
+        actions(&applied_plan_of(&roster)),
         pairs(&[
             ("leaver@example.com", "deactivate"),
             ("invited@example.com", "disassociate")
@@ -201,7 +206,7 @@ async fn prune_touches_only_scope_and_never_owner_or_admins() {
         "{}",
         stderr(&out)
     );
-    let plan = plan_of(&roster);
+    let plan = applied_plan_of(&roster);
     assert_eq!(plan[0]["status"], "active -> inactive");
     assert_eq!(plan[1]["user_id"], "", "pending users have no id");
     assert_eq!(
@@ -214,7 +219,10 @@ async fn prune_touches_only_scope_and_never_owner_or_admins() {
     }
 
     // A group scope; the owner (corp.example.com) is never planned, even in scope.
-    std::fs::remove_file(beside(&roster, "plan.csv")).unwrap();
+    assert!(
+        !beside(&roster, "plan.csv").exists(),
+        "an apply keeps its plan beside its results"
+    );
     let flags = [
         "--prune",
         "delete",
@@ -252,7 +260,11 @@ async fn max_changes_refuses_apply_but_writes_plan() {
         err.contains("3 changes, over the limit of 2") && err.contains("--max-changes"),
         "{err}"
     );
-    assert_eq!(plan_of(&roster).len(), 3, "the plan is written for review");
+    assert_eq!(
+        applied_plan_of(&roster).len(),
+        3,
+        "the plan is written for review"
+    );
     assert_eq!(requests_to(&sandbox, "POST /users"), 0);
     assert!(!beside(&roster, "results.csv").exists());
 
@@ -307,7 +319,7 @@ async fn empty_cells_leave_fields_unless_clear_empty() {
     sync(&sandbox, &roster, &[], 0).await;
     assert!(plan_of(&roster).is_empty());
     sync(&sandbox, &roster, &["--clear-empty", "--apply"], 0).await;
-    let plan = plan_of(&roster);
+    let plan = applied_plan_of(&roster);
     assert_eq!(actions(&plan), pairs(&[("ada@example.com", "update")]));
     assert_eq!(
         (plan[0]["dept"].as_str(), plan[0]["group"].as_str()),
@@ -335,7 +347,7 @@ async fn type_is_compared_only_when_its_column_is_there() {
         "email,User Type\nada@example.com,Licensed\n",
     );
     sync(&sandbox, &with, &["--apply"], 0).await;
-    assert_eq!(plan_of(&with)[0]["type"], "1 -> 2");
+    assert_eq!(applied_plan_of(&with)[0]["type"], "1 -> 2");
     assert_eq!(
         sandbox
             .store()
@@ -556,7 +568,7 @@ async fn a_pending_user_is_updated_by_email_and_joins_groups_by_patch() {
         "email,dept,group\npat@example.com,Sales,Sales\n",
     );
     sync(&sandbox, &roster, &["--apply"], 0).await;
-    let plan = plan_of(&roster);
+    let plan = applied_plan_of(&roster);
     assert_eq!(actions(&plan), pairs(&[("pat@example.com", "update")]));
     assert_eq!(
         (plan[0]["user_id"].as_str(), plan[0]["group"].as_str()),
@@ -592,4 +604,53 @@ async fn apply_plan_over_the_limit_is_refused() {
         stderr(&out)
     );
     assert_eq!(requests_to(&sandbox, "POST /users"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_only_run_never_replaces_the_plan_an_apply_resumes() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(dir.path(), "hr.csv", "email,first_name\nnew@example.com,New\n");
+    sync(&sandbox, &roster, &["--apply", "--action", "custCreate"], 0).await;
+    // The nightly plan-only run (nothing left to do) writes its own file ...
+    let out = sync(&sandbox, &roster, &[], 0).await;
+    assert!(stderr(&out).contains("plan: 0 changes"), "{}", stderr(&out));
+    assert_eq!(
+        applied_plan_of(&roster).len(),
+        1,
+        "the applied plan is kept as it was"
+    );
+    // ... so resuming the apply keeps its results whole.
+    let out = sync(
+        &sandbox,
+        &roster,
+        &["--apply", "--resume", "--action", "custCreate"],
+        0,
+    )
+    .await;
+    assert!(
+        stderr(&out).contains("resuming the plan kept at"),
+        "{}",
+        stderr(&out)
+    );
+    let results = read_results(&beside(&roster, "results.csv"));
+    assert_eq!(results.len(), 1, "{}", stderr(&out));
+    assert_eq!(results[0]["status"], "created");
+    assert_eq!(requests_to(&sandbox, "POST /users"), 1, "nobody created twice");
+    // A resume with results elsewhere (tomorrow's --out) has no kept plan: it plans
+    // again against the account as it is now, and finds nothing to do.
+    let out = sync(
+        &sandbox,
+        &roster,
+        &[
+            "--apply",
+            "--resume",
+            "--out",
+            dir.path().join("tomorrow.csv").to_str().unwrap(),
+        ],
+        0,
+    )
+    .await;
+    assert!(stderr(&out).contains("plan: 0 changes"), "{}", stderr(&out));
+    assert_eq!(requests_to(&sandbox, "POST /users"), 1);
 }

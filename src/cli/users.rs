@@ -79,8 +79,8 @@ pub struct SyncArgs {
     #[arg(value_name = "ROSTER", required_unless_present = "apply_plan")]
     pub file: Option<PathBuf>,
     /// Carry the plan out (results to --out, default `<roster stem>.results.csv`;
-    /// the plan is kept beside the roster as `<roster stem>.plan.csv`). With
-    /// --resume: continue the kept plan, without planning again.
+    /// the plan is kept beside them as `<results stem>.plan.csv`). With --resume:
+    /// continue that kept plan, without planning again.
     #[arg(long, conflicts_with = "apply_plan")]
     pub apply: bool,
     /// Carry out a reviewed plan. The account is listed again first; if any row's

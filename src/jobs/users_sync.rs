@@ -667,19 +667,33 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     let Some(roster_path) = args.file.as_deref() else {
         return Err(RunError::usage("give the roster CSV (or --apply-plan PLAN.csv)"));
     };
-    let kept_plan = beside(roster_path, "plan.csv");
     let results = results_path(roster_path, ctx.run.out.as_deref(), ctx.run.format);
-    if args.apply && ctx.run.resume && kept_plan.is_file() {
+    // The plan an apply carries out is kept beside its results, named after them, so
+    // only that run's --resume reads it: a plan-only run (or another apply, with
+    // other results) never replaces it.
+    let kept_plan = if results.as_os_str() == "-" {
+        beside(roster_path, "applied-plan.csv")
+    } else {
+        beside(&results, "plan.csv")
+    };
+    if args.apply && ctx.run.resume && !ctx.run.dry_run && kept_plan.is_file() {
         // Continue the kept plan: planning again would see the half-applied account.
+        if !ctx.run.quiet {
+            eprintln!("resuming the plan kept at {}", kept_plan.display());
+        }
         let client = connect(ctx).await?;
         return run_plan(args, &kept_plan, results, ctx, client).await;
     }
-    let plan_path = match (&ctx.run.out, args.apply) {
-        (Some(out), false) => match Target::parse(out, chrono::Utc::now()) {
+    let plan_path = if args.apply && !ctx.run.dry_run {
+        kept_plan
+    } else if let (Some(out), false) = (&ctx.run.out, args.apply) {
+        match Target::parse(out, chrono::Utc::now()) {
             Target::Path(p) => p,
             Target::Stdout => return Err(RunError::usage("the plan needs a file: give --out PLAN.csv")),
-        },
-        _ => kept_plan,
+        }
+    } else {
+        // A plan only, or --apply --dry-run (whose --out names results it does not write).
+        beside(roster_path, "plan.csv")
     };
     if same_path(&plan_path, roster_path) {
         return Err(RunError::usage(format!(
