@@ -681,3 +681,25 @@ async fn a_lost_answer_then_the_daily_cap_is_looked_up_not_deferred() {
         assert!(sandbox.store().user_by_email(&row["email"]).is_none());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quiet_is_silent_on_success_and_speaks_when_rows_need_attention() {
+    let sandbox = start(config()).await;
+    let dir = tempdir();
+    let good = write(dir.path(), "good.csv", "email,first_name\nq1@example.com,Q\n");
+    let out = zoombulk(&sandbox, &["-q", "users", "import", good.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "nothing to say");
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "email,first_name\nq2@example.com,Q\nnot-an-email,X\n",
+    );
+    let out = zoombulk(&sandbox, &["-q", "users", "import", bad.to_str().unwrap()]).await;
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("status: created 1, invalid 1") && stderr(&out).contains("E_EMAIL 1"),
+        "a cron job's log says what needs attention: {}",
+        stderr(&out)
+    );
+}

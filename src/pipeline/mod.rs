@@ -421,7 +421,8 @@ where
     } else {
         out_path.display().to_string()
     };
-    if !opts.quiet || !matches!(ending, Ending::Complete) {
+    // -q silences a run that went well; one that needs attention still says why.
+    if !opts.quiet || !matches!(ending, Ending::Complete) || tally.not_done() > 0 {
         eprint!(
             "{}",
             summary::render(J::KIND, &tally, started.elapsed(), Some(&client), &shown)
