@@ -654,3 +654,26 @@ async fn a_plan_only_run_never_replaces_the_plan_an_apply_resumes() {
     assert!(stderr(&out).contains("plan: 0 changes"), "{}", stderr(&out));
     assert_eq!(requests_to(&sandbox, "POST /users"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn columns_sync_cannot_compare_are_named_not_passed_over_silently() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |_| {});
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "features.csv",
+        "email,first_name,webinar,custom:Badge\nada@example.com,,500,B1\n",
+    );
+    let out = sync(&sandbox, &roster, &[], 0).await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("does not compare or change these roster columns")
+            && err.contains("webinar, custom:Badge"),
+        "{err}"
+    );
+    assert!(
+        plan_of(&roster).is_empty(),
+        "nothing it cannot read back is planned"
+    );
+}

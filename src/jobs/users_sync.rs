@@ -632,6 +632,28 @@ impl Roster {
         if !unknown.is_empty() {
             tracing::warn!("roster columns sync does not compare: {}", unknown.join(", "));
         }
+        // Import's columns that sync reads past: never silently, or a roster that sets
+        // a licence feature would look synced when it is not.
+        let compared = |name: &str| name == "email" || FIELDS.iter().any(|f| f.name == name);
+        let mut passed_over: Vec<String> = ROSTER_COLUMNS
+            .iter()
+            .filter(|c| !c.prefix && !compared(c.name) && input.column(c.name).is_some())
+            .map(|c| c.name.to_string())
+            .collect();
+        passed_over.extend(
+            input
+                .prefixed("custom:")
+                .into_iter()
+                .map(|(n, _)| format!("custom:{n}")),
+        );
+        if !passed_over.is_empty() {
+            tracing::warn!(
+                "sync does not compare or change these roster columns, so Zoom keeps what it has: {} \
+                 (features such as webinar cannot be read back from Zoom's documented API, so sync cannot \
+                 tell what would change; users import sets them for new users)",
+                passed_over.join(", ")
+            );
+        }
         let import = ImportArgs {
             file: path.to_path_buf(),
             create: args.create.clone(),
