@@ -534,7 +534,10 @@ async fn a_hand_edited_plan_never_removes_the_owner_or_an_admin() {
     .await;
     let err = stderr(&out);
     assert!(
-        err.contains("is the owner or an admin") && err.contains("2 rows no longer hold"),
+        err.contains("the plan asks to delete the owner or an admin, which sync never does; remove that row")
+            && err.contains("the plan asks to deactivate the owner or an admin")
+            && err.contains("edited inconsistently (2 rows")
+            && !err.contains("account changed"),
         "{err}"
     );
     assert_eq!(requests_to(&sandbox, "DELETE /users/{userId}"), 0);
@@ -592,4 +595,56 @@ async fn apply_plan_over_the_limit_is_refused() {
         stderr(&out)
     );
     assert_eq!(requests_to(&sandbox, "POST /users"), 0);
+}
+
+/// Applies a hand-written plan with --apply-plan, expecting `exit`.
+async fn apply_plan_text(sandbox: &Sandbox, text: &str, exit: i32) -> String {
+    let dir = tempdir();
+    let plan = write(dir.path(), "edited.csv", text);
+    let out = run_fast(
+        sandbox,
+        &["users", "sync", "--apply-plan", plan.to_str().unwrap()],
+        exit,
+        "",
+    )
+    .await;
+    stderr(&out)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hand_edited_action_must_agree_with_the_status_cell() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    let leaver = add(&sandbox, "leaver@example.com", |_| {});
+    let stays = add(&sandbox, "stays@example.com", |u| u.dept = "Ops".into());
+    // deactivate edited into delete: the status cell still says inactive.
+    let text = format!(
+        "email,action,user_id,dept,status\nleaver@example.com,delete,{},,active -> inactive\n",
+        leaver.id
+    );
+    let err = apply_plan_text(&sandbox, &text, 1).await;
+    assert!(
+        err.contains("row 1 (leaver@example.com): action delete does not agree with status \"active -> inactive\"")
+            && err.contains("edited inconsistently")
+            && !err.contains("account changed"),
+        "{err}"
+    );
+    // update edited into deactivate: a roster user, no status change in the plan.
+    let text = format!(
+        "email,action,user_id,dept,status\nstays@example.com,deactivate,{},Ops -> Research,\n",
+        stays.id
+    );
+    let err = apply_plan_text(&sandbox, &text, 1).await;
+    assert!(err.contains("row 1 (stays@example.com): action deactivate does not agree"), "{err}");
+    assert_eq!(requests_to(&sandbox, "DELETE /users/{userId}"), 0);
+    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
+    assert_eq!(store.user_by_email("stays@example.com").unwrap().status, "active");
+    assert!(store.user_by_email("leaver@example.com").is_some());
+    // The unedited row is carried out.
+    let text = format!(
+        "email,action,user_id,dept,status\nleaver@example.com,deactivate,{},,active -> inactive\n",
+        leaver.id
+    );
+    apply_plan_text(&sandbox, &text, 0).await;
+    assert_eq!(store.user_by_email("leaver@example.com").unwrap().status, "inactive");
 }

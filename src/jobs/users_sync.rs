@@ -396,6 +396,36 @@ fn split_change(cell: &str) -> Option<(&str, &str)> {
     cell.split_once(ARROW).map(|(b, a)| (b.trim(), a.trim()))
 }
 
+/// Why a plan row's action disagrees with its `status` cell (a hand edit): the
+/// action is what is carried out, so it must be the change the plan shows.
+fn status_disagrees(action: PlanAction, status: &str) -> Option<String> {
+    let change = split_change(status);
+    let after = change.map(|(_, a)| a.to_ascii_lowercase());
+    let before = change.map(|(b, _)| b.to_ascii_lowercase());
+    let agrees = match action {
+        PlanAction::Deactivate => before.as_deref() == Some("active") && after.as_deref() == Some("inactive"),
+        PlanAction::Delete => after.as_deref() == Some("deleted"),
+        PlanAction::Disassociate => after.as_deref() == Some("disassociated"),
+        PlanAction::Activate => before.as_deref() == Some("inactive") && after.as_deref() == Some("active"),
+        PlanAction::Create | PlanAction::Update | PlanAction::Unchanged => change.is_none(),
+    };
+    (!agrees).then(|| {
+        format!(
+            "action {} does not agree with status {} (the plan was edited inconsistently: {}); fix or remove the \
+             row, or plan again",
+            action.as_str(),
+            quoted(status.trim()),
+            match action {
+                PlanAction::Deactivate => "deactivate is `active -> inactive`",
+                PlanAction::Delete => "delete is `… -> deleted`",
+                PlanAction::Disassociate => "disassociate is `… -> disassociated`",
+                PlanAction::Activate => "activate is `inactive -> active`",
+                _ => "only activate and removals change the status",
+            }
+        )
+    })
+}
+
 /// Group names in a plan cell: `;`-separated.
 fn cell_groups(value: &str) -> Vec<&str> {
     value
@@ -1105,25 +1135,9 @@ async fn apply_plan(args: &Args, plan: &Path, ctx: &Context) -> Result<Exit, Run
     }
     let account = Account::list(&client, &job.fields).await?;
     let scope = Scope::resolve(args, &account)?;
-    let (problems, changes) = check_plan(&client, &input, &job, &account).await?;
-    if !problems.is_empty() {
-        for p in problems.iter().take(SHOWN_PROBLEMS) {
-            eprintln!("{}: {p}", plan.display());
-        }
-        if problems.len() > SHOWN_PROBLEMS {
-            eprintln!(
-                "{}: … and {} more rows",
-                plan.display(),
-                problems.len() - SHOWN_PROBLEMS
-            );
-        }
-        return Err(RunError::new(format!(
-            "{}: the account changed since the plan was made ({} rows no longer hold, above); nothing was sent. \
-             Plan again and review the new plan.",
-            plan.display(),
-            problems.len()
-        )));
-    }
+    let checked = check_plan(&client, &input, &job, &account).await?;
+    let changes = checked.changes;
+    checked.refuse(plan)?;
     let in_scope = account
         .users
         .iter()
@@ -1134,16 +1148,71 @@ async fn apply_plan(args: &Args, plan: &Path, ctx: &Context) -> Result<Exit, Run
     run_plan(args, plan, results, ctx, client).await
 }
 
-/// Every plan row's `before` against the account now: the rows that no longer
-/// hold, and the number of changes.
+/// A plan checked against itself and the account now.
+#[derive(Default)]
+struct Checked {
+    /// Rows whose `before` no longer holds.
+    changed: Vec<String>,
+    /// Rows edited into something sync never does (action against status, the owner or an admin).
+    edited: Vec<String>,
+    changes: u64,
+}
+
+impl Checked {
+    /// Refuses the whole plan (exit 1, nothing sent) when a row is refused.
+    fn refuse(&self, plan: &Path) -> Result<(), RunError> {
+        let all: Vec<&String> = self.edited.iter().chain(&self.changed).collect();
+        if all.is_empty() {
+            return Ok(());
+        }
+        for p in all.iter().take(SHOWN_PROBLEMS) {
+            eprintln!("{}: {p}", plan.display());
+        }
+        if all.len() > SHOWN_PROBLEMS {
+            eprintln!("{}: … and {} more rows", plan.display(), all.len() - SHOWN_PROBLEMS);
+        }
+        let mut why = Vec::new();
+        if !self.edited.is_empty() {
+            why.push(format!(
+                "the plan was edited inconsistently ({}, above): fix or remove {}",
+                rows(self.edited.len() as u64),
+                if self.edited.len() == 1 { "that row" } else { "those rows" }
+            ));
+        }
+        if !self.changed.is_empty() {
+            why.push(format!(
+                "the account changed since the plan was made ({} no longer {}, above): plan again and review the \
+                 new plan",
+                rows(self.changed.len() as u64),
+                if self.changed.len() == 1 { "holds" } else { "hold" }
+            ));
+        }
+        Err(RunError::new(format!(
+            "{}: {}; nothing was sent.",
+            plan.display(),
+            why.join("; and ")
+        )))
+    }
+}
+
+/// `1 row`, `2 rows`.
+fn rows(n: u64) -> String {
+    plural(n, "row")
+}
+
+/// `1 change`, `2 changes`.
+fn plural(n: u64, one: &str) -> String {
+    if n == 1 { format!("{n} {one}") } else { format!("{n} {one}s") }
+}
+
+/// Every plan row against itself and the account now.
 async fn check_plan(
     client: &Client,
     input: &InputFile,
     job: &SyncApply,
     account: &Account,
-) -> Result<(Vec<String>, u64), RunError> {
-    let mut problems = Vec::new();
-    let mut changes = 0u64;
+) -> Result<Checked, RunError> {
+    let mut checked = Checked::default();
     let mut records = input.records().map_err(|e| RunError::new(e.to_string()))?;
     let mut record = StringRecord::new();
     while let Some(pos) = records
@@ -1153,14 +1222,32 @@ async fn check_plan(
         let Some(action) = PlanAction::parse(cell(&record, job.action)) else {
             continue;
         };
-        changes += u64::from(action.is_change());
+        checked.changes += u64::from(action.is_change());
+        let email = cell(&record, job.email);
+        let removes = matches!(
+            action,
+            PlanAction::Deactivate | PlanAction::Disassociate | PlanAction::Delete
+        );
+        if removes && account.find(email).is_some_and(|u| u.protected) {
+            checked.edited.push(format!(
+                "row {} ({email}): the plan asks to {} the owner or an admin, which sync never does; remove that row",
+                pos.row,
+                action.as_str()
+            ));
+            continue;
+        }
+        if let Some(why) = status_disagrees(action, cell(&record, job.status)) {
+            checked.edited.push(format!("row {} ({email}): {why}", pos.row));
+            continue;
+        }
         let reasons = check_row(client, &record, action, job, account).await?;
         if !reasons.is_empty() {
-            let email = cell(&record, job.email);
-            problems.push(format!("row {} ({email}): {}", pos.row, reasons.join("; ")));
+            checked
+                .changed
+                .push(format!("row {} ({email}): {}", pos.row, reasons.join("; ")));
         }
     }
-    Ok((problems, changes))
+    Ok(checked)
 }
 
 /// Why a plan row's `before` no longer holds (empty: it holds).
@@ -1179,13 +1266,6 @@ async fn check_row(
         (_, None) => return Ok(vec!["is no longer in the account".into()]),
         (_, Some(u)) => u,
     };
-    let removes = matches!(
-        action,
-        PlanAction::Deactivate | PlanAction::Disassociate | PlanAction::Delete
-    );
-    if removes && user.protected {
-        reasons.push("is the owner or an admin, whom sync never removes or deactivates".into());
-    }
     let id = cell(record, job.user_id);
     if !id.is_empty() && id != &*user.id {
         reasons.push(format!("has another user id now ({})", user.id));
@@ -1553,6 +1633,9 @@ impl Job for SyncApply {
                 ),
             )
         })?;
+        if let Some(why) = status_disagrees(action, cell(record, self.status)) {
+            return Err(FieldError::new(E_VALUE, why));
+        }
         let mut profile = false;
         let (mut joins, mut leaves) = (0u32, 0u32);
         for &(f, i) in &self.fields {
