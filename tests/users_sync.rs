@@ -256,9 +256,13 @@ async fn max_changes_refuses_apply_but_writes_plan() {
     assert_eq!(requests_to(&sandbox, "POST /users"), 0);
     assert!(!beside(&roster, "results.csv").exists());
 
-    // 10% of the 10 account users (with the owner) is 1 change.
-    let out = sync(&sandbox, &roster, &["--apply", "--max-changes", "10%"], 1).await;
-    assert!(stderr(&out).contains("over the limit of 1"), "{}", stderr(&out));
+    // 20% of the 9 account users in scope (never the owner) is 1 change.
+    let out = sync(&sandbox, &roster, &["--apply", "--max-changes", "20%"], 1).await;
+    let err = stderr(&out);
+    assert!(err.contains("over the limit of 1: --max-changes 20% of 9 account users"), "{err}");
+    assert!(!err.contains("(max changes"), "no nested parentheses: {err}");
+    let out = sync(&sandbox, &roster, &["--max-changes", "150%"], 2).await;
+    assert!(stderr(&out).contains("at most 100%"), "{}", stderr(&out));
     assert_eq!(requests_to(&sandbox, "POST /users"), 0);
 
     // The default (the larger of 25 and 10%) lets 3 through.
@@ -357,12 +361,17 @@ async fn invalid_rows_are_reported_and_never_pruned() {
         "email,group\nada@example.com,Nonexistent\nnew@example.com,\n",
     );
     let flags = ["--prune", "deactivate", "--scope-domain", "example.com"];
-    let out = sync(&sandbox, &roster, &flags, 0).await;
+    let out = sync(&sandbox, &roster, &flags, 3).await;
     let err = stderr(&out);
     assert!(
         err.contains("bad.csv: line 2: E_VALUE") && err.contains("Nonexistent"),
         "{err}"
     );
+    assert!(
+        err.contains("1 invalid roster row") || err.contains("1 roster row invalid"),
+        "{err}"
+    );
+    assert!(err.contains("exit 3 (rows need attention)"), "{err}");
     assert_eq!(
         actions(&plan_of(&roster)),
         pairs(&[("new@example.com", "create")]),
@@ -647,4 +656,116 @@ async fn a_hand_edited_action_must_agree_with_the_status_cell() {
     );
     apply_plan_text(&sandbox, &text, 0).await;
     assert_eq!(store.user_by_email("leaver@example.com").unwrap().status, "inactive");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_roster_with_no_valid_rows_is_refused_whatever_the_flags() {
+    let sandbox = start(unlimited()).await;
+    for email in ["ada@example.com", "grace@example.com"] {
+        add(&sandbox, email, |_| {});
+    }
+    let dir = tempdir();
+    let roster = write(dir.path(), "broken.csv", "email,first_name\nnot-an-email,A\n,B\n");
+    let flags = [
+        "--apply",
+        "--prune",
+        "deactivate",
+        "--scope-domain",
+        "example.com",
+        "--max-changes",
+        "100%",
+    ];
+    let out = sync(&sandbox, &roster, &flags, 1).await;
+    assert!(stderr(&out).contains("no valid roster rows"), "{}", stderr(&out));
+    assert!(sandbox.store().users().iter().all(|u| u.status == "active"));
+    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
+    assert!(!beside(&roster, "plan.csv").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_emails_are_missing_never_duplicates() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email,first_name\n,A\n,B\n,C\nnew@example.com,N\n");
+    let out = sync(&sandbox, &roster, &[], 3).await;
+    let err = stderr(&out);
+    assert_eq!(err.matches("E_MISSING").count(), 3, "{err}");
+    assert!(!err.contains("E_DUPLICATE"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_is_a_csv_file_never_jsonl_or_stdout() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email\nnew@example.com\n");
+    let out = sync(&sandbox, &roster, &["--format", "jsonl"], 2).await;
+    assert!(stderr(&out).contains("a sync plan is CSV only"), "{}", stderr(&out));
+    let out = sync(&sandbox, &roster, &["--out", "-"], 2).await;
+    let err = stderr(&out);
+    assert!(err.contains("plan needs a file path") && err.contains("--out - (stdout) is refused"), "{err}");
+    let out = run_fast(&sandbox, &["users", "sync", "-"], 2, "").await;
+    let err = stderr(&out);
+    assert!(err.contains("plan needs a file path") && !err.contains("or --out - for stdout"), "{err}");
+    assert_eq!(requests_to(&sandbox, "GET /users"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_roster_rows_exit_3_and_strict_refuses_the_apply() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email,first_name\nnot-an-email,A\nnew@example.com,N\n");
+    let out = sync(&sandbox, &roster, &["--apply", "--strict"], 3).await;
+    assert!(stderr(&out).contains("--strict: nothing was sent"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("plan: 1 change ("), "{}", stderr(&out));
+    assert_eq!(requests_to(&sandbox, "POST /users"), 0);
+    assert!(sandbox.store().user_by_email("new@example.com").is_none());
+    // Without --strict the valid rows are applied, and the run still needs attention.
+    std::fs::remove_file(beside(&roster, "plan.csv")).unwrap();
+    sync(&sandbox, &roster, &["--apply", "--action", "custCreate"], 3).await;
+    assert!(sandbox.store().user_by_email("new@example.com").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flags_that_do_not_apply_are_usage_errors() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |_| {});
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email\nada@example.com\n");
+    let plan = write(dir.path(), "p.csv", "email,action,user_id,status\n");
+    let plan = plan.to_str().unwrap();
+    let out = sync(&sandbox, &roster, &["--prune", "deactivate"], 2).await;
+    assert!(stderr(&out).contains("leavers are removed only inside a scope"), "{}", stderr(&out));
+    sync(&sandbox, &roster, &["--scope-domain", "example.com"], 2).await;
+    sync(&sandbox, &roster, &["--scope-group", "Sales"], 2).await;
+    let out = sync(&sandbox, &roster, &["--resume"], 2).await;
+    assert!(stderr(&out).contains("--resume continues an apply"), "{}", stderr(&out));
+    for extra in [
+        &[roster.to_str().unwrap()][..],
+        &["--prune", "delete", "--scope-domain", "example.com"],
+        &["--clear-empty"],
+        &["--all"],
+    ] {
+        let mut args = vec!["users", "sync", "--apply-plan", plan];
+        args.extend_from_slice(extra);
+        run_fast(&sandbox, &args, 2, "").await;
+    }
+    assert_eq!(requests_to(&sandbox, "GET /users"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scope_domain_matching_nobody_is_warned_about() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |_| {});
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email\nada@example.com\n");
+    let flags = ["--prune", "deactivate", "--scope-domain", "exmaple.com"];
+    let out = sync(&sandbox, &roster, &flags, 0).await;
+    assert!(
+        stderr(&out).contains("--scope-domain \"exmaple.com\" matched no user of the account"),
+        "{}",
+        stderr(&out)
+    );
+    let flags = ["--prune", "deactivate", "--scope-domain", "example.com"];
+    let out = sync(&sandbox, &roster, &flags, 0).await;
+    assert!(!stderr(&out).contains("matched no user"), "{}", stderr(&out));
 }

@@ -285,8 +285,12 @@ impl Account {
         names
     }
 
-    /// Whether a leaver may be pruned: inside every scope given.
+    /// Whether a leaver may be pruned: inside every scope given, never the owner or
+    /// an admin (so they are not counted for --max-changes either).
     fn in_scope(&self, user: &Known, scope: &Scope) -> bool {
+        if user.protected {
+            return false;
+        }
         let domain_ok = scope.domains.is_empty()
             || user
                 .email
@@ -329,14 +333,26 @@ impl Scope {
                 }
             }
         }
-        Ok(Scope {
-            domains: args
-                .scope_domains
-                .iter()
-                .map(|d| d.trim().trim_start_matches('@').to_string())
-                .collect(),
-            groups,
-        })
+        let domains: Vec<String> = args
+            .scope_domains
+            .iter()
+            .map(|d| d.trim().trim_start_matches('@').to_string())
+            .collect();
+        for domain in &domains {
+            let matched = account.users.iter().any(|u| {
+                u.email
+                    .rsplit_once('@')
+                    .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+            });
+            if !matched {
+                // A typo here means leavers are never pruned.
+                eprintln!(
+                    "zoombulk: warning: --scope-domain {} matched no user of the account; check the spelling",
+                    quoted(domain)
+                );
+            }
+        }
+        Ok(Scope { domains, groups })
     }
 }
 
@@ -690,6 +706,47 @@ impl Roster {
     }
 }
 
+/// Plans are reviewed, then applied: they go to a file, never stdout.
+const PLAN_NEEDS_A_FILE: &str =
+    "the plan needs a file path (it is reviewed, then applied): give --out PLAN.csv; --out - (stdout) is refused";
+
+/// Before stdin is read: flags that do not apply are usage errors; a plan is a
+/// CSV file (`--format jsonl` is refused for it; results of --apply may be jsonl),
+/// and a roster from stdin needs --out for the plan.
+pub fn check_flags(
+    args: &Args,
+    run: &crate::cli::options::RunArgs,
+    output: &crate::cli::options::OutputArgs,
+) -> Result<(), RunError> {
+    if args.prune.is_some() && args.scope_domains.is_empty() && args.scope_groups.is_empty() {
+        return Err(RunError::usage(
+            "--prune needs --scope-domain DOMAIN or --scope-group NAME: leavers are removed only inside a scope, so \
+             a roster of one department never removes the rest of the account",
+        ));
+    }
+    if run.resume && !args.apply && args.apply_plan.is_none() {
+        return Err(RunError::usage(
+            "--resume continues an apply: use it with --apply or --apply-plan (a plan alone sends nothing)",
+        ));
+    }
+    if args.apply_plan.is_some() || args.apply {
+        return Ok(());
+    }
+    if output.format == Some(crate::pipeline::results::Format::Jsonl) {
+        return Err(RunError::usage(
+            "--format jsonl: a sync plan is CSV only (results of --apply may be jsonl); drop --format",
+        ));
+    }
+    let from_stdin = args.file.as_deref().is_some_and(|f| f.as_os_str() == "-");
+    let out = output.out.as_deref().map(|o| o.as_os_str());
+    if from_stdin && (out.is_none() || out == Some("-".as_ref())) {
+        return Err(RunError::usage(format!(
+            "the roster comes from stdin (`-`), so {PLAN_NEEDS_A_FILE}"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     if let Some(plan) = &args.apply_plan {
         return apply_plan(args, plan, ctx).await;
@@ -707,7 +764,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     let plan_path = match (&ctx.run.out, args.apply) {
         (Some(out), false) => match Target::parse(out, chrono::Utc::now()) {
             Target::Path(p) => p,
-            Target::Stdout => return Err(RunError::usage("the plan needs a file: give --out PLAN.csv")),
+            Target::Stdout => return Err(RunError::usage(PLAN_NEEDS_A_FILE)),
         },
         _ => kept_plan,
     };
@@ -737,8 +794,8 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     let limit = Limit::new(args.max_changes, in_scope);
     if !ctx.run.quiet {
         eprintln!(
-            "plan: {} changes ({})",
-            made.counts.changes(),
+            "plan: {} ({})",
+            plural(made.counts.changes(), "change"),
             made.counts.describe()
         );
         eprintln!("  written to {}", plan_path.display());
@@ -749,17 +806,19 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
         );
         if made.invalid > 0 {
             eprintln!(
-                "  {} roster rows are invalid (listed above): left out of the plan, and their users are not pruned",
-                made.invalid
+                "  {} invalid (listed above): left out of the plan, and their users are not pruned; exit 3 (rows \
+                 need attention)",
+                plural(made.invalid, "roster row")
             );
         }
         eprintln!("  {}", limit.describe());
     }
-    if !args.apply {
-        return Ok(Exit::Ok);
+    if !args.apply || made.strict_refuses(ctx) {
+        return Ok(made.exit(Exit::Ok));
     }
     limit.check(made.counts.changes())?;
-    run_plan(args, &plan_path, results, ctx, client).await
+    let exit = run_plan(args, &plan_path, results, ctx, client).await?;
+    Ok(made.exit(exit))
 }
 
 /// `a` and `b` name the same file (both may not exist yet).
@@ -803,8 +862,8 @@ impl Limit {
                 self.in_scope, self.max
             ),
             None => format!(
-                "max changes {} (default: the larger of {DEFAULT_MAX_CHANGES} and {DEFAULT_MAX_PERCENT}% of {} \
-                 account users in scope; set --max-changes N or P%)",
+                "max changes {}, the default: the larger of {DEFAULT_MAX_CHANGES} and {DEFAULT_MAX_PERCENT}% of {} \
+                 account users in scope (set --max-changes N or P%)",
                 self.max, self.in_scope
             ),
         }
@@ -816,8 +875,9 @@ impl Limit {
             return Ok(());
         }
         Err(RunError::new(format!(
-            "the plan has {changes} changes, over the limit of {} ({}); nothing was sent. Review the plan, then \
-             raise the limit with --max-changes N (or P%) to apply it.",
+            "the plan has {}, over the limit of {}: {}. Nothing was sent. Review the plan, then raise the limit \
+             with --max-changes N (or P%) to apply it.",
+            plural(changes, "change"),
             self.max,
             self.describe()
         )))
@@ -829,6 +889,29 @@ struct Made {
     counts: Counts,
     invalid: u64,
     details: u64,
+}
+
+impl Made {
+    /// Invalid roster rows need attention (exit 3), as with `users import`.
+    fn exit(&self, ended: Exit) -> Exit {
+        if self.invalid > 0 && ended == Exit::Ok {
+            Exit::RowsNeedAttention
+        } else {
+            ended
+        }
+    }
+
+    /// `--strict`: invalid roster rows refuse the apply, as `users import --strict` does.
+    fn strict_refuses(&self, ctx: &Context) -> bool {
+        let refuses = ctx.run.strict && self.invalid > 0;
+        if refuses {
+            eprintln!(
+                "--strict: nothing was sent; fix the roster rows above (or drop --strict to apply the plan of the \
+                 valid rows)."
+            );
+        }
+        refuses
+    }
 }
 
 /// Compares the roster with the account and writes the plan.
@@ -886,6 +969,14 @@ async fn make_plan(
             invalid - shown
         );
     }
+    if pass.valid == 0 {
+        // Else every user in scope would be planned as a leaver.
+        return Err(RunError::new(format!(
+            "{}: no valid roster rows (all {invalid} are invalid, above); refusing to plan (a broken HR export \
+             must not remove the company). Nothing was sent to Zoom.",
+            roster.input.path.display()
+        )));
+    }
     let details = details.load(Ordering::Relaxed);
     // Leavers: only with --prune, inside the scope, never the owner or admins.
     if let Some(prune) = args.prune {
@@ -927,6 +1018,7 @@ async fn make_plan(
 /// The roster pass: invalid rows reported and counted, duplicates found.
 #[derive(Default)]
 struct RosterPass {
+    valid: u64,
     invalid: u64,
     shown: usize,
     /// Hashes of the roster's e-mails (any case).
@@ -950,7 +1042,9 @@ impl RosterPass {
             if let Some(k) = known {
                 k.seen.store(true, Ordering::Relaxed);
             }
-            let checked = if self.emails.insert(DuplicateKey::new().folded(email).finish()) {
+            // An empty e-mail is only missing (E_MISSING), never a duplicate.
+            let first = email.is_empty() || self.emails.insert(DuplicateKey::new().folded(email).finish());
+            let checked = if first {
                 check_roster_row(roster, account, record, known.is_some())
             } else {
                 Err(FieldError::new(
@@ -962,7 +1056,10 @@ impl RosterPass {
                 ))
             };
             match checked {
-                Ok(wants) => return Ok(Some(draft_row(account, known, email, &roster.fields, wants))),
+                Ok(wants) => {
+                    self.valid += 1;
+                    return Ok(Some(draft_row(account, known, email, &roster.fields, wants)));
+                }
                 Err(e) => {
                     self.invalid += 1;
                     if self.shown < SHOWN_PROBLEMS {
