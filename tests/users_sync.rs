@@ -769,3 +769,20 @@ async fn a_scope_domain_matching_nobody_is_warned_about() {
     let out = sync(&sandbox, &roster, &flags, 0).await;
     assert!(!stderr(&out).contains("matched no user"), "{}", stderr(&out));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plan_file_ends_with_a_newline() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email\nnew@example.com\n");
+    sync(&sandbox, &roster, &[], 0).await;
+    let text = std::fs::read_to_string(beside(&roster, "plan.csv")).unwrap();
+    assert!(text.ends_with('\n'), "{text:?}");
+    // An empty plan (nothing to change) too.
+    add(&sandbox, "ada@example.com", |_| {});
+    let roster = write(dir.path(), "same.csv", "email\nada@example.com\n");
+    let out = sync(&sandbox, &roster, &[], 0).await;
+    assert!(stderr(&out).contains("plan: 0 changes ("), "{}", stderr(&out));
+    let text = std::fs::read_to_string(beside(&roster, "plan.csv")).unwrap();
+    assert!(text.ends_with('\n'), "{text:?}");
+}

@@ -1905,6 +1905,29 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_message_does_not_nest_parentheses() {
+        let err = Limit::new(None, 10).check(26).err().map(|e| e.message).unwrap_or_default();
+        assert!(err.contains("the plan has 26 changes, over the limit of 25: max changes 25, the default"), "{err}");
+        assert!(!err.contains("(max changes"), "{err}");
+        let err = Limit::new(Some(MaxChanges::Count(0)), 10).check(1).err().map(|e| e.message).unwrap_or_default();
+        assert!(err.contains("the plan has 1 change,"), "{err}");
+    }
+
+    #[test]
+    fn an_action_must_agree_with_its_status_cell() {
+        use PlanAction::*;
+        assert!(status_disagrees(Deactivate, "active -> inactive").is_none());
+        assert!(status_disagrees(Delete, "active -> deleted").is_none());
+        assert!(status_disagrees(Disassociate, "pending -> disassociated").is_none());
+        assert!(status_disagrees(Activate, "inactive -> active").is_none());
+        assert!(status_disagrees(Update, "").is_none() && status_disagrees(Create, "").is_none());
+        assert!(status_disagrees(Delete, "active -> inactive").is_some());
+        assert!(status_disagrees(Deactivate, "").is_some());
+        assert!(status_disagrees(Update, "active -> inactive").is_some());
+        assert!(status_disagrees(Disassociate, "active -> deleted").is_some());
+    }
+
+    #[test]
     fn groups_compare_as_sets_in_any_case() {
         assert!(same_groups(&["Sales", "ops"], &["Ops", "sales"]));
         assert!(!same_groups(&["Sales"], &["Sales", "Ops"]));
