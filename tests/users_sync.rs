@@ -259,7 +259,10 @@ async fn max_changes_refuses_apply_but_writes_plan() {
     // 20% of the 9 account users in scope (never the owner) is 1 change.
     let out = sync(&sandbox, &roster, &["--apply", "--max-changes", "20%"], 1).await;
     let err = stderr(&out);
-    assert!(err.contains("over the limit of 1: --max-changes 20% of 9 account users"), "{err}");
+    assert!(
+        err.contains("over the limit of 1: --max-changes 20% of 9 account users"),
+        "{err}"
+    );
     assert!(!err.contains("(max changes"), "no nested parentheses: {err}");
     let out = sync(&sandbox, &roster, &["--max-changes", "150%"], 2).await;
     assert!(stderr(&out).contains("at most 100%"), "{}", stderr(&out));
@@ -633,8 +636,9 @@ async fn a_hand_edited_action_must_agree_with_the_status_cell() {
     );
     let err = apply_plan_text(&sandbox, &text, 1).await;
     assert!(
-        err.contains("row 1 (leaver@example.com): action delete does not agree with status \"active -> inactive\"")
-            && err.contains("edited inconsistently")
+        err.contains(
+            "row 1 (leaver@example.com): action delete does not agree with status \"active -> inactive\""
+        ) && err.contains("edited inconsistently")
             && !err.contains("account changed"),
         "{err}"
     );
@@ -644,7 +648,10 @@ async fn a_hand_edited_action_must_agree_with_the_status_cell() {
         stays.id
     );
     let err = apply_plan_text(&sandbox, &text, 1).await;
-    assert!(err.contains("row 1 (stays@example.com): action deactivate does not agree"), "{err}");
+    assert!(
+        err.contains("row 1 (stays@example.com): action deactivate does not agree"),
+        "{err}"
+    );
     assert_eq!(requests_to(&sandbox, "DELETE /users/{userId}"), 0);
     assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
     assert_eq!(store.user_by_email("stays@example.com").unwrap().status, "active");
@@ -655,7 +662,10 @@ async fn a_hand_edited_action_must_agree_with_the_status_cell() {
         leaver.id
     );
     apply_plan_text(&sandbox, &text, 0).await;
-    assert_eq!(store.user_by_email("leaver@example.com").unwrap().status, "inactive");
+    assert_eq!(
+        store.user_by_email("leaver@example.com").unwrap().status,
+        "inactive"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -686,7 +696,11 @@ async fn a_roster_with_no_valid_rows_is_refused_whatever_the_flags() {
 async fn empty_emails_are_missing_never_duplicates() {
     let sandbox = start(unlimited()).await;
     let dir = tempdir();
-    let roster = write(dir.path(), "r.csv", "email,first_name\n,A\n,B\n,C\nnew@example.com,N\n");
+    let roster = write(
+        dir.path(),
+        "r.csv",
+        "email,first_name\n,A\n,B\n,C\nnew@example.com,N\n",
+    );
     let out = sync(&sandbox, &roster, &[], 3).await;
     let err = stderr(&out);
     assert_eq!(err.matches("E_MISSING").count(), 3, "{err}");
@@ -699,13 +713,23 @@ async fn a_plan_is_a_csv_file_never_jsonl_or_stdout() {
     let dir = tempdir();
     let roster = write(dir.path(), "r.csv", "email\nnew@example.com\n");
     let out = sync(&sandbox, &roster, &["--format", "jsonl"], 2).await;
-    assert!(stderr(&out).contains("a sync plan is CSV only"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a sync plan is CSV only"),
+        "{}",
+        stderr(&out)
+    );
     let out = sync(&sandbox, &roster, &["--out", "-"], 2).await;
     let err = stderr(&out);
-    assert!(err.contains("plan needs a file path") && err.contains("--out - (stdout) is refused"), "{err}");
+    assert!(
+        err.contains("plan needs a file path") && err.contains("--out - (stdout) is refused"),
+        "{err}"
+    );
     let out = run_fast(&sandbox, &["users", "sync", "-"], 2, "").await;
     let err = stderr(&out);
-    assert!(err.contains("plan needs a file path") && !err.contains("or --out - for stdout"), "{err}");
+    assert!(
+        err.contains("plan needs a file path") && !err.contains("or --out - for stdout"),
+        "{err}"
+    );
     assert_eq!(requests_to(&sandbox, "GET /users"), 0);
 }
 
@@ -713,9 +737,17 @@ async fn a_plan_is_a_csv_file_never_jsonl_or_stdout() {
 async fn invalid_roster_rows_exit_3_and_strict_refuses_the_apply() {
     let sandbox = start(unlimited()).await;
     let dir = tempdir();
-    let roster = write(dir.path(), "r.csv", "email,first_name\nnot-an-email,A\nnew@example.com,N\n");
+    let roster = write(
+        dir.path(),
+        "r.csv",
+        "email,first_name\nnot-an-email,A\nnew@example.com,N\n",
+    );
     let out = sync(&sandbox, &roster, &["--apply", "--strict"], 3).await;
-    assert!(stderr(&out).contains("--strict: nothing was sent"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--strict: nothing was sent"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("plan: 1 change ("), "{}", stderr(&out));
     assert_eq!(requests_to(&sandbox, "POST /users"), 0);
     assert!(sandbox.store().user_by_email("new@example.com").is_none());
@@ -734,11 +766,19 @@ async fn flags_that_do_not_apply_are_usage_errors() {
     let plan = write(dir.path(), "p.csv", "email,action,user_id,status\n");
     let plan = plan.to_str().unwrap();
     let out = sync(&sandbox, &roster, &["--prune", "deactivate"], 2).await;
-    assert!(stderr(&out).contains("leavers are removed only inside a scope"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("leavers are removed only inside a scope"),
+        "{}",
+        stderr(&out)
+    );
     sync(&sandbox, &roster, &["--scope-domain", "example.com"], 2).await;
     sync(&sandbox, &roster, &["--scope-group", "Sales"], 2).await;
     let out = sync(&sandbox, &roster, &["--resume"], 2).await;
-    assert!(stderr(&out).contains("--resume continues an apply"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--resume continues an apply"),
+        "{}",
+        stderr(&out)
+    );
     for extra in [
         &[roster.to_str().unwrap()][..],
         &["--prune", "delete", "--scope-domain", "example.com"],

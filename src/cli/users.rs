@@ -98,11 +98,21 @@ pub struct SyncArgs {
     #[arg(long, value_enum, ignore_case = true, value_name = "HOW")]
     pub prune: Option<PruneAction>,
     /// Prune only users with an e-mail in this domain (exact, any case; repeatable).
-    #[arg(long = "scope-domain", value_name = "DOMAIN", group = "scope", requires = "prune")]
+    #[arg(
+        long = "scope-domain",
+        value_name = "DOMAIN",
+        group = "scope",
+        requires = "prune"
+    )]
     pub scope_domains: Vec<String>,
     /// Prune only members of this group (repeatable). With --scope-domain too, a
     /// user must match both.
-    #[arg(long = "scope-group", value_name = "NAME", group = "scope", requires = "prune")]
+    #[arg(
+        long = "scope-group",
+        value_name = "NAME",
+        group = "scope",
+        requires = "prune"
+    )]
     pub scope_groups: Vec<String>,
     /// Refuse to apply a plan with more changes than N (or P% of the account's
     /// users in scope); the plan is still written for review. Default: the larger

@@ -707,8 +707,7 @@ impl Roster {
 }
 
 /// Plans are reviewed, then applied: they go to a file, never stdout.
-const PLAN_NEEDS_A_FILE: &str =
-    "the plan needs a file path (it is reviewed, then applied): give --out PLAN.csv; --out - (stdout) is refused";
+const PLAN_NEEDS_A_FILE: &str = "the plan needs a file path (it is reviewed, then applied): give --out PLAN.csv; --out - (stdout) is refused";
 
 /// Before stdin is read: flags that do not apply are usage errors; a plan is a
 /// CSV file (`--format jsonl` is refused for it; results of --apply may be jsonl),
@@ -1266,14 +1265,22 @@ impl Checked {
             eprintln!("{}: {p}", plan.display());
         }
         if all.len() > SHOWN_PROBLEMS {
-            eprintln!("{}: … and {} more rows", plan.display(), all.len() - SHOWN_PROBLEMS);
+            eprintln!(
+                "{}: … and {} more rows",
+                plan.display(),
+                all.len() - SHOWN_PROBLEMS
+            );
         }
         let mut why = Vec::new();
         if !self.edited.is_empty() {
             why.push(format!(
                 "the plan was edited inconsistently ({}, above): fix or remove {}",
                 rows(self.edited.len() as u64),
-                if self.edited.len() == 1 { "that row" } else { "those rows" }
+                if self.edited.len() == 1 {
+                    "that row"
+                } else {
+                    "those rows"
+                }
             ));
         }
         if !self.changed.is_empty() {
@@ -1299,7 +1306,11 @@ fn rows(n: u64) -> String {
 
 /// `1 change`, `2 changes`.
 fn plural(n: u64, one: &str) -> String {
-    if n == 1 { format!("{n} {one}") } else { format!("{n} {one}s") }
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {one}s")
+    }
 }
 
 /// Every plan row against itself and the account now.
@@ -1906,10 +1917,21 @@ mod tests {
 
     #[test]
     fn the_limit_message_does_not_nest_parentheses() {
-        let err = Limit::new(None, 10).check(26).err().map(|e| e.message).unwrap_or_default();
-        assert!(err.contains("the plan has 26 changes, over the limit of 25: max changes 25, the default"), "{err}");
+        let err = Limit::new(None, 10)
+            .check(26)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(
+            err.contains("the plan has 26 changes, over the limit of 25: max changes 25, the default"),
+            "{err}"
+        );
         assert!(!err.contains("(max changes"), "{err}");
-        let err = Limit::new(Some(MaxChanges::Count(0)), 10).check(1).err().map(|e| e.message).unwrap_or_default();
+        let err = Limit::new(Some(MaxChanges::Count(0)), 10)
+            .check(1)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
         assert!(err.contains("the plan has 1 change,"), "{err}");
     }
 
