@@ -140,7 +140,7 @@ async fn second_sync_after_apply_plans_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn empty_roster_is_refused_and_nothing_is_deactivated() {
+async fn empty_or_all_invalid_roster_is_refused_and_nothing_is_deactivated() {
     let sandbox = start(unlimited()).await;
     for email in ["ada@example.com", "grace@example.com"] {
         add(&sandbox, email, |_| {});
@@ -161,6 +161,16 @@ async fn empty_roster_is_refused_and_nothing_is_deactivated() {
     assert!(sandbox.store().users().iter().all(|u| u.status == "active"));
     assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
     assert_eq!(requests_to(&sandbox, "GET /users"), 0, "refused before listing");
+    assert!(!beside(&roster, "plan.csv").exists());
+
+    // Rows that are all invalid leave no roster either, whatever the flags.
+    let roster = write(dir.path(), "broken.csv", "email,first_name\nnot-an-email,A\n,B\n");
+    let out = sync(&sandbox, &roster, &flags, 1).await;
+    assert!(stderr(&out).contains("no valid roster rows"), "{}", stderr(&out));
+    let out = sync(&sandbox, &roster, &["--max-changes", "100%"], 1).await;
+    assert!(stderr(&out).contains("no valid roster rows"), "{}", stderr(&out));
+    assert!(sandbox.store().users().iter().all(|u| u.status == "active"));
+    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
     assert!(!beside(&roster, "plan.csv").exists());
 }
 
@@ -666,30 +676,6 @@ async fn a_hand_edited_action_must_agree_with_the_status_cell() {
         store.user_by_email("leaver@example.com").unwrap().status,
         "inactive"
     );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_roster_with_no_valid_rows_is_refused_whatever_the_flags() {
-    let sandbox = start(unlimited()).await;
-    for email in ["ada@example.com", "grace@example.com"] {
-        add(&sandbox, email, |_| {});
-    }
-    let dir = tempdir();
-    let roster = write(dir.path(), "broken.csv", "email,first_name\nnot-an-email,A\n,B\n");
-    let flags = [
-        "--apply",
-        "--prune",
-        "deactivate",
-        "--scope-domain",
-        "example.com",
-        "--max-changes",
-        "100%",
-    ];
-    let out = sync(&sandbox, &roster, &flags, 1).await;
-    assert!(stderr(&out).contains("no valid roster rows"), "{}", stderr(&out));
-    assert!(sandbox.store().users().iter().all(|u| u.status == "active"));
-    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
-    assert!(!beside(&roster, "plan.csv").exists());
 }
 
 #[tokio::test(flavor = "multi_thread")]
