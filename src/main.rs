@@ -97,6 +97,7 @@ async fn run(cli: Cli) -> Result<Exit, RunError> {
             users_delete::command(&w.args, &w.context(&g)?).await
         }
         Command::Users(UsersCommand::Sync(mut w)) => {
+            users_sync::check_flags(&w.args, &w.run, &w.output)?;
             let _stdin = match &mut w.args.file {
                 Some(file) => stdin_input(file, Some((&w.run, &w.output)))?,
                 None => None,

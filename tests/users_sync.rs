@@ -145,7 +145,7 @@ async fn second_sync_after_apply_plans_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn empty_roster_is_refused_and_nothing_is_deactivated() {
+async fn empty_or_all_invalid_roster_is_refused_and_nothing_is_deactivated() {
     let sandbox = start(unlimited()).await;
     for email in ["ada@example.com", "grace@example.com"] {
         add(&sandbox, email, |_| {});
@@ -166,6 +166,16 @@ async fn empty_roster_is_refused_and_nothing_is_deactivated() {
     assert!(sandbox.store().users().iter().all(|u| u.status == "active"));
     assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
     assert_eq!(requests_to(&sandbox, "GET /users"), 0, "refused before listing");
+    assert!(!beside(&roster, "plan.csv").exists());
+
+    // Rows that are all invalid leave no roster either, whatever the flags.
+    let roster = write(dir.path(), "broken.csv", "email,first_name\nnot-an-email,A\n,B\n");
+    let out = sync(&sandbox, &roster, &flags, 1).await;
+    assert!(stderr(&out).contains("no valid roster rows"), "{}", stderr(&out));
+    let out = sync(&sandbox, &roster, &["--max-changes", "100%"], 1).await;
+    assert!(stderr(&out).contains("no valid roster rows"), "{}", stderr(&out));
+    assert!(sandbox.store().users().iter().all(|u| u.status == "active"));
+    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
     assert!(!beside(&roster, "plan.csv").exists());
 }
 
@@ -268,9 +278,16 @@ async fn max_changes_refuses_apply_but_writes_plan() {
     assert_eq!(requests_to(&sandbox, "POST /users"), 0);
     assert!(!beside(&roster, "results.csv").exists());
 
-    // 10% of the 10 account users (with the owner) is 1 change.
-    let out = sync(&sandbox, &roster, &["--apply", "--max-changes", "10%"], 1).await;
-    assert!(stderr(&out).contains("over the limit of 1"), "{}", stderr(&out));
+    // 20% of the 9 account users in scope (never the owner) is 1 change.
+    let out = sync(&sandbox, &roster, &["--apply", "--max-changes", "20%"], 1).await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("over the limit of 1: --max-changes 20% of 9 account users"),
+        "{err}"
+    );
+    assert!(!err.contains("(max changes"), "no nested parentheses: {err}");
+    let out = sync(&sandbox, &roster, &["--max-changes", "150%"], 2).await;
+    assert!(stderr(&out).contains("at most 100%"), "{}", stderr(&out));
     assert_eq!(requests_to(&sandbox, "POST /users"), 0);
 
     // The default (the larger of 25 and 10%) lets 3 through.
@@ -369,12 +386,17 @@ async fn invalid_rows_are_reported_and_never_pruned() {
         "email,group\nada@example.com,Nonexistent\nnew@example.com,\n",
     );
     let flags = ["--prune", "deactivate", "--scope-domain", "example.com"];
-    let out = sync(&sandbox, &roster, &flags, 0).await;
+    let out = sync(&sandbox, &roster, &flags, 3).await;
     let err = stderr(&out);
     assert!(
         err.contains("bad.csv: line 2: E_VALUE") && err.contains("Nonexistent"),
         "{err}"
     );
+    assert!(
+        err.contains("1 invalid roster row") || err.contains("1 roster row invalid"),
+        "{err}"
+    );
+    assert!(err.contains("exit 3 (rows need attention)"), "{err}");
     assert_eq!(
         actions(&plan_of(&roster)),
         pairs(&[("new@example.com", "create")]),
@@ -546,7 +568,10 @@ async fn a_hand_edited_plan_never_removes_the_owner_or_an_admin() {
     .await;
     let err = stderr(&out);
     assert!(
-        err.contains("is the owner or an admin") && err.contains("2 rows no longer hold"),
+        err.contains("the plan asks to delete the owner or an admin, which sync never does; remove that row")
+            && err.contains("the plan asks to deactivate the owner or an admin")
+            && err.contains("edited inconsistently (2 rows")
+            && !err.contains("account changed"),
         "{err}"
     );
     assert_eq!(requests_to(&sandbox, "DELETE /users/{userId}"), 0);
@@ -676,4 +701,197 @@ async fn columns_sync_cannot_compare_are_named_not_passed_over_silently() {
         plan_of(&roster).is_empty(),
         "nothing it cannot read back is planned"
     );
+}
+
+/// Applies a hand-written plan with --apply-plan, expecting `exit`.
+async fn apply_plan_text(sandbox: &Sandbox, text: &str, exit: i32) -> String {
+    let dir = tempdir();
+    let plan = write(dir.path(), "edited.csv", text);
+    let out = run_fast(
+        sandbox,
+        &["users", "sync", "--apply-plan", plan.to_str().unwrap()],
+        exit,
+        "",
+    )
+    .await;
+    stderr(&out)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hand_edited_action_must_agree_with_the_status_cell() {
+    let sandbox = start(unlimited()).await;
+    let store = sandbox.store();
+    let leaver = add(&sandbox, "leaver@example.com", |_| {});
+    let stays = add(&sandbox, "stays@example.com", |u| u.dept = "Ops".into());
+    // deactivate edited into delete: the status cell still says inactive.
+    let text = format!(
+        "email,action,user_id,dept,status\nleaver@example.com,delete,{},,active -> inactive\n",
+        leaver.id
+    );
+    let err = apply_plan_text(&sandbox, &text, 1).await;
+    assert!(
+        err.contains(
+            "row 1 (leaver@example.com): action delete does not agree with status \"active -> inactive\""
+        ) && err.contains("edited inconsistently")
+            && !err.contains("account changed"),
+        "{err}"
+    );
+    // update edited into deactivate: a roster user, no status change in the plan.
+    let text = format!(
+        "email,action,user_id,dept,status\nstays@example.com,deactivate,{},Ops -> Research,\n",
+        stays.id
+    );
+    let err = apply_plan_text(&sandbox, &text, 1).await;
+    assert!(
+        err.contains("row 1 (stays@example.com): action deactivate does not agree"),
+        "{err}"
+    );
+    assert_eq!(requests_to(&sandbox, "DELETE /users/{userId}"), 0);
+    assert_eq!(requests_to(&sandbox, "PUT /users/{userId}/status"), 0);
+    assert_eq!(store.user_by_email("stays@example.com").unwrap().status, "active");
+    assert!(store.user_by_email("leaver@example.com").is_some());
+    // The unedited row is carried out.
+    let text = format!(
+        "email,action,user_id,dept,status\nleaver@example.com,deactivate,{},,active -> inactive\n",
+        leaver.id
+    );
+    apply_plan_text(&sandbox, &text, 0).await;
+    assert_eq!(
+        store.user_by_email("leaver@example.com").unwrap().status,
+        "inactive"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_emails_are_missing_never_duplicates() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "r.csv",
+        "email,first_name\n,A\n,B\n,C\nnew@example.com,N\n",
+    );
+    let out = sync(&sandbox, &roster, &[], 3).await;
+    let err = stderr(&out);
+    assert_eq!(err.matches("E_MISSING").count(), 3, "{err}");
+    assert!(!err.contains("E_DUPLICATE"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_is_a_csv_file_never_jsonl_or_stdout() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email\nnew@example.com\n");
+    let out = sync(&sandbox, &roster, &["--format", "jsonl"], 2).await;
+    assert!(
+        stderr(&out).contains("a sync plan is CSV only"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sync(&sandbox, &roster, &["--out", "-"], 2).await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("plan needs a file path") && err.contains("--out - (stdout) is refused"),
+        "{err}"
+    );
+    let out = run_fast(&sandbox, &["users", "sync", "-"], 2, "").await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("plan needs a file path") && !err.contains("or --out - for stdout"),
+        "{err}"
+    );
+    assert_eq!(requests_to(&sandbox, "GET /users"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_roster_rows_exit_3_and_strict_refuses_the_apply() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(
+        dir.path(),
+        "r.csv",
+        "email,first_name\nnot-an-email,A\nnew@example.com,N\n",
+    );
+    let out = sync(&sandbox, &roster, &["--apply", "--strict"], 3).await;
+    assert!(
+        stderr(&out).contains("--strict: nothing was sent"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("plan: 1 change ("), "{}", stderr(&out));
+    assert_eq!(requests_to(&sandbox, "POST /users"), 0);
+    assert!(sandbox.store().user_by_email("new@example.com").is_none());
+    // Without --strict the valid rows are applied, and the run still needs attention.
+    sync(&sandbox, &roster, &["--apply", "--action", "custCreate"], 3).await;
+    assert!(sandbox.store().user_by_email("new@example.com").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flags_that_do_not_apply_are_usage_errors() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |_| {});
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email\nada@example.com\n");
+    let plan = write(dir.path(), "p.csv", "email,action,user_id,status\n");
+    let plan = plan.to_str().unwrap();
+    let out = sync(&sandbox, &roster, &["--prune", "deactivate"], 2).await;
+    assert!(
+        stderr(&out).contains("leavers are removed only inside a scope"),
+        "{}",
+        stderr(&out)
+    );
+    sync(&sandbox, &roster, &["--scope-domain", "example.com"], 2).await;
+    sync(&sandbox, &roster, &["--scope-group", "Sales"], 2).await;
+    let out = sync(&sandbox, &roster, &["--resume"], 2).await;
+    assert!(
+        stderr(&out).contains("--resume continues an apply"),
+        "{}",
+        stderr(&out)
+    );
+    for extra in [
+        &[roster.to_str().unwrap()][..],
+        &["--prune", "delete", "--scope-domain", "example.com"],
+        &["--clear-empty"],
+        &["--all"],
+    ] {
+        let mut args = vec!["users", "sync", "--apply-plan", plan];
+        args.extend_from_slice(extra);
+        run_fast(&sandbox, &args, 2, "").await;
+    }
+    assert_eq!(requests_to(&sandbox, "GET /users"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scope_domain_matching_nobody_is_warned_about() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |_| {});
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email\nada@example.com\n");
+    let flags = ["--prune", "deactivate", "--scope-domain", "exmaple.com"];
+    let out = sync(&sandbox, &roster, &flags, 0).await;
+    assert!(
+        stderr(&out).contains("--scope-domain \"exmaple.com\" matched no user of the account"),
+        "{}",
+        stderr(&out)
+    );
+    let flags = ["--prune", "deactivate", "--scope-domain", "example.com"];
+    let out = sync(&sandbox, &roster, &flags, 0).await;
+    assert!(!stderr(&out).contains("matched no user"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plan_file_ends_with_a_newline() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(dir.path(), "r.csv", "email\nnew@example.com\n");
+    sync(&sandbox, &roster, &[], 0).await;
+    let text = std::fs::read_to_string(beside(&roster, "plan.csv")).unwrap();
+    assert!(text.ends_with('\n'), "{text:?}");
+    // An empty plan (nothing to change) too.
+    add(&sandbox, "ada@example.com", |_| {});
+    let roster = write(dir.path(), "same.csv", "email\nada@example.com\n");
+    let out = sync(&sandbox, &roster, &[], 0).await;
+    assert!(stderr(&out).contains("plan: 0 changes ("), "{}", stderr(&out));
+    let text = std::fs::read_to_string(beside(&roster, "plan.csv")).unwrap();
+    assert!(text.ends_with('\n'), "{text:?}");
 }

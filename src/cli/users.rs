@@ -64,7 +64,7 @@ pub enum UsersCommand {
     /// roster user in the account whose row sets them (all of them with
     /// --clear-empty). Compared: emails case-insensitively; text after trimming;
     /// an empty cell leaves the field as it is (unless --clear-empty); groups as
-    /// sets (join the missing, leave the extra); type only when the column is
+    /// sets (join the groups the roster adds and leave the groups it no longer lists); type only when the column is
     /// there. Pending users count as present. Nothing is written to Zoom without
     /// --apply or --apply-plan.
     Sync(BulkWrite<SyncArgs>),
@@ -86,19 +86,33 @@ pub struct SyncArgs {
     /// Carry out a reviewed plan. The account is listed again first; if any row's
     /// `before` values no longer hold, nothing is sent (plan again). Results
     /// default to `<plan stem>.results.csv`.
-    #[arg(long, value_name = "PLAN")]
+    #[arg(
+        long,
+        value_name = "PLAN",
+        conflicts_with_all = ["file", "prune", "scope_domains", "scope_groups", "clear_empty", "all"]
+    )]
     pub apply_plan: Option<PathBuf>,
     /// What to do with users of the account who are not in the roster (only
     /// inside --scope-domain/--scope-group; never the owner or admins). Pending
     /// users are always removed with disassociate.
-    #[arg(long, value_enum, ignore_case = true, value_name = "HOW", requires = "scope")]
+    #[arg(long, value_enum, ignore_case = true, value_name = "HOW")]
     pub prune: Option<PruneAction>,
     /// Prune only users with an e-mail in this domain (exact, any case; repeatable).
-    #[arg(long = "scope-domain", value_name = "DOMAIN", group = "scope")]
+    #[arg(
+        long = "scope-domain",
+        value_name = "DOMAIN",
+        group = "scope",
+        requires = "prune"
+    )]
     pub scope_domains: Vec<String>,
     /// Prune only members of this group (repeatable). With --scope-domain too, a
     /// user must match both.
-    #[arg(long = "scope-group", value_name = "NAME", group = "scope")]
+    #[arg(
+        long = "scope-group",
+        value_name = "NAME",
+        group = "scope",
+        requires = "prune"
+    )]
     pub scope_groups: Vec<String>,
     /// Refuse to apply a plan with more changes than N (or P% of the account's
     /// users in scope); the plan is still written for review. Default: the larger
@@ -138,7 +152,7 @@ impl MaxChanges {
         match v.strip_suffix('%') {
             Some(p) => match p.trim().parse::<f64>() {
                 Ok(p) if p.is_finite() && (0.0..=100.0).contains(&p) => Ok(MaxChanges::Percent(p)),
-                _ => Err(bad()),
+                _ => Err(format!("{} (a percentage is at most 100%)", bad())),
             },
             None => v.parse::<u64>().map(MaxChanges::Count).map_err(|_| bad()),
         }

@@ -285,8 +285,12 @@ impl Account {
         names
     }
 
-    /// Whether a leaver may be pruned: inside every scope given.
+    /// Whether a leaver may be pruned: inside every scope given, never the owner or
+    /// an admin (so they are not counted for --max-changes either).
     fn in_scope(&self, user: &Known, scope: &Scope) -> bool {
+        if user.protected {
+            return false;
+        }
         let domain_ok = scope.domains.is_empty()
             || user
                 .email
@@ -329,14 +333,26 @@ impl Scope {
                 }
             }
         }
-        Ok(Scope {
-            domains: args
-                .scope_domains
-                .iter()
-                .map(|d| d.trim().trim_start_matches('@').to_string())
-                .collect(),
-            groups,
-        })
+        let domains: Vec<String> = args
+            .scope_domains
+            .iter()
+            .map(|d| d.trim().trim_start_matches('@').to_string())
+            .collect();
+        for domain in &domains {
+            let matched = account.users.iter().any(|u| {
+                u.email
+                    .rsplit_once('@')
+                    .is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
+            });
+            if !matched {
+                // A typo here means leavers are never pruned.
+                eprintln!(
+                    "zoombulk: warning: --scope-domain {} matched no user of the account; check the spelling",
+                    quoted(domain)
+                );
+            }
+        }
+        Ok(Scope { domains, groups })
     }
 }
 
@@ -394,6 +410,36 @@ fn split_change(cell: &str) -> Option<(&str, &str)> {
         return Some((before.trim(), ""));
     }
     cell.split_once(ARROW).map(|(b, a)| (b.trim(), a.trim()))
+}
+
+/// Why a plan row's action disagrees with its `status` cell (a hand edit): the
+/// action is what is carried out, so it must be the change the plan shows.
+fn status_disagrees(action: PlanAction, status: &str) -> Option<String> {
+    let change = split_change(status);
+    let after = change.map(|(_, a)| a.to_ascii_lowercase());
+    let before = change.map(|(b, _)| b.to_ascii_lowercase());
+    let agrees = match action {
+        PlanAction::Deactivate => before.as_deref() == Some("active") && after.as_deref() == Some("inactive"),
+        PlanAction::Delete => after.as_deref() == Some("deleted"),
+        PlanAction::Disassociate => after.as_deref() == Some("disassociated"),
+        PlanAction::Activate => before.as_deref() == Some("inactive") && after.as_deref() == Some("active"),
+        PlanAction::Create | PlanAction::Update | PlanAction::Unchanged => change.is_none(),
+    };
+    (!agrees).then(|| {
+        format!(
+            "action {} does not agree with status {} (the plan was edited inconsistently: {}); fix or remove the \
+             row, or plan again",
+            action.as_str(),
+            quoted(status.trim()),
+            match action {
+                PlanAction::Deactivate => "deactivate is `active -> inactive`",
+                PlanAction::Delete => "delete is `… -> deleted`",
+                PlanAction::Disassociate => "disassociate is `… -> disassociated`",
+                PlanAction::Activate => "activate is `inactive -> active`",
+                _ => "only activate and removals change the status",
+            }
+        )
+    })
 }
 
 /// Group names in a plan cell: `;`-separated.
@@ -682,6 +728,46 @@ impl Roster {
     }
 }
 
+/// Plans are reviewed, then applied: they go to a file, never stdout.
+const PLAN_NEEDS_A_FILE: &str = "the plan needs a file path (it is reviewed, then applied): give --out PLAN.csv; --out - (stdout) is refused";
+
+/// Before stdin is read: flags that do not apply are usage errors; a plan is a
+/// CSV file (`--format jsonl` is refused for it; results of --apply may be jsonl),
+/// and a roster from stdin needs --out for the plan.
+pub fn check_flags(
+    args: &Args,
+    run: &crate::cli::options::RunArgs,
+    output: &crate::cli::options::OutputArgs,
+) -> Result<(), RunError> {
+    if args.prune.is_some() && args.scope_domains.is_empty() && args.scope_groups.is_empty() {
+        return Err(RunError::usage(
+            "--prune needs --scope-domain DOMAIN or --scope-group NAME: leavers are removed only inside a scope, so \
+             a roster of one department never removes the rest of the account",
+        ));
+    }
+    if run.resume && !args.apply && args.apply_plan.is_none() {
+        return Err(RunError::usage(
+            "--resume continues an apply: use it with --apply or --apply-plan (a plan alone sends nothing)",
+        ));
+    }
+    if args.apply_plan.is_some() || args.apply {
+        return Ok(());
+    }
+    if output.format == Some(crate::pipeline::results::Format::Jsonl) {
+        return Err(RunError::usage(
+            "--format jsonl: a sync plan is CSV only (results of --apply may be jsonl); drop --format",
+        ));
+    }
+    let from_stdin = args.file.as_deref().is_some_and(|f| f.as_os_str() == "-");
+    let out = output.out.as_deref().map(|o| o.as_os_str());
+    if from_stdin && (out.is_none() || out == Some("-".as_ref())) {
+        return Err(RunError::usage(format!(
+            "the roster comes from stdin (`-`), so {PLAN_NEEDS_A_FILE}"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     if let Some(plan) = &args.apply_plan {
         return apply_plan(args, plan, ctx).await;
@@ -711,7 +797,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     } else if let (Some(out), false) = (&ctx.run.out, args.apply) {
         match Target::parse(out, chrono::Utc::now()) {
             Target::Path(p) => p,
-            Target::Stdout => return Err(RunError::usage("the plan needs a file: give --out PLAN.csv")),
+            Target::Stdout => return Err(RunError::usage(PLAN_NEEDS_A_FILE)),
         }
     } else {
         // A plan only, or --apply --dry-run (whose --out names results it does not write).
@@ -743,8 +829,8 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     let limit = Limit::new(args.max_changes, in_scope);
     if !ctx.run.quiet {
         eprintln!(
-            "plan: {} changes ({})",
-            made.counts.changes(),
+            "plan: {} ({})",
+            plural(made.counts.changes(), "change"),
             made.counts.describe()
         );
         eprintln!("  written to {}", plan_path.display());
@@ -755,17 +841,19 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
         );
         if made.invalid > 0 {
             eprintln!(
-                "  {} roster rows are invalid (listed above): left out of the plan, and their users are not pruned",
-                made.invalid
+                "  {} invalid (listed above): left out of the plan, and their users are not pruned; exit 3 (rows \
+                 need attention)",
+                plural(made.invalid, "roster row")
             );
         }
         eprintln!("  {}", limit.describe());
     }
-    if !args.apply {
-        return Ok(Exit::Ok);
+    if !args.apply || made.strict_refuses(ctx) {
+        return Ok(made.exit(Exit::Ok));
     }
     limit.check(made.counts.changes())?;
-    run_plan(args, &plan_path, results, ctx, client).await
+    let exit = run_plan(args, &plan_path, results, ctx, client).await?;
+    Ok(made.exit(exit))
 }
 
 /// `a` and `b` name the same file (both may not exist yet).
@@ -809,8 +897,8 @@ impl Limit {
                 self.in_scope, self.max
             ),
             None => format!(
-                "max changes {} (default: the larger of {DEFAULT_MAX_CHANGES} and {DEFAULT_MAX_PERCENT}% of {} \
-                 account users in scope; set --max-changes N or P%)",
+                "max changes {}, the default: the larger of {DEFAULT_MAX_CHANGES} and {DEFAULT_MAX_PERCENT}% of {} \
+                 account users in scope (set --max-changes N or P%)",
                 self.max, self.in_scope
             ),
         }
@@ -822,8 +910,9 @@ impl Limit {
             return Ok(());
         }
         Err(RunError::new(format!(
-            "the plan has {changes} changes, over the limit of {} ({}); nothing was sent. Review the plan, then \
-             raise the limit with --max-changes N (or P%) to apply it.",
+            "the plan has {}, over the limit of {}: {}. Nothing was sent. Review the plan, then raise the limit \
+             with --max-changes N (or P%) to apply it.",
+            plural(changes, "change"),
             self.max,
             self.describe()
         )))
@@ -835,6 +924,29 @@ struct Made {
     counts: Counts,
     invalid: u64,
     details: u64,
+}
+
+impl Made {
+    /// Invalid roster rows need attention (exit 3), as with `users import`.
+    fn exit(&self, ended: Exit) -> Exit {
+        if self.invalid > 0 && ended == Exit::Ok {
+            Exit::RowsNeedAttention
+        } else {
+            ended
+        }
+    }
+
+    /// `--strict`: invalid roster rows refuse the apply, as `users import --strict` does.
+    fn strict_refuses(&self, ctx: &Context) -> bool {
+        let refuses = ctx.run.strict && self.invalid > 0;
+        if refuses {
+            eprintln!(
+                "--strict: nothing was sent; fix the roster rows above (or drop --strict to apply the plan of the \
+                 valid rows)."
+            );
+        }
+        refuses
+    }
 }
 
 /// Compares the roster with the account and writes the plan.
@@ -892,6 +1004,14 @@ async fn make_plan(
             invalid - shown
         );
     }
+    if pass.valid == 0 {
+        // Else every user in scope would be planned as a leaver.
+        return Err(RunError::new(format!(
+            "{}: no valid roster rows (all {invalid} are invalid, above); refusing to plan (a broken HR export \
+             must not remove the company). Nothing was sent to Zoom.",
+            roster.input.path.display()
+        )));
+    }
     let details = details.load(Ordering::Relaxed);
     // Leavers: only with --prune, inside the scope, never the owner or admins.
     if let Some(prune) = args.prune {
@@ -933,6 +1053,7 @@ async fn make_plan(
 /// The roster pass: invalid rows reported and counted, duplicates found.
 #[derive(Default)]
 struct RosterPass {
+    valid: u64,
     invalid: u64,
     shown: usize,
     /// Hashes of the roster's e-mails (any case).
@@ -956,7 +1077,9 @@ impl RosterPass {
             if let Some(k) = known {
                 k.seen.store(true, Ordering::Relaxed);
             }
-            let checked = if self.emails.insert(DuplicateKey::new().folded(email).finish()) {
+            // An empty e-mail is only missing (E_MISSING), never a duplicate.
+            let first = email.is_empty() || self.emails.insert(DuplicateKey::new().folded(email).finish());
+            let checked = if first {
                 check_roster_row(roster, account, record, known.is_some())
             } else {
                 Err(FieldError::new(
@@ -968,7 +1091,10 @@ impl RosterPass {
                 ))
             };
             match checked {
-                Ok(wants) => return Ok(Some(draft_row(account, known, email, &roster.fields, wants))),
+                Ok(wants) => {
+                    self.valid += 1;
+                    return Ok(Some(draft_row(account, known, email, &roster.fields, wants)));
+                }
                 Err(e) => {
                     self.invalid += 1;
                     if self.shown < SHOWN_PROBLEMS {
@@ -1141,25 +1267,9 @@ async fn apply_plan(args: &Args, plan: &Path, ctx: &Context) -> Result<Exit, Run
     }
     let account = Account::list(&client, &job.fields).await?;
     let scope = Scope::resolve(args, &account)?;
-    let (problems, changes) = check_plan(&client, &input, &job, &account).await?;
-    if !problems.is_empty() {
-        for p in problems.iter().take(SHOWN_PROBLEMS) {
-            eprintln!("{}: {p}", plan.display());
-        }
-        if problems.len() > SHOWN_PROBLEMS {
-            eprintln!(
-                "{}: … and {} more rows",
-                plan.display(),
-                problems.len() - SHOWN_PROBLEMS
-            );
-        }
-        return Err(RunError::new(format!(
-            "{}: the account changed since the plan was made ({} rows no longer hold, above); nothing was sent. \
-             Plan again and review the new plan.",
-            plan.display(),
-            problems.len()
-        )));
-    }
+    let checked = check_plan(&client, &input, &job, &account).await?;
+    let changes = checked.changes;
+    checked.refuse(plan)?;
     let in_scope = account
         .users
         .iter()
@@ -1170,16 +1280,83 @@ async fn apply_plan(args: &Args, plan: &Path, ctx: &Context) -> Result<Exit, Run
     run_plan(args, plan, results, ctx, client).await
 }
 
-/// Every plan row's `before` against the account now: the rows that no longer
-/// hold, and the number of changes.
+/// A plan checked against itself and the account now.
+#[derive(Default)]
+struct Checked {
+    /// Rows whose `before` no longer holds.
+    changed: Vec<String>,
+    /// Rows edited into something sync never does (action against status, the owner or an admin).
+    edited: Vec<String>,
+    changes: u64,
+}
+
+impl Checked {
+    /// Refuses the whole plan (exit 1, nothing sent) when a row is refused.
+    fn refuse(&self, plan: &Path) -> Result<(), RunError> {
+        let all: Vec<&String> = self.edited.iter().chain(&self.changed).collect();
+        if all.is_empty() {
+            return Ok(());
+        }
+        for p in all.iter().take(SHOWN_PROBLEMS) {
+            eprintln!("{}: {p}", plan.display());
+        }
+        if all.len() > SHOWN_PROBLEMS {
+            eprintln!(
+                "{}: … and {} more rows",
+                plan.display(),
+                all.len() - SHOWN_PROBLEMS
+            );
+        }
+        let mut why = Vec::new();
+        if !self.edited.is_empty() {
+            why.push(format!(
+                "the plan was edited inconsistently ({}, above): fix or remove {}",
+                rows(self.edited.len() as u64),
+                if self.edited.len() == 1 {
+                    "that row"
+                } else {
+                    "those rows"
+                }
+            ));
+        }
+        if !self.changed.is_empty() {
+            why.push(format!(
+                "the account changed since the plan was made ({} no longer {}, above): plan again and review the \
+                 new plan",
+                rows(self.changed.len() as u64),
+                if self.changed.len() == 1 { "holds" } else { "hold" }
+            ));
+        }
+        Err(RunError::new(format!(
+            "{}: {}; nothing was sent.",
+            plan.display(),
+            why.join("; and ")
+        )))
+    }
+}
+
+/// `1 row`, `2 rows`.
+fn rows(n: u64) -> String {
+    plural(n, "row")
+}
+
+/// `1 change`, `2 changes`.
+fn plural(n: u64, one: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// Every plan row against itself and the account now.
 async fn check_plan(
     client: &Client,
     input: &InputFile,
     job: &SyncApply,
     account: &Account,
-) -> Result<(Vec<String>, u64), RunError> {
-    let mut problems = Vec::new();
-    let mut changes = 0u64;
+) -> Result<Checked, RunError> {
+    let mut checked = Checked::default();
     let mut records = input.records().map_err(|e| RunError::new(e.to_string()))?;
     let mut record = StringRecord::new();
     while let Some(pos) = records
@@ -1189,14 +1366,32 @@ async fn check_plan(
         let Some(action) = PlanAction::parse(cell(&record, job.action)) else {
             continue;
         };
-        changes += u64::from(action.is_change());
+        checked.changes += u64::from(action.is_change());
+        let email = cell(&record, job.email);
+        let removes = matches!(
+            action,
+            PlanAction::Deactivate | PlanAction::Disassociate | PlanAction::Delete
+        );
+        if removes && account.find(email).is_some_and(|u| u.protected) {
+            checked.edited.push(format!(
+                "row {} ({email}): the plan asks to {} the owner or an admin, which sync never does; remove that row",
+                pos.row,
+                action.as_str()
+            ));
+            continue;
+        }
+        if let Some(why) = status_disagrees(action, cell(&record, job.status)) {
+            checked.edited.push(format!("row {} ({email}): {why}", pos.row));
+            continue;
+        }
         let reasons = check_row(client, &record, action, job, account).await?;
         if !reasons.is_empty() {
-            let email = cell(&record, job.email);
-            problems.push(format!("row {} ({email}): {}", pos.row, reasons.join("; ")));
+            checked
+                .changed
+                .push(format!("row {} ({email}): {}", pos.row, reasons.join("; ")));
         }
     }
-    Ok((problems, changes))
+    Ok(checked)
 }
 
 /// Why a plan row's `before` no longer holds (empty: it holds).
@@ -1215,13 +1410,6 @@ async fn check_row(
         (_, None) => return Ok(vec!["is no longer in the account".into()]),
         (_, Some(u)) => u,
     };
-    let removes = matches!(
-        action,
-        PlanAction::Deactivate | PlanAction::Disassociate | PlanAction::Delete
-    );
-    if removes && user.protected {
-        reasons.push("is the owner or an admin, whom sync never removes or deactivates".into());
-    }
     let id = cell(record, job.user_id);
     if !id.is_empty() && id != &*user.id {
         reasons.push(format!("has another user id now ({})", user.id));
@@ -1589,6 +1777,9 @@ impl Job for SyncApply {
                 ),
             )
         })?;
+        if let Some(why) = status_disagrees(action, cell(record, self.status)) {
+            return Err(FieldError::new(E_VALUE, why));
+        }
         let mut profile = false;
         let (mut joins, mut leaves) = (0u32, 0u32);
         for &(f, i) in &self.fields {
@@ -1758,6 +1949,40 @@ mod tests {
         assert_eq!(Limit::new(None, 100).max, 25);
         assert_eq!(Limit::new(None, 1000).max, 100);
         assert_eq!(Counts([1, 2, 0, 0, 0, 0, 9]).changes(), 3);
+    }
+
+    #[test]
+    fn the_limit_message_does_not_nest_parentheses() {
+        let err = Limit::new(None, 10)
+            .check(26)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(
+            err.contains("the plan has 26 changes, over the limit of 25: max changes 25, the default"),
+            "{err}"
+        );
+        assert!(!err.contains("(max changes"), "{err}");
+        let err = Limit::new(Some(MaxChanges::Count(0)), 10)
+            .check(1)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(err.contains("the plan has 1 change,"), "{err}");
+    }
+
+    #[test]
+    fn an_action_must_agree_with_its_status_cell() {
+        use PlanAction::*;
+        assert!(status_disagrees(Deactivate, "active -> inactive").is_none());
+        assert!(status_disagrees(Delete, "active -> deleted").is_none());
+        assert!(status_disagrees(Disassociate, "pending -> disassociated").is_none());
+        assert!(status_disagrees(Activate, "inactive -> active").is_none());
+        assert!(status_disagrees(Update, "").is_none() && status_disagrees(Create, "").is_none());
+        assert!(status_disagrees(Delete, "active -> inactive").is_some());
+        assert!(status_disagrees(Deactivate, "").is_some());
+        assert!(status_disagrees(Update, "active -> inactive").is_some());
+        assert!(status_disagrees(Disassociate, "active -> deleted").is_some());
     }
 
     #[test]
