@@ -75,14 +75,9 @@ pub async fn serve(config: SandboxConfig, roster: Option<SyncRoster>) -> Result<
 /// a file there is not a roster this command wrote: nothing of the user's is replaced.
 fn roster_target(path: &Path) -> Result<Target, RunError> {
     let target = Target::parse(path, chrono::Utc::now());
-    if let Target::Path(p) = &target
-        && let Ok(text) = std::fs::read(p)
-    {
-        let ours = text
-            .split(|b| *b == b'\n')
-            .next()
-            .is_some_and(|line| line.trim_ascii() == SYNC_ROSTER_HEADER.join(",").as_bytes());
-        if !ours {
+    if let Target::Path(p) = &target {
+        let head = format!("{}\n", SYNC_ROSTER_HEADER.join(","));
+        if !crate::output::starts_like(p, &[head.as_bytes()]) {
             return Err(RunError::usage(format!(
                 "--seed-sync-roster {} exists and is not a roster the sandbox wrote; choose another path",
                 p.display()

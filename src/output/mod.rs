@@ -8,7 +8,7 @@ pub mod publish;
 pub mod signals;
 pub mod table;
 
-pub use publish::{Policy, Publisher, Target};
+pub use publish::{Policy, Publisher, Target, starts_like};
 pub use signals::Signals;
 pub use table::{Column, TableOptions, TableWriter};
 

@@ -129,6 +129,24 @@ pub enum Policy {
     /// Refuse with a usage error naming `--resume` and `--force` (a results file
     /// holds the only record of an earlier run).
     RefuseExisting,
+    /// Replace it only when it starts like a file of ours (one of these header
+    /// prefixes, or empty); anything else is refused naming `--force`.
+    ReplaceOurs(&'static [&'static [u8]]),
+}
+
+/// Whether the file at `path` is missing, empty, or starts (after a BOM) with one
+/// of `heads`: whether it is one of ours to replace.
+pub fn starts_like(path: &Path, heads: &[&[u8]]) -> bool {
+    use std::io::Read;
+    let longest = heads.iter().map(|h| h.len()).max().unwrap_or(0);
+    let mut head = vec![0u8; longest + 3];
+    let Ok(mut file) = File::open(path) else {
+        return true;
+    };
+    let n = file.read(&mut head).unwrap_or(0);
+    let head = head.get(..n).unwrap_or_default();
+    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+    head.is_empty() || heads.iter().any(|h| head.starts_with(h))
 }
 
 enum Dest {
@@ -181,6 +199,14 @@ impl Publisher {
                 return Err(OutputError::Usage(format!(
                     "{shown} already exists and holds the results of an earlier run; \
                      pass --resume to continue that run, or --force to replace it (or choose another --out)"
+                )));
+            }
+            if let Policy::ReplaceOurs(heads) = policy
+                && !starts_like(path, heads)
+            {
+                return Err(OutputError::Usage(format!(
+                    "{shown}: a file zoombulk did not write is there; choose another --out, or replace it \
+                     with --force"
                 )));
             }
         }
@@ -407,6 +433,24 @@ mod tests {
         // 0644 under the default umask 022 (not tempfile's 0600).
         assert_eq!(mode(&path), mode(&reference));
         assert_ne!(mode(&path), 0o600);
+    }
+
+    #[test]
+    fn replace_ours_replaces_only_files_that_start_like_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.csv");
+        let target = Target::Path(path.clone());
+        const HEADS: &[&[u8]] = &[b"email,action,"];
+        std::fs::write(&path, "\u{feff}email,action,user_id\n").unwrap();
+        write_through(&target, Policy::ReplaceOurs(HEADS), b"email,action,x\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"email,action,x\n");
+        std::fs::write(&path, "name,salary\n").unwrap();
+        let e = Publisher::create(&target, Policy::ReplaceOurs(HEADS))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("--force"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"name,salary\n", "left as it was");
+        assert!(starts_like(&dir.path().join("missing.csv"), HEADS));
     }
 
     #[test]

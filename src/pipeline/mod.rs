@@ -465,17 +465,7 @@ fn check_results_path(files: &RunFiles, opts: &RunOptions) -> Result<(), EngineE
 /// Whether `path` starts like a results file zoombulk wrote (CSV or JSONL), or
 /// is missing (only a journal is left).
 fn looks_like_results(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 8];
-    match std::fs::File::open(path) {
-        Err(_) => true,
-        Ok(mut f) => {
-            let n = f.read(&mut head).unwrap_or(0);
-            let head = head.get(..n).unwrap_or_default();
-            let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
-            n == 0 || head.starts_with(b"row,") || head.starts_with(b"{\"row\":")
-        }
-    }
+    crate::output::starts_like(path, &[b"row,", b"{\"row\":"])
 }
 
 /// Each batch key's plan, asked of the job once per key for the whole run (a few

@@ -123,8 +123,14 @@ impl PlanWriter {
         ctx: &Context,
         all: bool,
     ) -> Result<PlanWriter, RunError> {
-        refuse_foreign(path, ctx.run.force)?;
-        let publisher = Publisher::create(&Target::Path(path.to_path_buf()), Policy::Replace)?;
+        // A plan is replaced only when the file there is one of ours (or with --force):
+        // never a roster, results or a file we did not write.
+        let policy = if ctx.run.force {
+            Policy::Replace
+        } else {
+            Policy::ReplaceOurs(&[b"email,action,user_id"])
+        };
+        let publisher = Publisher::create(&Target::Path(path.to_path_buf()), policy)?;
         let mut columns = vec![
             Column::plain("email"),
             Column::plain("action"),
@@ -179,31 +185,6 @@ impl PlanWriter {
         self.publisher.commit()?;
         Ok(self.counts)
     }
-}
-
-/// A plan is replaced only when the file there is one of ours (or with --force):
-/// never a roster, results or a file we did not write.
-pub(super) fn refuse_foreign(path: &Path, force: bool) -> Result<(), RunError> {
-    use std::io::Read;
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Ok(());
-    };
-    if !meta.is_file() || force {
-        return Ok(());
-    }
-    let mut head = [0u8; 32];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .unwrap_or(0);
-    let head = head.get(..n).unwrap_or_default();
-    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
-    if n == 0 || head.starts_with(b"email,action,user_id") {
-        return Ok(());
-    }
-    Err(RunError::usage(format!(
-        "{}: a file that is not a sync plan is there; choose another --out, or replace it with --force.",
-        path.display()
-    )))
 }
 
 /// The roster's compared fields and how to read them.
