@@ -277,6 +277,16 @@ async fn max_changes_refuses_apply_but_writes_plan() {
     );
     assert_eq!(requests_to(&sandbox, "POST /users"), 0);
     assert!(!beside(&roster, "results.csv").exists());
+    // --resume has no earlier run to continue: the refused plan is checked again.
+    let out = sync(
+        &sandbox,
+        &roster,
+        &["--apply", "--resume", "--max-changes", "2"],
+        1,
+    )
+    .await;
+    assert!(stderr(&out).contains("over the limit of 2"), "{}", stderr(&out));
+    assert_eq!(requests_to(&sandbox, "POST /users"), 0);
 
     // 20% of the 9 account users in scope (never the owner) is 1 change.
     let out = sync(&sandbox, &roster, &["--apply", "--max-changes", "20%"], 1).await;
@@ -894,4 +904,22 @@ async fn the_plan_file_ends_with_a_newline() {
     assert!(stderr(&out).contains("plan: 0 changes ("), "{}", stderr(&out));
     let text = std::fs::read_to_string(beside(&roster, "plan.csv")).unwrap();
     assert!(text.ends_with('\n'), "{text:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_type_written_as_a_name_in_an_edited_plan_is_sent_as_zooms_code() {
+    let sandbox = start(unlimited()).await;
+    add(&sandbox, "ada@example.com", |u| u.user_type = 1);
+    let id = sandbox.store().user_by_email("ada@example.com").unwrap().id;
+    let text = format!(
+        "email,action,user_id,type,status\nnew@example.com,create,,-> Licensed,\nada@example.com,update,{id},1 -> Licensed,\n"
+    );
+    let err = apply_plan_text(&sandbox, &text, 0).await;
+    let store = sandbox.store();
+    assert_eq!(
+        store.user_by_email("new@example.com").map(|u| u.user_type),
+        Some(2),
+        "{err}"
+    );
+    assert_eq!(store.user_by_email("ada@example.com").unwrap().user_type, 2);
 }

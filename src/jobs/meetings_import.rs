@@ -8,7 +8,7 @@
 //! looked up (host, topic, start time) before it is sent again or written, so a
 //! lost answer never makes a second meeting.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use chrono_tz::Tz;
 use csv::StringRecord;
 use serde_json::{Map, Value, json};
@@ -382,6 +382,8 @@ impl<const UPDATE: bool> MeetingsJob<UPDATE> {
         let topic = cell(record, self.topic);
         let body = self.body(record, row);
         let mut spent = 0u32;
+        // Zoom's created_at has whole seconds: a meeting of ours is not older than this.
+        let first_attempt = chrono::Utc::now().trunc_subsecs(0);
         for resend in 0..=RESENDS {
             let err = match client.create_meeting(host, body.clone(), host).await {
                 Ok(sent) => {
@@ -405,13 +407,13 @@ impl<const UPDATE: bool> MeetingsJob<UPDATE> {
             } else {
                 row.start
             };
-            match client.find_meeting(host, topic, start).await {
+            match client.find_meeting(host, topic, start, first_attempt).await {
                 Ok(Some(found)) => {
                     let mut outcome = meeting_outcome(Status::Created, &found, 201, spent);
                     outcome.http_status = err.status();
                     outcome.error_message = Some(format!(
                         "Created: the request ended in \"{err}\", but the host's meetings list this one \
-                         (same topic and start time)."
+                         (same topic and start time, created since the first attempt)."
                     ));
                     return Ok(outcome);
                 }

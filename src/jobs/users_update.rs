@@ -478,12 +478,17 @@ impl UsersUpdate {
                 user = new;
             }
         }
-        if row.profile
-            && let Ok(Some(body)) = self.profile_body(record)
-        {
-            steps
-                .step("profile", "updated", patch_checked(client, user, body))
-                .await?;
+        if row.profile {
+            match self.profile_body(record) {
+                Ok(Some(body)) => {
+                    steps
+                        .step("profile", "updated", patch_checked(client, user, body))
+                        .await?;
+                }
+                Ok(None) => {}
+                // Never silently: the row must not read as done without its profile.
+                Err(e) => steps.failed_locally("profile", e.code, e.message),
+            }
         }
         if row.picture {
             match read_picture(&self.picture_path(record)).await {

@@ -141,6 +141,7 @@ impl Client {
         host: &str,
         topic: &str,
         start: Option<DateTime<Utc>>,
+        created_since: DateTime<Utc>,
     ) -> Result<Option<CreatedMeeting>, ApiError> {
         let call = Call::get(format!("{}/meetings", user_path(host)), Category::Medium)
             .query("type", "scheduled")
@@ -154,7 +155,13 @@ impl Client {
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                 .map(|t| t.with_timezone(&Utc));
             let same_start = start.is_none_or(|s| listed_start == Some(s));
-            if same_topic && same_start {
+            // A meeting that was there before our first attempt is not ours.
+            let created_since = m
+                .get("created_at")
+                .and_then(Value::as_str)
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .is_some_and(|t| t.with_timezone(&Utc) >= created_since);
+            if same_topic && same_start && created_since {
                 return Ok(serde_json::from_value(m).ok());
             }
         }

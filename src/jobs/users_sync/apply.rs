@@ -26,7 +26,7 @@ pub(super) async fn apply_plan(args: &Args, plan: &Path, ctx: &Context) -> Resul
     let input = open_input::<SyncApply>(plan)?;
     let job = SyncApply::new(&input, args).map_err(RunError::new)?;
     let client = connect(ctx).await?;
-    if ctx.run.resume {
+    if ctx.run.resume && crate::pipeline::resume::RunFiles::new(&results).any_exist() {
         // The plan was checked when it was first applied; its done rows no longer hold their `before`.
         return run_plan(args, plan, results, ctx, client).await;
     }
@@ -304,9 +304,9 @@ impl SyncApply {
                 continue;
             };
             let value = match f.kind {
-                Kind::Type => after
-                    .parse::<u64>()
-                    .map(Value::from)
+                // `Licensed` as well as `2` (a hand-edited plan): Zoom takes the code.
+                Kind::Type => validate::user_type(after)
+                    .map(|t| Value::from(t as u8))
                     .unwrap_or_else(|_| Value::from(after)),
                 _ => Value::from(after),
             };
@@ -412,7 +412,8 @@ impl SyncApply {
                 Kind::Name(_) if !after.is_empty() => {
                     info.insert(f.name.into(), Value::from(after));
                 }
-                Kind::Type => user_type = after.parse().unwrap_or(user_type),
+                // Checked in `parse`: `Licensed` as well as `2`.
+                Kind::Type => user_type = validate::user_type(after).map_or(user_type, |t| t as u8),
                 _ => {}
             }
         }

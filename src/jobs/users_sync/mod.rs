@@ -314,7 +314,10 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     } else {
         beside(&results, "plan.csv")
     };
-    if args.apply && ctx.run.resume && !ctx.run.dry_run && kept_plan.is_file() {
+    // Only an earlier run that started (results or a journal) is continued: with none,
+    // the plan was refused (limit, --strict) or never carried out, so it is checked again.
+    let started = crate::pipeline::resume::RunFiles::new(&results).any_exist();
+    if args.apply && ctx.run.resume && !ctx.run.dry_run && started && kept_plan.is_file() {
         // Continue the kept plan: planning again would see the half-applied account.
         if !ctx.run.quiet {
             eprintln!("resuming the plan kept at {}", kept_plan.display());
