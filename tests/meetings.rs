@@ -237,3 +237,27 @@ async fn meetings_export_matches_the_store_row_for_row() {
     assert_eq!(got, expected);
     assert!(!expected.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_is_never_matched_to_a_meeting_that_was_there_before() {
+    let sandbox = start(SandboxConfig {
+        lost_write_rate: 1.0,
+        lost_answer: LostAnswer::BadGateway,
+        ..unlimited()
+    })
+    .await;
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "standing.csv",
+        format!("{HEADER}{}", row("Standing", "2031-06-01T10:00:00")),
+    );
+    // The same row imported twice: the first run's meeting has the same topic and
+    // start; the second run's lost answer must be matched to its own meeting.
+    let (_, first) = run_file(&sandbox, &["meetings", "import"], &input, &["--force"], 0).await;
+    // created_at has whole seconds: let the second run start in a later one.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (_, second) = run_file(&sandbox, &["meetings", "import"], &input, &["--force"], 0).await;
+    assert_eq!(sandbox.store().meetings().len(), 2);
+    assert_ne!(second[0]["meeting_id"], first[0]["meeting_id"], "{:?}", second[0]);
+}
