@@ -518,3 +518,44 @@ async fn to_that_reads_as_a_date_is_refused() {
     assert!(!Path::new("today").exists(), "no directory was made");
     assert_eq!(sandbox.stats().total_requests, 0, "nothing was asked of Zoom");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_zoombulk_did_not_record_is_neither_trusted_nor_replaced() {
+    let sandbox = start(seeded()).await;
+    let dir = tempdir();
+    let (first_out, first) = (dir.path().join("first.csv"), dir.path().join("first"));
+    run_fast(
+        &sandbox,
+        &archive_args(first.to_str().unwrap(), &first_out, &[]),
+        0,
+        "keep",
+    )
+    .await;
+    let row = read_results(&first_out)
+        .into_iter()
+        .find(|r| !r["file_id"].is_empty())
+        .unwrap();
+    // The same file, put by hand where a second archive would write it: its size is
+    // Zoom's, but no manifest of ours vouches for it.
+    let (out, to) = (dir.path().join("archive.csv"), dir.path().join("store"));
+    let relative = Path::new(&row["location"]).strip_prefix(&first).unwrap();
+    let planted = to.join(relative);
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    std::fs::copy(&row["location"], &planted).unwrap();
+    let before = std::fs::read(&planted).unwrap();
+    run_fast(
+        &sandbox,
+        &archive_args(to.to_str().unwrap(), &out, &["--then", "trash"]),
+        3,
+        "an unrecorded file",
+    )
+    .await;
+    let rows = read_results(&out);
+    let again = rows.iter().find(|r| r["file_id"] == row["file_id"]).unwrap();
+    assert!(again["message"].contains("did not record"), "{again:?}");
+    assert_eq!(again["zoom_action"], "kept", "{again:?}");
+    assert_eq!(std::fs::read(&planted).unwrap(), before, "left as it was");
+    let store = sandbox.store().recordings();
+    let meeting = store.iter().find(|m| m.uuid == row["meeting_uuid"]).unwrap();
+    assert!(!meeting.trashed, "its recording stays in Zoom");
+}

@@ -265,7 +265,8 @@ impl Downloader {
 
     /// Like [`Downloader::fetch`], and says the file's SHA-256: computed while it
     /// streamed in, or (a copy already on disk) read again now and checked against the
-    /// manifest, so a copy damaged since is fetched again rather than trusted.
+    /// manifest, so a copy damaged since is fetched again rather than trusted, and a
+    /// file the manifest does not know is refused.
     pub async fn fetch_verified(&self, target: &Target) -> Result<Verified, Failed> {
         let failed = |message: String| Failed {
             kept: complete_copy(target),
@@ -290,17 +291,16 @@ impl Downloader {
                     remove(&target.path).await.map_err(failed)?;
                 }
                 None => {
-                    // Complete by Zoom's size, but never recorded (an older zoombulk): record it now.
-                    self.remember(Entry {
-                        path: key,
-                        size: len,
-                        sha256: sha256.clone(),
-                    })
-                    .map_err(failed)?;
-                    return Ok(Verified {
-                        how: Fetched::Skipped,
-                        size: len,
-                        sha256,
+                    // Zoom's size, but not a download zoombulk recorded: its bytes were never
+                    // checked as they came, so it is neither trusted (a recording is trashed
+                    // only on a verified copy) nor replaced (it may be the user's).
+                    return Err(Failed {
+                        kept: None,
+                        message: format!(
+                            "{} already holds a file zoombulk did not record ({len} bytes); it was left \
+                             alone and the recording is not counted as saved: move the file away and run again",
+                            target.path.display()
+                        ),
                     });
                 }
             }
