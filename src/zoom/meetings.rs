@@ -34,31 +34,6 @@ pub fn meeting_path(id: u64) -> String {
     format!("/meetings/{id}")
 }
 
-/// A meeting UUID as a path segment (FACTS: Past meetings, "UUIDs in paths"):
-/// percent-encoded, and encoded twice when it begins with `/` or contains `//`,
-/// which Zoom otherwise reads as another UUID.
-pub fn uuid_segment(uuid: &str) -> String {
-    let once = percent_encode(uuid);
-    if uuid.starts_with('/') || uuid.contains("//") {
-        percent_encode(&once)
-    } else {
-        once
-    }
-}
-
-/// Every byte but RFC 3986's unreserved ones, as `%XX`.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A past meeting as the user names it: its number (the latest ended instance)
 /// or one instance's UUID.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +66,7 @@ impl PastMeeting {
     pub fn segment(&self) -> String {
         match self {
             PastMeeting::Id(id) => id.to_string(),
-            PastMeeting::Uuid(uuid) => uuid_segment(uuid),
+            PastMeeting::Uuid(uuid) => super::recordings::meeting_segment(uuid),
         }
     }
 }
@@ -175,18 +150,19 @@ mod tests {
 
     #[test]
     fn uuids_are_encoded_twice_when_zoom_needs_it() {
-        // FACTS' example.
+        // FACTS' example, through the past-meeting path (the rule is recordings').
+        let segment = |u: &str| PastMeeting::Uuid(u.into()).segment();
         assert_eq!(
-            uuid_segment("/ajXp112QmuoKj4854875=="),
+            segment("/ajXp112QmuoKj4854875=="),
             "%252FajXp112QmuoKj4854875%253D%253D"
         );
-        assert_eq!(uuid_segment("ab//cd=="), "ab%252F%252Fcd%253D%253D");
+        assert_eq!(segment("ab//cd=="), "ab%252F%252Fcd%253D%253D");
         // Once otherwise: `+`, `/` and `=` are still escaped.
         assert_eq!(
-            uuid_segment("4444AAAiAAAAAiAiAiiAii=="),
+            segment("4444AAAiAAAAAiAiAiiAii=="),
             "4444AAAiAAAAAiAiAiiAii%3D%3D"
         );
-        assert_eq!(uuid_segment("a/b+c="), "a%2Fb%2Bc%3D");
+        assert_eq!(segment("a/b+c="), "a%2Fb%2Bc%3D");
     }
 
     #[test]
