@@ -237,6 +237,10 @@ async fn dry_run_lists_the_steps_and_the_shared_requests() {
     );
     assert!(err.contains("feature zoom_whiteboard=true"), "{err}");
     assert!(
+        !err.contains("POST /groups/{groupId}/members for"),
+        "pending users join by PATCH: no member calls to count: {err}"
+    );
+    assert!(
         err.contains("group names are checked against the account's groups when the run connects"),
         "the dry run says what it could not check: {err}"
     );

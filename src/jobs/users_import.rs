@@ -301,10 +301,11 @@ impl UsersImport {
         let mut record = StringRecord::new();
         while let Ok(Some(_)) = records.read(&mut record) {
             let Ok(row) = self.parse(&record) else { continue };
-            for g in &row.groups {
-                *self.rows_by_group.entry(g.clone()).or_default() += 1;
-            }
+            // Pending users (action create) join by PATCH, counted per row: not here.
             if !row.groups.is_empty() && row.action != CreateAction::Create {
+                for g in &row.groups {
+                    *self.rows_by_group.entry(g.clone()).or_default() += 1;
+                }
                 *self.member_rows_by_key.entry(group_key(&row.groups)).or_default() += 1;
             }
             for f in row.features {
