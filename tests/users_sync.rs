@@ -923,3 +923,27 @@ async fn a_type_written_as_a_name_in_an_edited_plan_is_sent_as_zooms_code() {
     );
     assert_eq!(store.user_by_email("ada@example.com").unwrap().user_type, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_never_takes_a_reviewed_plan_at_out_for_earlier_results() {
+    let sandbox = start(unlimited()).await;
+    let dir = tempdir();
+    let roster = write(dir.path(), "hr.csv", "email,first_name\nnew@example.com,New\n");
+    let plan = dir.path().join("reviewed.csv");
+    let plan_s = plan.to_str().unwrap();
+    sync(&sandbox, &roster, &["--out", plan_s], 0).await;
+    let reviewed = std::fs::read(&plan).unwrap();
+    // The plan step's --out reused for the apply: not results, so not "--force them".
+    let out = sync(&sandbox, &roster, &["--apply", "--out", plan_s], 2).await;
+    assert!(
+        stderr(&out).contains("not a zoombulk results file"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&plan).unwrap(), reviewed);
+    assert_eq!(
+        requests_to(&sandbox, "GET /users"),
+        3,
+        "one listing (3 statuses): refused before listing again"
+    );
+}

@@ -444,7 +444,7 @@ where
 
 /// Refuses to replace the results of an earlier run without `--resume` or
 /// `--force`. Nothing is open for writing yet.
-fn check_results_path(files: &RunFiles, opts: &RunOptions) -> Result<(), EngineError> {
+pub(crate) fn check_results_path(files: &RunFiles, opts: &RunOptions) -> Result<(), EngineError> {
     if opts.resume || opts.force || !files.any_exist() {
         return Ok(());
     }

@@ -316,7 +316,8 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     };
     // Only an earlier run that started (results or a journal) is continued: with none,
     // the plan was refused (limit, --strict) or never carried out, so it is checked again.
-    let started = crate::pipeline::resume::RunFiles::new(&results).any_exist();
+    let earlier = crate::pipeline::resume::RunFiles::new(&results);
+    let started = earlier.any_exist();
     if args.apply && ctx.run.resume && !ctx.run.dry_run && started && kept_plan.is_file() {
         // Continue the kept plan: planning again would see the half-applied account.
         if !ctx.run.quiet {
@@ -343,12 +344,9 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
         )));
     }
     let roster = Roster::open(roster_path, args)?;
-    if args.apply && !ctx.run.force && !ctx.run.resume && !ctx.run.dry_run && results.is_file() {
-        return Err(RunError::usage(format!(
-            "{}: results of an earlier run are there. Continue that run with --resume, replace them with \
-             --force, or choose another --out.",
-            results.display()
-        )));
+    // The engine's own check, before the listing rather than after it.
+    if args.apply && !ctx.run.dry_run {
+        crate::pipeline::check_results_path(&earlier, &ctx.run)?;
     }
     let client = connect(ctx).await?;
     let account = Account::list(&client, &roster.fields).await?;
