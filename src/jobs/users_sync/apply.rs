@@ -385,13 +385,7 @@ impl SyncApply {
             steps
                 .step_with(
                     &format!("group {}", g.name),
-                    |sent| {
-                        if sent.status == 404 {
-                            "not left: the user was not a member"
-                        } else {
-                            "left"
-                        }
-                    },
+                    left,
                     leave_group(client, &g.id, user),
                 )
                 .await?;
