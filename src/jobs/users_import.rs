@@ -859,7 +859,29 @@ impl Job for UsersImport {
 /// that earlier user, so the row still says `created`, with no "exists" code; the
 /// later steps' result (`E_PARTIAL` or none) stands.
 pub(crate) fn created_by_earlier_run(earlier: &Outcome, mut now: Outcome) -> Outcome {
-    if now.status != Status::Exists || earlier.status != Status::Created {
+    if earlier.status != Status::Created {
+        return now;
+    }
+    if !matches!(now.status, Status::Exists | Status::Created) {
+        // Not sent again this time (invalid now, deferred, a doomed target) or refused:
+        // the user is still there from the earlier run, its missing steps still missing.
+        let said = now.error_message.take().unwrap_or_default();
+        return Outcome {
+            status: Status::Created,
+            zoom_id: earlier.zoom_id.clone(),
+            error_code: Some(E_PARTIAL.to_string()),
+            error_message: Some(format!(
+                "created by an earlier run; the rest not done this time ({}{}): {said}",
+                now.status.as_str(),
+                now.error_code
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default()
+            )),
+            ..now
+        };
+    }
+    if now.status != Status::Exists {
         return now;
     }
     now.status = Status::Created;
@@ -967,4 +989,39 @@ pub(crate) async fn create(
         attempts,
         ..Outcome::new(Status::Exists)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_created_earlier_stays_created_whatever_this_run_says_of_it() {
+        let earlier = Outcome {
+            zoom_id: Some("u1".into()),
+            error_code: Some(E_PARTIAL.into()),
+            error_message: Some("created; group Sales failed: …".into()),
+            ..Outcome::new(Status::Created)
+        };
+        // Invalid now (the file changed), or deferred: nothing sent, the user still there.
+        let now = created_by_earlier_run(
+            &earlier,
+            Outcome::invalid("E_VALUE", "group Nowhere does not exist."),
+        );
+        assert_eq!(now.status, Status::Created);
+        assert_eq!(now.zoom_id.as_deref(), Some("u1"));
+        assert_eq!(
+            now.error_code.as_deref(),
+            Some(E_PARTIAL),
+            "still not done: --resume goes on"
+        );
+        let message = now.error_message.unwrap_or_default();
+        assert!(
+            message.starts_with("created by an earlier run; the rest not done this time (invalid E_VALUE)"),
+            "{message}"
+        );
+        // A row never created before is left as this run says.
+        let fresh = created_by_earlier_run(&Outcome::new(Status::Failed), Outcome::invalid("E_VALUE", "x"));
+        assert_eq!(fresh.status, Status::Invalid);
+    }
 }

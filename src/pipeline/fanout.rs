@@ -84,8 +84,15 @@ impl<J: Job> Fanout<'_, J> {
         let mut record = StringRecord::new();
         let mut in_flight: FuturesUnordered<InFlight<'_>> = FuturesUnordered::new();
         let mut finished: BTreeMap<u64, (StringRecord, Outcome)> = BTreeMap::new();
-        // What earlier runs said of the rows this one runs again (in flight only).
+        // What earlier runs said of the rows this one runs again, until each ends.
         let mut rerun: BTreeMap<u64, Outcome> = BTreeMap::new();
+        // Every outcome of a re-run row, sent or not, says what its earlier run did too.
+        let job = self.job;
+        let settle = |rerun: &mut BTreeMap<u64, Outcome>, row: u64, outcome: Outcome| match rerun.remove(&row)
+        {
+            Some(earlier) => job.after_earlier(&earlier, outcome),
+            None => outcome,
+        };
         let mut batch: Batch<J::Row> = Vec::new();
         let mut batch_key: Option<J::BatchKey> = None;
         let (mut next_to_read, mut next_to_write) = (1u64, 1u64);
@@ -127,7 +134,7 @@ impl<J: Job> Fanout<'_, J> {
                 }
                 match self.preflight.check(self.job, &record, pos.row) {
                     Err(invalid) => {
-                        finished.insert(pos.row, (record.clone(), invalid));
+                        finished.insert(pos.row, (record.clone(), settle(&mut rerun, pos.row, invalid)));
                     }
                     Ok(row) => {
                         let plan = self.job.batch_key(&record, &row).map(|k| {
@@ -139,7 +146,8 @@ impl<J: Job> Fanout<'_, J> {
                             _ => None,
                         });
                         if let Some(outcome) = doomed {
-                            finished.insert(pos.row, (record.clone(), not_sent(outcome)));
+                            let outcome = settle(&mut rerun, pos.row, not_sent(outcome));
+                            finished.insert(pos.row, (record.clone(), outcome));
                             continue;
                         }
                         if let Some(used) = self.job.daily_cap(&record, &row)
@@ -147,7 +155,8 @@ impl<J: Job> Fanout<'_, J> {
                         {
                             let holder = self.job.cap_holder(&record, &row);
                             let per_day = used.cap.per_day(self.client.rates());
-                            finished.insert(pos.row, (record.clone(), used.cap.deferred(&holder, per_day)));
+                            let outcome = settle(&mut rerun, pos.row, used.cap.deferred(&holder, per_day));
+                            finished.insert(pos.row, (record.clone(), outcome));
                             continue;
                         }
                         let (key, limit) = plan
@@ -201,10 +210,7 @@ impl<J: Job> Fanout<'_, J> {
                 Some((rows, result)) = in_flight.next() => match result {
                     Ok(outcomes) => {
                         for ((row, record), outcome) in rows.into_iter().zip(outcomes) {
-                            let outcome = match rerun.remove(&row) {
-                                Some(earlier) => self.job.after_earlier(&earlier, outcome),
-                                None => outcome,
-                            };
+                            let outcome = settle(&mut rerun, row, outcome);
                             if run_doomed.is_none() && dooms_the_run(&outcome) {
                                 run_doomed = Some(outcome.clone());
                             }
