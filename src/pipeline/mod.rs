@@ -8,6 +8,7 @@ pub(crate) mod fanout;
 pub mod input;
 pub mod job;
 pub(crate) mod journal;
+mod key_index;
 pub(crate) mod outcome;
 pub mod preflight;
 pub(crate) mod progress;

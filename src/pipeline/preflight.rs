@@ -2,12 +2,13 @@
 //! checked, in-file duplicates are found, and the counts are known up front.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use csv::StringRecord;
 
 use super::input::{InputError, InputFile, Records, RowPos};
 use super::job::{CapUse, DailyCap, DuplicateKey, Job};
+use super::key_index::{FileKeys, KeyIndex};
 use super::outcome::Outcome;
 use crate::validate::{E_DUPLICATE, FieldError};
 
@@ -31,17 +32,8 @@ pub struct Preflight<K> {
     /// The requests of the rows that parsed (in-file duplicates included: they
     /// are known only at the end; `--dry-run` counts again without them).
     pub plan: Plan<K>,
-    /// Every valid row's duplicate-key hash with its row, sorted: the first entry
-    /// of a hash is the row that keeps it. A sorted vector of 16-byte entries is
-    /// a third of a hash map's memory and its build is a sequential sort, not a
-    /// million cache-missing inserts.
-    keys: Vec<KeyEntry>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct KeyEntry {
-    hash: u64,
-    row: u32,
+    /// Every valid row's duplicate-key hash with its row.
+    keys: FileKeys,
 }
 
 const PROBLEMS_KEPT: usize = 50;
@@ -54,144 +46,90 @@ fn key_hash<J: Job>(job: &J, record: &StringRecord, row: &J::Row) -> Option<u64>
     job.duplicate_key(record, row, &mut key).then(|| key.finish())
 }
 
-/// Below this many keys a plain sort is as quick as spreading them first.
-const SPREAD_MIN: usize = 4096;
-
-/// Sorts key entries by (hash, row), in place: a counting pass and one pass of
-/// swaps put them in 256 buckets by the hash's top byte (hashes are uniform),
-/// then each bucket is sorted. Each bucket's sort is 8 levels shallower than
-/// one sort of the whole, and no second buffer is needed.
-fn sort_keys(keys: &mut [KeyEntry]) {
-    if keys.len() < SPREAD_MIN {
-        keys.sort_unstable();
-        return;
-    }
-    let bucket = |e: &KeyEntry| usize::from(e.hash.to_be_bytes()[0]);
-    let mut ends = [0usize; 256];
-    for e in keys.iter() {
-        ends[bucket(e)] += 1;
-    }
-    let mut sum = 0;
-    for end in &mut ends {
-        sum += *end;
-        *end = sum;
-    }
-    let mut starts = [0usize; 256];
-    starts[1..].copy_from_slice(&ends[..255]);
-    // The next unplaced slot of each bucket: what sits there is swapped to its own
-    // bucket's next slot until the slot holds one of its bucket.
-    let mut next = starts;
-    for b in 0..256 {
-        while next[b] < ends[b] {
-            let t = bucket(&keys[next[b]]);
-            if t == b {
-                next[b] += 1;
-            } else {
-                keys.swap(next[b], next[t]);
-                next[t] += 1;
-            }
+/// Reads `records` to their end (or their cut) and checks each with `check`;
+/// stops early when `abandoned` is set.
+fn read_and_check<P>(
+    records: &mut Records,
+    part: &mut P,
+    check: &impl Fn(&mut P, &StringRecord, RowPos),
+    abandoned: &AtomicBool,
+) -> Result<(), InputError> {
+    let mut record = StringRecord::new();
+    while let Some(pos) = records.read(&mut record)? {
+        check(part, &record, pos);
+        if pos.row % ABANDON_CHECK_EVERY == 0 && abandoned.load(Ordering::Relaxed) {
+            break;
         }
     }
-    for (&start, &end) in starts.iter().zip(&ends) {
-        keys[start..end].sort_unstable();
-    }
+    Ok(())
 }
 
-fn narrow(n: u64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
+/// Rows between two looks at whether the other thread gave up on this one.
+const ABANDON_CHECK_EVERY: u64 = 4096;
 
-/// Records handed between the two threads of a pass at a time: enough to make
-/// the hand-over cheap, few enough to stay in cache.
-const SHARE_BATCH: usize = 1024;
-
-/// Records read by one thread, to be checked by either.
-struct ReadBatch {
-    records: Vec<StringRecord>,
-    positions: Vec<RowPos>,
-}
-
-/// Checks every record of the pass with `check`, on two threads: this one reads
-/// the CSV and hands each batch to a second one, or checks the batch itself
-/// when the second is still busy. Reading and checking cost about the same, so
-/// on two cores the pass takes about as long as reading alone (SPEC: `validate`
-/// within 2× a bare csv read). Each thread fills its own part, batches in row
-/// order; the parts come back for [`Part::merge`]. The first input error ends
-/// the pass.
-fn check_shared<P: Send>(
-    mut records: Records,
+/// Checks every record with `check`, on two threads for a large file: each
+/// reads and checks one half, cut at a line break near the middle. Reading
+/// costs about as much as checking, so only splitting the reading too lets two
+/// cores halve the pass (SPEC: `validate` within 2× a bare csv read).
+///
+/// The cut is a guess (a quoted value may span it); the first half's reader,
+/// which parses from the real start, settles it. When its records end at the
+/// cut the halves are exactly the file's records; otherwise, or when the second
+/// half hits an input error, the first thread reads on to the end itself and
+/// the second half's work is dropped, so errors name the right row.
+///
+/// Returns each half's part with the rows before it; `finish` has run on each,
+/// in its own thread.
+fn check_halves<P: Send>(
+    input: &InputFile,
     new_part: impl Fn() -> P + Sync,
     check: impl Fn(&mut P, &StringRecord, RowPos) + Sync,
     finish: impl Fn(&mut P) + Sync,
-) -> Result<Vec<P>, InputError> {
-    let check = &check;
-    let new_part = &new_part;
-    let finish = &finish;
+) -> Result<Vec<(u64, P)>, InputError> {
+    let mut first = input.records()?;
+    let never = AtomicBool::new(false);
+    let Some(cut) = input.cut_near_middle()? else {
+        let mut part = new_part();
+        read_and_check(&mut first, &mut part, &check, &never)?;
+        finish(&mut part);
+        return Ok(vec![(0, part)]);
+    };
+    first.stop_at(cut);
+    let mut second = input.records_from(cut)?;
+    let abandoned = AtomicBool::new(false);
+    let (check, new_part, finish, abandoned) = (&check, &new_part, &finish, &abandoned);
     std::thread::scope(|scope| {
-        let (to_checker, batches) = mpsc::sync_channel::<ReadBatch>(1);
-        let (recycle, recycled) = mpsc::channel::<ReadBatch>();
-        let checker = scope.spawn(move || {
+        let second_half = scope.spawn(move || {
             let mut part = new_part();
-            for batch in batches {
-                for (record, &pos) in batch.records.iter().zip(&batch.positions) {
-                    check(&mut part, record, pos);
-                }
-                let _ = recycle.send(batch);
+            read_and_check(&mut second, &mut part, check, abandoned).ok()?;
+            if abandoned.load(Ordering::Relaxed) {
+                return None;
             }
             finish(&mut part);
-            part
+            Some(part)
         });
-        let mut own = new_part();
-        let mut spare: Option<ReadBatch> = None;
-        let mut error = None;
-        while error.is_none() {
-            let mut batch = spare
-                .take()
-                .or_else(|| recycled.try_recv().ok())
-                .unwrap_or_else(|| ReadBatch {
-                    records: Vec::new(),
-                    positions: Vec::with_capacity(SHARE_BATCH),
-                });
-            batch.positions.clear();
-            let mut end = false;
-            while !end && batch.positions.len() < SHARE_BATCH {
-                let i = batch.positions.len();
-                if batch.records.len() == i {
-                    batch.records.push(StringRecord::new());
-                }
-                match records.read(&mut batch.records[i]) {
-                    Ok(Some(pos)) => batch.positions.push(pos),
-                    Ok(None) => end = true,
-                    Err(e) => error = Some(e),
-                }
-            }
-            if error.is_some() {
-                break;
-            }
-            match to_checker.try_send(batch) {
-                Ok(()) => {}
-                Err(mpsc::TrySendError::Full(batch) | mpsc::TrySendError::Disconnected(batch)) => {
-                    for (record, &pos) in batch.records.iter().zip(&batch.positions) {
-                        check(&mut own, record, pos);
-                    }
-                    spare = Some(batch);
-                }
-            }
-            if end {
-                break;
-            }
+        let mut part = new_part();
+        let read = read_and_check(&mut first, &mut part, check, &never);
+        if read.is_err() || !first.handed_over() {
+            abandoned.store(true, Ordering::Relaxed);
         }
-        drop(to_checker);
-        if error.is_none() {
-            finish(&mut own);
+        read?;
+        let theirs = if first.handed_over() {
+            second_half
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        } else {
+            None
+        };
+        let before_cut = first.rows_read();
+        if theirs.is_none() && first.handed_over() {
+            first.read_on();
+            read_and_check(&mut first, &mut part, check, &never)?;
         }
-        let theirs = checker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        match error {
-            Some(e) => Err(e),
-            None => Ok(vec![own, theirs]),
-        }
+        finish(&mut part);
+        let mut parts = vec![(0, part)];
+        parts.extend(theirs.map(|p| (before_cut, p)));
+        Ok(parts)
     })
 }
 
@@ -202,7 +140,7 @@ struct Part<K> {
     /// The first problems of its rows, in row order.
     problems: Vec<Problem>,
     plan: Plan<K>,
-    keys: Vec<KeyEntry>,
+    keys: KeyIndex,
 }
 
 impl<K: Ord> Part<K> {
@@ -212,7 +150,7 @@ impl<K: Ord> Part<K> {
             invalid_by_code: BTreeMap::new(),
             problems: Vec::new(),
             plan: Plan::default(),
-            keys: Vec::new(),
+            keys: KeyIndex::new(),
         }
     }
 
@@ -221,10 +159,7 @@ impl<K: Ord> Part<K> {
         match job.parse(record) {
             Ok(row) => {
                 if let Some(hash) = key_hash(job, record, &row) {
-                    self.keys.push(KeyEntry {
-                        hash,
-                        row: narrow(pos.row),
-                    });
+                    self.keys.push(hash, pos.row);
                 }
                 self.plan.count(job, record, &row);
             }
@@ -242,17 +177,20 @@ impl<K: Ord> Part<K> {
         }
     }
 
-    /// Adds `other`'s rows to these.
-    fn merge(&mut self, other: Part<K>) {
+    /// Adds the rows of `other`, which come after the `before` rows of the
+    /// file (the keys are joined apart).
+    fn merge(&mut self, before: u64, other: Part<K>) {
         self.rows += other.rows;
         for (code, n) in other.invalid_by_code {
             *self.invalid_by_code.entry(code).or_default() += n;
         }
-        self.problems.extend(other.problems);
+        self.problems.extend(other.problems.into_iter().map(|mut p| {
+            p.pos.row += before;
+            p
+        }));
         self.problems.sort_by_key(|p| p.pos.row);
         self.problems.truncate(PROBLEMS_KEPT);
         self.plan.merge(other.plan);
-        self.keys.extend(other.keys);
     }
 }
 
@@ -357,17 +295,17 @@ impl<K: Ord> Preflight<K> {
     where
         K: Send,
     {
-        // Each thread sorts its own keys (by hash, then row); the merge joins
-        // the two sorted runs.
-        let parts = check_shared(
-            input.records()?,
+        let parts = check_halves(
+            input,
             Part::new,
             |part, record, pos| part.check(job, record, pos),
-            |part| sort_keys(&mut part.keys),
+            |part| part.keys.sort(),
         )?;
         let mut all = Part::new();
-        for part in parts {
-            all.merge(part);
+        let mut keys = Vec::new();
+        for (before, mut part) in parts {
+            keys.push((before, std::mem::replace(&mut part.keys, KeyIndex::new())));
+            all.merge(before, part);
         }
         let mut pre = Preflight {
             rows: all.rows,
@@ -375,12 +313,8 @@ impl<K: Ord> Preflight<K> {
             invalid_by_code: all.invalid_by_code,
             problems: all.problems,
             plan: all.plan,
-            keys: all.keys,
+            keys: FileKeys::new(keys),
         };
-        // By (hash, row): entries of one hash in row order, so the first is the
-        // keeper. The parts' keys are sorted runs: a stable sort finds the runs
-        // and merges them in one pass (rows are unique, so stability costs no order).
-        pre.keys.sort();
         pre.note_duplicates(J::KEY_NAME);
         pre.place_problems(input)?;
         Ok(pre)
@@ -421,24 +355,19 @@ impl<K: Ord> Preflight<K> {
         Ok(())
     }
 
-    /// Every key entry after the first of its hash is a duplicate.
+    /// Every row with an earlier row's key is a duplicate.
     fn note_duplicates(&mut self, key_name: &str) {
-        let mut duplicates: Vec<(KeyEntry, u32)> = Vec::new();
-        for pair in self.keys.chunk_by(|a, b| a.hash == b.hash) {
-            let first = pair[0].row;
-            duplicates.extend(pair[1..].iter().map(|&e| (e, first)));
-        }
-        duplicates.sort_unstable_by_key(|(e, _)| e.row);
+        let duplicates = self.keys.duplicates();
         self.invalid += duplicates.len() as u64;
         if !duplicates.is_empty() {
             *self.invalid_by_code.entry(E_DUPLICATE).or_default() += duplicates.len() as u64;
         }
         // The parse problems kept are the first rows that have one; so are these.
-        for &(entry, first) in duplicates.iter().take(PROBLEMS_KEPT) {
-            let e = duplicate(u64::from(first), key_name);
+        for &(row, first) in duplicates.iter().take(PROBLEMS_KEPT) {
+            let e = duplicate(first, key_name);
             self.problems.push(Problem {
                 pos: RowPos {
-                    row: u64::from(entry.row),
+                    row,
                     offset: UNPLACED,
                 },
                 line: 0,
@@ -450,22 +379,13 @@ impl<K: Ord> Preflight<K> {
         self.problems.truncate(PROBLEMS_KEPT);
     }
 
-    /// The row that keeps `hash`, when any valid row has it.
-    fn first_row_of(&self, hash: u64) -> Option<u64> {
-        let i = self.keys.partition_point(|e| e.hash < hash);
-        self.keys
-            .get(i)
-            .filter(|e| e.hash == hash)
-            .map(|e| u64::from(e.row))
-    }
-
     /// The second pass's verdict on a row: the parsed row, or its `invalid` outcome.
     pub fn check<J: Job>(&self, job: &J, record: &StringRecord, row: u64) -> Result<J::Row, Outcome> {
         let parsed = job
             .parse(record)
             .map_err(|e| Outcome::invalid(e.code, e.message))?;
         if let Some(hash) = key_hash(job, record, &parsed) {
-            match self.first_row_of(hash) {
+            match self.keys.first_row_of(hash) {
                 Some(first) if first != row => {
                     let e = duplicate(first, J::KEY_NAME);
                     return Err(Outcome::invalid(e.code, e.message));
@@ -488,41 +408,149 @@ fn duplicate(first: u64, key_name: &str) -> FieldError {
 
 #[cfg(test)]
 mod tests {
-    use super::{KeyEntry, SPREAD_MIN, sort_keys};
+    //! The two-thread pass over a large file must find what one pass would:
+    //! rows, duplicates across the cut, problems with their rows and lines.
 
-    fn sorted_both_ways(mut keys: Vec<KeyEntry>) {
-        let mut want = keys.clone();
-        want.sort_unstable();
-        sort_keys(&mut keys);
-        assert_eq!(keys, want);
+    use std::path::{Path, PathBuf};
+
+    use super::Preflight;
+    use crate::cli::users::{Action, CreateDefaults, ImportArgs, UserTypeArg};
+    use crate::jobs::Job;
+    use crate::jobs::users_import::UsersImport;
+    use crate::pipeline::input::{InputError, InputFile};
+
+    /// Rows enough to pass the size from which the file is cut in two.
+    const ROWS: usize = 120_000;
+
+    /// A users file of `ROWS` rows, with `line_end`, where `edit` may replace
+    /// any row's text (row numbers are 1-based data rows).
+    fn users_file(dir: &Path, line_end: &str, edit: impl Fn(usize) -> Option<String>) -> PathBuf {
+        let mut text = format!("email,first_name,last_name{line_end}");
+        for row in 1..=ROWS {
+            let line = edit(row).unwrap_or_else(|| format!("user{row}@example.com,First{row},Last{row}"));
+            text.push_str(&line);
+            text.push_str(line_end);
+        }
+        let path = dir.join(format!("users-{}.csv", line_end.len()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn preflight(path: &Path) -> Result<(InputFile, Preflight<Vec<String>>), InputError> {
+        let input = InputFile::open(path, UsersImport::columns())?;
+        let args = ImportArgs {
+            file: path.to_path_buf(),
+            create: CreateDefaults {
+                action: Action::Create,
+                user_type: UserTypeArg::Basic,
+            },
+            features: Vec::new(),
+        };
+        let job = UsersImport::new(&input, &args).unwrap();
+        let pre = Preflight::run(&job, &input)?;
+        Ok((input, pre))
+    }
+
+    /// Whether a pass from the start stops at the file's middle cut.
+    fn cut_is_taken(input: &InputFile) -> bool {
+        let cut = input
+            .cut_near_middle()
+            .unwrap()
+            .expect("the file is large enough to cut");
+        let mut records = input.records().unwrap();
+        records.stop_at(cut);
+        let mut record = csv::StringRecord::new();
+        while records.read(&mut record).unwrap().is_some() {}
+        records.handed_over()
+    }
+
+    fn problems(pre: &Preflight<Vec<String>>) -> Vec<(u64, u64, &'static str, String)> {
+        pre.problems
+            .iter()
+            .map(|p| (p.pos.row, p.line, p.code, p.message.clone()))
+            .collect()
     }
 
     #[test]
-    fn spread_sort_is_a_sort_by_hash_then_row() {
-        // Scattered hashes (a multiplicative sequence), repeats of one hash with
-        // rows out of order, and a skew where every hash has the same top byte.
-        for n in [0, 1, 2, SPREAD_MIN - 1, SPREAD_MIN, 50_000] {
-            let scattered = (0..n as u64)
-                .map(|i| KeyEntry {
-                    hash: i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i % 7),
-                    row: u32::try_from((n as u64 - i) % 1000).unwrap(),
-                })
-                .collect();
-            sorted_both_ways(scattered);
-            let repeats = (0..n as u64)
-                .map(|i| KeyEntry {
-                    hash: (i % 5) << 60,
-                    row: u32::try_from(n as u64 - i).unwrap(),
-                })
-                .collect();
-            sorted_both_ways(repeats);
-            let one_bucket = (0..n as u64)
-                .map(|i| KeyEntry {
-                    hash: 0xab00_0000_0000_0000 | i.wrapping_mul(0x9e37_79b9) & 0xffff_ffff,
-                    row: 7,
-                })
-                .collect();
-            sorted_both_ways(one_bucket);
+    fn both_halves_are_numbered_as_one_pass_and_duplicates_cross_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        for line_end in ["\n", "\r\n"] {
+            let path = users_file(dir.path(), line_end, |row| match row {
+                // Early and late rows repeat each other across the middle.
+                100_000 => Some("User5@Example.com,Again,Five".into()),
+                110_000 => Some("USER5@example.com,Third,Time".into()),
+                90_000 => Some("not-an-email,Bad,Row".into()),
+                10 => Some("user110001@example.com,Early,Twin".into()),
+                _ => None,
+            });
+            let (input, pre) = preflight(&path).unwrap();
+            assert!(
+                cut_is_taken(&input),
+                "{line_end:?}: the first half ends at the cut"
+            );
+            assert_eq!(pre.rows, ROWS as u64);
+            assert_eq!(pre.invalid, 4, "{:?}", problems(&pre));
+            let found = problems(&pre);
+            let rows: Vec<(u64, u64)> = found.iter().map(|p| (p.0, p.1)).collect();
+            // Lines: the header is line 1.
+            assert_eq!(
+                rows,
+                vec![
+                    (90_000, 90_001),
+                    (100_000, 100_001),
+                    (110_000, 110_001),
+                    (110_001, 110_002)
+                ]
+            );
+            assert_eq!(found[1].2, crate::validate::E_DUPLICATE);
+            assert!(found[1].3.contains("as row 5;"), "{}", found[1].3);
+            assert!(found[2].3.contains("as row 5;"), "{}", found[2].3);
+            assert!(found[3].3.contains("as row 10;"), "{}", found[3].3);
         }
+    }
+
+    #[test]
+    fn a_quoted_value_spanning_the_cut_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // One row's first name holds line breaks from well before the middle
+        // (row 60,000 of 120,000) to well after it: the cut lands inside it, and
+        // only a pass from the start can tell.
+        let long = (0..200_000)
+            .map(|i| format!("line {i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let path = users_file(dir.path(), "\n", |row| match row {
+            60_000 => Some(format!("multi@example.com,\"{long}\",Last")),
+            119_000 => Some("user2@example.com,Twin,Two".into()),
+            _ => None,
+        });
+        let (input, pre) = preflight(&path).unwrap();
+        assert!(!cut_is_taken(&input), "the cut is inside the quoted value");
+        assert_eq!(pre.rows, ROWS as u64);
+        let found = problems(&pre);
+        let rows: Vec<(u64, u64, &str)> = found.iter().map(|p| (p.0, p.1, p.2)).collect();
+        // The long first name is invalid (too long, line breaks); row 119,000
+        // starts 199,999 lines further down than its row number says.
+        assert_eq!(rows.len(), 2, "{found:?}");
+        assert_eq!((rows[0].0, rows[0].1), (60_000, 60_001));
+        assert_eq!(
+            (rows[1].0, rows[1].1, rows[1].2),
+            (119_000, 119_001 + 199_999, crate::validate::E_DUPLICATE)
+        );
+        assert!(found[1].3.contains("as row 2;"), "{}", found[1].3);
+    }
+
+    #[test]
+    fn an_input_error_after_the_cut_names_its_own_row_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = users_file(dir.path(), "\n", |row| {
+            (row == 100_000).then(|| "a@example.com,Too,Many,Fields".into())
+        });
+        let e = match preflight(&path) {
+            Ok(_) => panic!("a row with an extra field must stop the pass"),
+            Err(e) => e,
+        };
+        assert_eq!(e.row(), Some(100_000), "{e}");
+        assert_eq!(e.line(), Some(100_001), "{e}");
     }
 }

@@ -30,7 +30,7 @@ pub use error::InputError;
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use csv::{ByteRecord, StringRecord};
@@ -50,6 +50,11 @@ const SNIFF_MAX: usize = 16 << 20;
 const HEADERS_SHOWN: usize = 20;
 /// Longest header text quoted in a message.
 const HEADER_SHOWN_CHARS: usize = 60;
+/// Files smaller than this are read in one pass: two would cost more to start
+/// than they save.
+const SPLIT_MIN: u64 = 4 << 20;
+/// How far past the middle a line break is looked for before giving up the cut.
+const CUT_SEARCH: usize = 64 << 10;
 
 /// Where a data record is in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,17 +71,24 @@ struct Source {
     path: PathBuf,
     rdr: csv::Reader<File>,
     delimiter: u8,
+    /// Offset in the file the reader started at (its own positions count from there).
+    base: u64,
     /// Size of the file, when it is a regular file: a record ending there may
     /// have been cut short by an unterminated quote.
     file_len: Option<u64>,
 }
 
 impl Source {
-    fn open(path: &Path, delimiter: u8) -> Result<Source, InputError> {
-        let file = File::open(path).map_err(|e| InputError::io(path, "open the file", &e))?;
+    /// A reader from `base` on (0: the start of the file).
+    fn open(path: &Path, delimiter: u8, base: u64) -> Result<Source, InputError> {
+        let mut file = File::open(path).map_err(|e| InputError::io(path, "open the file", &e))?;
         let meta = file
             .metadata()
             .map_err(|e| InputError::io(path, "read the file", &e))?;
+        if base > 0 {
+            file.seek(SeekFrom::Start(base))
+                .map_err(|e| InputError::io(path, "read the file", &e))?;
+        }
         let rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -87,19 +99,20 @@ impl Source {
             path: path.to_path_buf(),
             rdr,
             delimiter,
+            base,
             file_len: meta.is_file().then_some(meta.len()),
         })
     }
 
     /// Byte offset of the next record, or of the blank lines before it.
     fn next_start(&self) -> u64 {
-        self.rdr.position().byte()
+        self.base.saturating_add(self.rdr.position().byte())
     }
 
     /// Checks the record just read, which began at `start`: it fails when the
     /// record runs to the end of the file inside a quoted field.
     fn finish(&self, start: u64, headers: Option<&StringRecord>) -> Result<(), InputError> {
-        if self.file_len != Some(self.rdr.position().byte()) {
+        if self.file_len != Some(self.next_start()) {
             return Ok(());
         }
         let open = find_unclosed_quote(&self.path, start, self.delimiter)
@@ -178,7 +191,7 @@ impl InputFile {
     pub fn open(path: &Path, specs: &[ColumnSpec]) -> Result<InputFile, InputError> {
         let file = File::open(path).map_err(|e| InputError::io(path, "open the file", &e))?;
         let delimiter = sniff_delimiter(file).map_err(|e| InputError::io(path, "read the file", &e))?;
-        let mut src = Source::open(path, delimiter)?;
+        let mut src = Source::open(path, delimiter, 0)?;
         let mut raw = ByteRecord::new();
         let Some(header_at) = src.read_raw(&mut raw, None)? else {
             return Err(InputError::new(
@@ -310,7 +323,7 @@ impl InputFile {
 
     /// A fresh pass over the data rows, from the first.
     pub fn records(&self) -> Result<Records, InputError> {
-        let mut src = Source::open(&self.path, self.delimiter)?;
+        let mut src = Source::open(&self.path, self.delimiter, 0)?;
         let mut raw = ByteRecord::new();
         let same = match src.read_raw(&mut raw, Some(&self.headers))? {
             Some(_) => raw.iter().eq(self.headers.iter().map(str::as_bytes)),
@@ -329,8 +342,70 @@ impl InputFile {
             headers: self.headers.clone(),
             width: self.headers.len(),
             row: 0,
+            stop: None,
+            handed_over: false,
         })
     }
+
+    /// A line break near the middle of a large file, where a second pass may
+    /// start ([`InputFile::records_from`]); `None` for a small file or no break
+    /// near the middle. Only a guess: a quoted value may span it, which the
+    /// pass from the start finds out ([`Records::stop_at`]).
+    pub fn cut_near_middle(&self) -> Result<Option<Cut>, InputError> {
+        let io_error = |e: io::Error| InputError::io(&self.path, "read the file", &e);
+        let mut file = File::open(&self.path).map_err(io_error)?;
+        let len = file.metadata().map_err(io_error)?;
+        if !len.is_file() || len.len() < SPLIT_MIN {
+            return Ok(None);
+        }
+        let middle = len.len() / 2;
+        file.seek(SeekFrom::Start(middle)).map_err(io_error)?;
+        let mut window = Vec::with_capacity(CUT_SEARCH);
+        file.take(CUT_SEARCH as u64)
+            .read_to_end(&mut window)
+            .map_err(io_error)?;
+        let Some(i) = window.iter().position(|&b| b == b'\n' || b == b'\r') else {
+            return Ok(None);
+        };
+        // `\r\n` is one break, cut after its `\n`; the csv reader stops a record
+        // after the `\r`, one byte before.
+        let crlf = window[i] == b'\r' && window.get(i + 1) == Some(&b'\n');
+        let end = i + 1 + usize::from(crlf);
+        // The next record must be whole in the window, and not start with what
+        // the csv reader takes for a byte-order mark at a file's start.
+        if window.len() == end || window[end..].starts_with(b"\xEF\xBB\xBF") {
+            return Ok(None);
+        }
+        let at = middle + end as u64;
+        Ok(Some(Cut {
+            at,
+            earliest: at - u64::from(crlf),
+        }))
+    }
+
+    /// A pass over the data rows from `cut` on, its rows numbered from 1 (the
+    /// caller adds the rows before the cut); offsets are the file's.
+    pub fn records_from(&self, cut: Cut) -> Result<Records, InputError> {
+        Ok(Records {
+            src: Source::open(&self.path, self.delimiter, cut.at)?,
+            headers: self.headers.clone(),
+            width: self.headers.len(),
+            row: 0,
+            stop: None,
+            handed_over: false,
+        })
+    }
+}
+
+/// A place where a second pass over the file may take over (see
+/// [`InputFile::cut_near_middle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    /// Offset of the first byte after the line break.
+    pub at: u64,
+    /// Where a record ending at the break leaves the reader: `at`, or one
+    /// byte before after a `\r\n`.
+    earliest: u64,
 }
 
 /// One pass over the data rows of an [`InputFile`].
@@ -339,9 +414,30 @@ pub struct Records {
     headers: StringRecord,
     width: usize,
     row: u64,
+    /// Where another pass takes over (see [`Records::stop_at`]).
+    stop: Option<Cut>,
+    handed_over: bool,
 }
 
 impl Records {
+    /// Ends this pass at `cut` when a record ends there; when one runs over it
+    /// (the line break was inside a quoted value), the pass goes on to the end.
+    pub fn stop_at(&mut self, cut: Cut) {
+        self.stop = Some(cut);
+        self.handed_over = false;
+    }
+
+    /// The pass ended at its cut: the rows after it are the other pass's.
+    pub fn handed_over(&self) -> bool {
+        self.handed_over
+    }
+
+    /// Goes on past the cut, to the end of the file.
+    pub fn read_on(&mut self) {
+        self.stop = None;
+        self.handed_over = false;
+    }
+
     /// Reads the next data row into `rec` (reused: no allocation per row once
     /// its buffers have grown). `Ok(None)` at the end of the file. After an
     /// error the pass may go on with the next record; the failed record still
@@ -349,6 +445,15 @@ impl Records {
     pub fn read(&mut self, rec: &mut StringRecord) -> Result<Option<RowPos>, InputError> {
         loop {
             let start = self.src.next_start();
+            if let Some(cut) = self.stop
+                && start >= cut.earliest
+            {
+                if start <= cut.at {
+                    self.handed_over = true;
+                    return Ok(None);
+                }
+                self.stop = None;
+            }
             match self.src.rdr.read_record(rec) {
                 Ok(false) => return Ok(None),
                 Ok(true) => self.src.finish(start, Some(&self.headers))?,

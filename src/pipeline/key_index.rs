@@ -1,0 +1,239 @@
+//! Every valid row's duplicate-key hash with its row: which rows repeat an
+//! earlier row's key, and which row keeps a key.
+//!
+//! Entries go, as the rows are read, into 256 buckets by the hash's top byte,
+//! so the sort at the end never moves an entry between buckets: each bucket is
+//! cache-sized for a million rows and is sorted by a two-byte radix pass, which
+//! leaves only entries sharing their top three bytes (almost none) to compare.
+//! A comparison sort of the whole cost more than reading the file did. Each
+//! thread of the preflight sorts its own part's index as it finishes.
+
+/// One row's key hash.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct KeyEntry {
+    hash: u64,
+    row: u32,
+}
+
+const BUCKETS: usize = 256;
+/// Bits below the bucket byte that the radix passes sort by.
+const RADIX_SHIFTS: [u32; 2] = [40, 48];
+/// Below this many entries a bucket is compared, not counted.
+const RADIX_MIN: usize = 64;
+
+/// The bucket of a hash: its top byte.
+fn bucket(hash: u64) -> usize {
+    usize::from(hash.to_be_bytes()[0])
+}
+
+/// Row numbers are kept in 32 bits (a file of 4 billion rows shares its last).
+fn narrow(row: u64) -> u32 {
+    u32::try_from(row).unwrap_or(u32::MAX)
+}
+
+/// The key hashes of one part of the file, by row.
+#[derive(Debug)]
+pub(crate) struct KeyIndex {
+    buckets: Vec<Vec<KeyEntry>>,
+}
+
+impl KeyIndex {
+    pub(crate) fn new() -> KeyIndex {
+        KeyIndex {
+            buckets: vec![Vec::new(); BUCKETS],
+        }
+    }
+
+    /// Adds a row's hash; rows come in increasing order.
+    pub(crate) fn push(&mut self, hash: u64, row: u64) {
+        self.buckets[bucket(hash)].push(KeyEntry {
+            hash,
+            row: narrow(row),
+        });
+    }
+
+    /// Sorts every bucket by (hash, row), once all rows are in.
+    pub(crate) fn sort(&mut self) {
+        let mut spare = Vec::new();
+        for b in &mut self.buckets {
+            sort_bucket(b, &mut spare);
+        }
+    }
+}
+
+/// The sorted key indexes of a file's parts, in file order, each with the rows
+/// before it. They stay apart: a lookup tries each in turn, which costs less
+/// than joining a million entries.
+#[derive(Debug)]
+pub(crate) struct FileKeys {
+    parts: Vec<(u64, KeyIndex)>,
+}
+
+impl FileKeys {
+    pub(crate) fn new(parts: Vec<(u64, KeyIndex)>) -> FileKeys {
+        FileKeys { parts }
+    }
+
+    /// Every row whose hash an earlier row has, with that earlier row, by row.
+    pub(crate) fn duplicates(&self) -> Vec<(u64, u64)> {
+        let mut found = Vec::new();
+        for b in 0..BUCKETS {
+            for (j, (before, part)) in self.parts.iter().enumerate() {
+                // Earlier parts are walked alongside: hashes only grow.
+                let mut cursors = vec![0usize; j];
+                for same in part.buckets[b].chunk_by(|x, y| x.hash == y.hash) {
+                    let hash = same[0].hash;
+                    let mut keeper = None;
+                    for ((earlier_before, earlier), at) in self.parts[..j].iter().zip(&mut cursors) {
+                        let entries = &earlier.buckets[b];
+                        *at += entries[*at..].partition_point(|e| e.hash < hash);
+                        if keeper.is_none()
+                            && let Some(e) = entries.get(*at).filter(|e| e.hash == hash)
+                        {
+                            keeper = Some(earlier_before + u64::from(e.row));
+                        }
+                    }
+                    let (keeper, repeats) = match keeper {
+                        Some(row) => (row, same),
+                        None => (before + u64::from(same[0].row), &same[1..]),
+                    };
+                    found.extend(repeats.iter().map(|e| (before + u64::from(e.row), keeper)));
+                }
+            }
+        }
+        found.sort_unstable();
+        found
+    }
+
+    /// The row that keeps `hash`, when any row has it.
+    pub(crate) fn first_row_of(&self, hash: u64) -> Option<u64> {
+        self.parts.iter().find_map(|(before, part)| {
+            let b = &part.buckets[bucket(hash)];
+            let i = b.partition_point(|e| e.hash < hash);
+            b.get(i)
+                .filter(|e| e.hash == hash)
+                .map(|e| before + u64::from(e.row))
+        })
+    }
+}
+
+/// Sorts one bucket by (hash, row): two stable counting passes on the bytes
+/// under the top one, then a comparison sort of each run that shares its top
+/// three bytes (with uniform hashes, almost every run is one entry). Rows come
+/// in order, so the stable passes keep a hash's rows in order.
+fn sort_bucket(entries: &mut Vec<KeyEntry>, spare: &mut Vec<KeyEntry>) {
+    if entries.len() < RADIX_MIN {
+        entries.sort_unstable();
+        return;
+    }
+    for shift in RADIX_SHIFTS {
+        spare.clear();
+        spare.resize(entries.len(), KeyEntry::default());
+        counting_pass(entries, shift, spare);
+        std::mem::swap(entries, spare);
+    }
+    let low = RADIX_SHIFTS[0];
+    for run in entries.chunk_by_mut(|x, y| x.hash >> low == y.hash >> low) {
+        if run.len() > 1 {
+            run.sort_unstable();
+        }
+    }
+}
+
+/// Writes `entries` into `out` (as long) ordered by their byte at `shift`, stably.
+fn counting_pass(entries: &[KeyEntry], shift: u32, out: &mut [KeyEntry]) {
+    let digit = |e: &KeyEntry| usize::from((e.hash >> shift) as u8);
+    let mut next = [0usize; 256];
+    for e in entries {
+        next[digit(e)] += 1;
+    }
+    let mut sum = 0;
+    for slot in &mut next {
+        let n = *slot;
+        *slot = sum;
+        sum += n;
+    }
+    for &e in entries {
+        let d = digit(&e);
+        out[next[d]] = e;
+        next[d] += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FileKeys, KeyEntry, KeyIndex, RADIX_MIN};
+
+    /// Every entry of the index, bucket after bucket.
+    fn entries(index: &KeyIndex) -> Vec<KeyEntry> {
+        index.buckets.iter().flatten().copied().collect()
+    }
+
+    fn sorted_like_a_plain_sort(rows: &[(u64, u64)]) {
+        let mut index = KeyIndex::new();
+        for &(hash, row) in rows {
+            index.push(hash, row);
+        }
+        index.sort();
+        let mut want: Vec<KeyEntry> = rows
+            .iter()
+            .map(|&(hash, row)| KeyEntry {
+                hash,
+                row: u32::try_from(row).unwrap(),
+            })
+            .collect();
+        want.sort_unstable();
+        assert_eq!(entries(&index), want);
+    }
+
+    #[test]
+    fn sort_is_a_sort_by_hash_then_row() {
+        // Scattered hashes; repeats of a few hashes; hashes alike in their top
+        // three bytes (left to the comparison sort); one bucket only.
+        for n in [0u64, 1, 2, RADIX_MIN as u64 - 1, RADIX_MIN as u64, 5_000, 100_000] {
+            let scattered: Vec<_> = (0..n)
+                .map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i % 7), i))
+                .collect();
+            sorted_like_a_plain_sort(&scattered);
+            let repeats: Vec<_> = (0..n).map(|i| ((i % 5) << 60 | (i % 3), i)).collect();
+            sorted_like_a_plain_sort(&repeats);
+            let alike: Vec<_> = (0..n)
+                .map(|i| (0xabcd_ef00_0000_0000 | (n - i).wrapping_mul(0x9e37_79b9), i))
+                .collect();
+            sorted_like_a_plain_sort(&alike);
+        }
+    }
+
+    #[test]
+    fn duplicates_name_the_earlier_row_across_parts() {
+        let mut first = KeyIndex::new();
+        let mut second = KeyIndex::new();
+        for row in 1..=1000u64 {
+            first.push(row.wrapping_mul(0x9e37_79b9_7f4a_7c15), row);
+        }
+        // The second part's rows 1..=1000 are rows 1001..=2000 of the file; its
+        // rows 10, 20 and 30 repeat the file's rows 3, 7 and 3, and its row 45
+        // its own row 40.
+        for row in 1..=1000u64 {
+            let of = match row {
+                10 | 30 => 3,
+                20 => 7,
+                40 => 1045,
+                _ => row + 1000,
+            };
+            second.push(of.wrapping_mul(0x9e37_79b9_7f4a_7c15), row);
+        }
+        first.sort();
+        second.sort();
+        let keys = FileKeys::new(vec![(0, first), (1000, second)]);
+        assert_eq!(
+            keys.duplicates(),
+            vec![(1010, 3), (1020, 7), (1030, 3), (1045, 1040)]
+        );
+        let hash = |of: u64| of.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        assert_eq!(keys.first_row_of(hash(7)), Some(7));
+        assert_eq!(keys.first_row_of(hash(1045)), Some(1040));
+        assert_eq!(keys.first_row_of(hash(1010)), None);
+        assert_eq!(keys.first_row_of(5), None);
+    }
+}
