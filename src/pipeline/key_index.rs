@@ -75,33 +75,53 @@ impl FileKeys {
     }
 
     /// Every row whose hash an earlier row has, with that earlier row, by row.
+    /// (Buckets are independent: two threads take half of them each.)
     pub(crate) fn duplicates(&self) -> Vec<(u64, u64)> {
+        let mut found = std::thread::scope(|scope| {
+            let high = scope.spawn(|| self.duplicates_in(BUCKETS / 2..BUCKETS));
+            let mut found = self.duplicates_in(0..BUCKETS / 2);
+            found.extend(
+                high.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+            found
+        });
+        found.sort_unstable();
+        found
+    }
+
+    /// [`FileKeys::duplicates`] in some buckets, unsorted. Each part's entries
+    /// are walked in hash order with a cursor into every earlier part.
+    fn duplicates_in(&self, buckets: std::ops::Range<usize>) -> Vec<(u64, u64)> {
         let mut found = Vec::new();
-        for b in 0..BUCKETS {
+        let mut cursors = vec![0usize; self.parts.len()];
+        for b in buckets {
             for (j, (before, part)) in self.parts.iter().enumerate() {
-                // Earlier parts are walked alongside: hashes only grow.
-                let mut cursors = vec![0usize; j];
-                for same in part.buckets[b].chunk_by(|x, y| x.hash == y.hash) {
-                    let hash = same[0].hash;
+                cursors.fill(0);
+                // The first row of the hash last seen in this part.
+                let mut run: Option<(u64, u64)> = None;
+                for e in &part.buckets[b] {
+                    let row = before + u64::from(e.row);
                     let mut keeper = None;
                     for ((earlier_before, earlier), at) in self.parts[..j].iter().zip(&mut cursors) {
                         let entries = &earlier.buckets[b];
-                        *at += entries[*at..].partition_point(|e| e.hash < hash);
+                        while entries.get(*at).is_some_and(|x| x.hash < e.hash) {
+                            *at += 1;
+                        }
                         if keeper.is_none()
-                            && let Some(e) = entries.get(*at).filter(|e| e.hash == hash)
+                            && let Some(x) = entries.get(*at).filter(|x| x.hash == e.hash)
                         {
-                            keeper = Some(earlier_before + u64::from(e.row));
+                            keeper = Some(earlier_before + u64::from(x.row));
                         }
                     }
-                    let (keeper, repeats) = match keeper {
-                        Some(row) => (row, same),
-                        None => (before + u64::from(same[0].row), &same[1..]),
-                    };
-                    found.extend(repeats.iter().map(|e| (before + u64::from(e.row), keeper)));
+                    match (keeper, run) {
+                        (Some(first), _) => found.push((row, first)),
+                        (None, Some((hash, first))) if hash == e.hash => found.push((row, first)),
+                        (None, _) => run = Some((e.hash, row)),
+                    }
                 }
             }
         }
-        found.sort_unstable();
         found
     }
 

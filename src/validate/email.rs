@@ -48,52 +48,62 @@ static CLASS: [u8; 256] = {
 };
 
 /// One table-driven pass that accepts exactly the valid addresses the checks
-/// in [`explain`] accept, or says no and leaves the explaining to them.
+/// in [`explain`] accept, or says no and leaves the explaining to them. Each
+/// byte costs a table lookup; only `@` and dots take a branch of their own.
 fn is_plainly_valid(b: &[u8]) -> bool {
     let n = b.len();
     if n > EMAIL_MAX {
         return false;
     }
-    // Before the @ (a leading dot reads as a double dot).
-    let (mut i, mut prev) = (0, b'.');
-    loop {
-        let Some(&c) = b.get(i) else { return false };
+    // Before the @: allowed bytes, no dot first, last or after a dot (a dot
+    // at `i` records `i + 1`, where a second dot would be a double one).
+    let (mut classes, mut after_dot, mut i) = (LOCAL, 0, 0);
+    while i < n {
+        let c = b[i];
         if c == b'@' {
             break;
         }
-        if CLASS[c as usize] & LOCAL == 0 || (c == b'.' && prev == b'.') {
-            return false;
-        }
-        prev = c;
-        i += 1;
-    }
-    if i == 0 || i > LOCAL_MAX || prev == b'.' {
-        return false;
-    }
-    // After it: labels of letters, digits and inner hyphens, at most 63 long.
-    i += 1;
-    let (mut label, mut dots) = (i, 0);
-    prev = b'.';
-    while i < n {
-        let c = b[i];
         if c == b'.' {
-            if prev == b'.' || prev == b'-' || i - label > LABEL_MAX {
+            if after_dot == i {
                 return false;
             }
-            dots += 1;
-            label = i + 1;
-        } else if CLASS[c as usize] & DOMAIN == 0 || (c == b'-' && prev == b'.') {
-            return false;
+            after_dot = i + 1;
         }
-        prev = c;
+        classes &= CLASS[usize::from(c)];
         i += 1;
     }
+    if i == n || classes & LOCAL == 0 || i > LOCAL_MAX || after_dot == i {
+        return false;
+    }
+    // After it: labels of letters, digits and inner hyphens, 1 to 63 long, at
+    // least two; the last at least two long and not all digits.
+    let (mut classes, mut label, mut dots) = (DOMAIN, i + 1, 0);
+    for j in i + 1..n {
+        let c = b[j];
+        if c == b'.' {
+            if !is_label(&b[label..j]) {
+                return false;
+            }
+            label = j + 1;
+            dots += 1;
+        } else {
+            classes &= CLASS[usize::from(c)];
+        }
+    }
     let tld = &b[label..];
-    dots > 0
-        && prev != b'-'
+    classes & DOMAIN != 0
+        && dots > 0
+        && is_label(tld)
         && tld.len() >= 2
-        && tld.len() <= LABEL_MAX
         && !tld.iter().all(u8::is_ascii_digit)
+}
+
+/// A domain label's length and ends (its bytes are checked by the caller).
+fn is_label(label: &[u8]) -> bool {
+    match (label.first(), label.last()) {
+        (Some(&first), Some(&last)) => label.len() <= LABEL_MAX && first != b'-' && last != b'-',
+        _ => false,
+    }
 }
 
 /// Checks an email address as Zoom will receive it (the caller trims the cell).
