@@ -753,3 +753,21 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn apostrophes_are_found_wherever_they_are() {
+    for len in 0..40 {
+        let plain = vec![b'a'; len];
+        assert!(!has_apostrophe(&plain), "{len}");
+        for at in 0..len {
+            let mut with = plain.clone();
+            with[at] = b'\'';
+            assert!(has_apostrophe(&with), "{len} {at}");
+            // Neighbours of `'` (0x27) and bytes whose borrow could spill over.
+            for other in [0x26u8, 0x28, 0xa7, 0x00, 0xff, 0x01] {
+                with[at] = other;
+                assert!(!has_apostrophe(&with), "{len} {at} {other:#x}");
+            }
+        }
+    }
+}
