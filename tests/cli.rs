@@ -62,6 +62,44 @@ async fn usage_errors_exit_2_before_any_file_is_read_or_request_sent() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_counts_the_invalid_rows_it_does_not_list() {
+    let dir = tempdir();
+    let mut text = String::from("email,first_name\n");
+    for i in 1..=12 {
+        text.push_str(&format!("bad{i},A\n"));
+    }
+    text.push_str("ok@example.com,Ok\n");
+    let file = write(dir.path(), "bad.csv", &text);
+    let o = common::command(&words(&[
+        "users",
+        "import",
+        file.to_str().unwrap(),
+        "--sandbox",
+        "--dry-run",
+    ]))
+    .output()
+    .await
+    .unwrap();
+    let said = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("row 10 (line 11)") && !said.contains("row 11 (line 12)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("... and 2 more invalid rows, not listed here"),
+        "{said}"
+    );
+
+    let one = write(dir.path(), "one.csv", "email,first_name\nbad,A\n");
+    let o = common::command(&words(&["validate", "users-import", one.to_str().unwrap()]))
+        .output()
+        .await
+        .unwrap();
+    assert!(stderr(&o).contains("1 row: 0 valid, 1 invalid"), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_file_without_a_meeting_is_a_usage_error_and_stdin_is_read_with_dash() {
     let sandbox = common::start(unlimited()).await;
     let dir = tempdir();
@@ -112,13 +150,21 @@ async fn a_file_without_a_meeting_is_a_usage_error_and_stdin_is_read_with_dash()
             .expect("starts");
         let mut stdin = child.stdin.take().expect("stdin");
         stdin
-            .write_all(b"email,first_name\ncy@example.com,Cy\n")
+            .write_all(b"email,first_name\ncy@example.com,Cy\nnot-an-address,Bo\n")
             .await
             .unwrap();
         drop(stdin);
         let o = child.wait_with_output().await.unwrap();
-        assert_eq!(o.status.code(), Some(0), "{line:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains("1 valid"), "{line:?}: {}", stderr(&o));
+        assert_eq!(o.status.code(), Some(3), "{line:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("2 rows: 1 valid, 1 invalid"),
+            "{line:?}: {}",
+            stderr(&o)
+        );
+        // Messages name the input as the user gave it, never the temporary copy.
+        let said = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(said.contains("<stdin>"), "{line:?}: {said}");
+        assert!(!said.contains("zoombulk-stdin"), "{line:?}: {said}");
     }
     assert_eq!(
         std::fs::read_dir(scratch.path()).unwrap().count(),

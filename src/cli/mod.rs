@@ -393,6 +393,7 @@ pub fn stdin_input(
     std::io::copy(&mut std::io::stdin().lock(), temp.as_file_mut())
         .map_err(|e| RunError::new(format!("cannot read the input from stdin: {e}")))?;
     let path = temp.into_temp_path();
+    crate::pipeline::input::stdin_copied_to(&path);
     *file = path.to_path_buf();
     Ok(Some(path))
 }

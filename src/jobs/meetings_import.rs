@@ -162,7 +162,7 @@ impl<const UPDATE: bool> MeetingsJob<UPDATE> {
             return Err(RunError::usage(format!(
                 "{}: the file has a meeting_id column, so its rows name meetings that exist; change them \
                  with `zoombulk meetings update`, or remove the column to create new meetings.",
-                input.path.display()
+                input.name()
             )));
         }
         Ok(MeetingsJob {

@@ -97,7 +97,7 @@ impl UserKey {
             return Err(format!(
                 "{}: no column says which user a row is about. Add a column named user_id (also accepted: {}) \
                  or email (also accepted: {}).",
-                input.path.display(),
+                input.name(),
                 USER_ID_ALIASES.join(", "),
                 EMAIL_ALIASES.join(", ")
             ));

@@ -140,7 +140,7 @@ impl RegistrantsImport {
             return Err(RunError::usage(format!(
                 "{}: nothing says which meeting to register for. Give --meeting ID or --webinar ID, or add \
                  a meeting_id or webinar_id column.",
-                input.path.display()
+                input.name()
             )));
         }
         Ok(RegistrantsImport {

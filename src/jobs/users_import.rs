@@ -248,7 +248,7 @@ impl UsersImport {
             file_features.push((kind.trim().to_string(), value));
         }
         let custom = input.prefixed("custom:");
-        rules::custom_attribute_count(custom.len()).map_err(|e| format!("{}: {e}", input.path.display()))?;
+        rules::custom_attribute_count(custom.len()).map_err(|e| format!("{}: {e}", input.name()))?;
         let mut job = UsersImport {
             email: input.column("email"),
             first_name: input.column("first_name"),
@@ -745,8 +745,8 @@ impl Job for UsersImport {
         if features > 0 {
             out.push(SharedRequests {
                 what: format!(
-                    "POST /users/features for {} feature values, {FEATURE_USERS_PER_CALL} users a call",
-                    self.rows_by_feature.len()
+                    "POST /users/features for {}, {FEATURE_USERS_PER_CALL} users a call",
+                    crate::output::plural(self.rows_by_feature.len() as u64, "feature value")
                 ),
                 category: Category::Medium,
                 requests: features,

@@ -26,6 +26,7 @@ use super::{
 };
 use crate::app::{Exit, RunError};
 use crate::cli::users::UpdateArgs as Args;
+use crate::output::plural;
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{Outcome, Status};
@@ -255,7 +256,7 @@ impl UsersUpdate {
             return Err(format!(
                 "{}: no column says what to change. Add at least one of {}, custom:<name>, password, status, \
                  new_email, picture, group, remove_group.",
-                input.path.display(),
+                input.name(),
                 names.join(", ")
             ));
         }
@@ -1089,7 +1090,7 @@ impl Job for UsersUpdate {
         if !join.is_empty() {
             calls.push(format!(
                 "POST /groups/{{groupId}}/members for {} (join {})",
-                plural(join.len(), "group"),
+                plural(join.len() as u64, "group"),
                 join.join(", ")
             ));
         }
@@ -1097,7 +1098,7 @@ impl Job for UsersUpdate {
         if !leave.is_empty() {
             calls.push(format!(
                 "DELETE /groups/{{groupId}}/members/{{memberId}} for {} (leave {})",
-                plural(leave.len(), "group"),
+                plural(leave.len() as u64, "group"),
                 leave.join(", ")
             ));
         }
@@ -1143,15 +1144,6 @@ impl Job for UsersUpdate {
         row: UpdateRow,
     ) -> Result<Outcome, Fatal> {
         self.update(client, record, &row).await
-    }
-}
-
-/// `1 group`, `2 groups`.
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 

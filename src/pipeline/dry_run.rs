@@ -9,6 +9,9 @@ use super::preflight::{self, Preflight};
 use super::{RunEnd, RunOptions, describe_preflight};
 use crate::zoom::Category;
 
+/// Invalid rows a dry run lists before it only counts the rest.
+const INVALID_SHOWN: usize = 10;
+
 pub(super) fn show<J: Job>(
     job: &J,
     input: &InputFile,
@@ -16,17 +19,20 @@ pub(super) fn show<J: Job>(
     opts: &RunOptions,
 ) -> RunEnd {
     use csv::StringRecord;
-    eprintln!(
-        "dry run of {} on {}: nothing is sent",
-        J::KIND,
-        input.path.display()
-    );
+    eprintln!("dry run of {} on {}: nothing is sent", J::KIND, input.name());
     eprintln!("  {}", describe_preflight(pre));
     for note in job.run_notes() {
         eprintln!("  {note}");
     }
-    for p in pre.problems.iter().take(10) {
+    for p in pre.problems.iter().take(INVALID_SHOWN) {
         eprintln!("  row {} (line {}): {}: {}", p.pos.row, p.line, p.code, p.message);
+    }
+    let unlisted = pre.invalid.saturating_sub(INVALID_SHOWN as u64);
+    if unlisted > 0 {
+        eprintln!(
+            "  ... and {}, not listed here",
+            crate::output::plural(unlisted, "more invalid row")
+        );
     }
     // What the valid rows send (duplicates left out), and a preview of the
     // first requests (secrets never shown: planned calls carry none).

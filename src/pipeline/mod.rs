@@ -202,7 +202,7 @@ pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<RunEnd, Engin
         let _ = writeln!(
             stdout,
             "{}: row {} (line {}): {}: {}",
-            input.path.display(),
+            input.name(),
             p.pos.row,
             p.line,
             p.code,
@@ -226,8 +226,8 @@ pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<RunEnd, Engin
 
 fn describe_preflight<K>(pre: &Preflight<K>) -> String {
     let mut line = format!(
-        "{} rows: {} valid, {} invalid",
-        pre.rows,
+        "{}: {} valid, {} invalid",
+        crate::output::plural(pre.rows, "row"),
         pre.rows - pre.invalid,
         pre.invalid
     );

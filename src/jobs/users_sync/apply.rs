@@ -105,15 +105,6 @@ pub(super) fn rows(n: u64) -> String {
     plural(n, "row")
 }
 
-/// `1 change`, `2 changes`.
-pub(super) fn plural(n: u64, one: &str) -> String {
-    if n == 1 {
-        format!("{n} {one}")
-    } else {
-        format!("{n} {one}s")
-    }
-}
-
 /// Every plan row against itself and the account now.
 pub(super) async fn check_plan(
     client: &Client,

@@ -33,7 +33,7 @@ use super::{Context, DuplicateKey, Fatal, Job, Steps, cell, outcome_for_error};
 use crate::app::{Exit, RunError};
 use crate::cli::users::{ImportArgs, MaxChanges, PruneAction, SyncArgs as Args};
 use crate::output::guard::needs_guard;
-use crate::output::{Column, Policy, Publisher, TableOptions, TableWriter, Target};
+use crate::output::{Column, Policy, Publisher, TableOptions, TableWriter, Target, plural};
 use crate::pipeline::columns::ColumnSpec;
 use crate::pipeline::input::InputFile;
 use crate::pipeline::outcome::{E_PARTIAL, Outcome, Status};

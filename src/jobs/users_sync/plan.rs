@@ -240,7 +240,7 @@ impl Roster {
             return Err(RunError::new(format!(
                 "{}: the roster has no data rows; refusing to plan (an HR export that came out empty must not \
                  remove the company). Nothing was read from or sent to Zoom.",
-                input.path.display()
+                input.name()
             )));
         }
         Ok(Roster {
@@ -303,7 +303,7 @@ pub(super) async fn make_plan(
     if invalid > shown {
         eprintln!(
             "{}: … and {} more invalid rows",
-            roster.input.path.display(),
+            roster.input.name(),
             invalid - shown
         );
     }
@@ -312,7 +312,7 @@ pub(super) async fn make_plan(
         return Err(RunError::new(format!(
             "{}: no valid roster rows (all {invalid} are invalid, above); refusing to plan (a broken HR export \
              must not remove the company). Nothing was sent to Zoom.",
-            roster.input.path.display()
+            roster.input.name()
         )));
     }
     let details = details.load(Ordering::Relaxed);
@@ -403,12 +403,7 @@ impl RosterPass {
                     if self.shown < SHOWN_PROBLEMS {
                         self.shown += 1;
                         let line = roster.input.line(pos).unwrap_or(0);
-                        eprintln!(
-                            "{}: line {line}: {}: {}",
-                            roster.input.path.display(),
-                            e.code,
-                            e.message
-                        );
+                        eprintln!("{}: line {line}: {}: {}", roster.input.name(), e.code, e.message);
                     }
                 }
             }

@@ -92,7 +92,7 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.path.display())?;
+        write!(f, "{}", super::shown(&self.0.path))?;
         let mut sep = ": ";
         if let Some(line) = self.0.line {
             write!(f, "{sep}line {line}")?;

@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use csv::{ByteRecord, StringRecord};
 
@@ -55,6 +56,24 @@ const HEADER_SHOWN_CHARS: usize = 60;
 const SPLIT_MIN: u64 = 4 << 20;
 /// How far past the middle a line break is looked for before giving up the cut.
 const CUT_SEARCH: usize = 64 << 10;
+
+/// The temporary copy of stdin (`-`), once the input has been read from there.
+static STDIN_COPY: OnceLock<PathBuf> = OnceLock::new();
+
+/// Records that `copy` holds what came on stdin: messages then name the input
+/// `<stdin>`, not a temporary file that is gone when the command ends.
+pub fn stdin_copied_to(copy: &Path) {
+    let _ = STDIN_COPY.set(copy.to_path_buf());
+}
+
+/// How messages name an input file.
+pub fn shown(path: &Path) -> String {
+    if STDIN_COPY.get().is_some_and(|copy| copy == path) {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
 
 /// Where a data record is in the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -304,6 +323,11 @@ impl InputFile {
     /// Headers no spec claims; they are carried through to the results.
     pub fn unknown_columns(&self) -> Vec<&str> {
         self.unknown.iter().map(|&i| &self.headers[i]).collect()
+    }
+
+    /// The input as messages name it (see [`shown`]).
+    pub fn name(&self) -> String {
+        shown(&self.path)
     }
 
     /// Number of columns (fields every row must have).
