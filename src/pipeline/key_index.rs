@@ -61,17 +61,19 @@ impl KeyIndex {
     }
 }
 
-/// The sorted key indexes of a file's parts, in file order, each with the rows
-/// before it. They stay apart: a lookup tries each in turn, which costs less
-/// than joining a million entries.
+/// The sorted key indexes of a file's one or two parts (the preflight reads a
+/// large file in two halves), the second with the rows before it. They stay
+/// apart: a lookup tries each in turn, which costs less than joining a million
+/// entries.
 #[derive(Debug)]
 pub(crate) struct FileKeys {
-    parts: Vec<(u64, KeyIndex)>,
+    first: KeyIndex,
+    second: Option<(u64, KeyIndex)>,
 }
 
 impl FileKeys {
-    pub(crate) fn new(parts: Vec<(u64, KeyIndex)>) -> FileKeys {
-        FileKeys { parts }
+    pub(crate) fn new(first: KeyIndex, second: Option<(u64, KeyIndex)>) -> FileKeys {
+        FileKeys { first, second }
     }
 
     /// Every row whose hash an earlier row has, with that earlier row, by row.
@@ -90,36 +92,14 @@ impl FileKeys {
         found
     }
 
-    /// [`FileKeys::duplicates`] in some buckets, unsorted. Each part's entries
-    /// are walked in hash order with a cursor into every earlier part.
+    /// [`FileKeys::duplicates`] in some buckets, unsorted.
     fn duplicates_in(&self, buckets: std::ops::Range<usize>) -> Vec<(u64, u64)> {
         let mut found = Vec::new();
-        let mut cursors = vec![0usize; self.parts.len()];
         for b in buckets {
-            for (j, (before, part)) in self.parts.iter().enumerate() {
-                cursors.fill(0);
-                // The first row of the hash last seen in this part.
-                let mut run: Option<(u64, u64)> = None;
-                for e in &part.buckets[b] {
-                    let row = before + u64::from(e.row);
-                    let mut keeper = None;
-                    for ((earlier_before, earlier), at) in self.parts[..j].iter().zip(&mut cursors) {
-                        let entries = &earlier.buckets[b];
-                        while entries.get(*at).is_some_and(|x| x.hash < e.hash) {
-                            *at += 1;
-                        }
-                        if keeper.is_none()
-                            && let Some(x) = entries.get(*at).filter(|x| x.hash == e.hash)
-                        {
-                            keeper = Some(earlier_before + u64::from(x.row));
-                        }
-                    }
-                    match (keeper, run) {
-                        (Some(first), _) => found.push((row, first)),
-                        (None, Some((hash, first))) if hash == e.hash => found.push((row, first)),
-                        (None, _) => run = Some((e.hash, row)),
-                    }
-                }
+            let first = &self.first.buckets[b];
+            repeats_within(first, 0, &mut found);
+            if let Some((before, second)) = &self.second {
+                repeats_after(first, &second.buckets[b], *before, &mut found);
             }
         }
         found
@@ -127,13 +107,51 @@ impl FileKeys {
 
     /// The row that keeps `hash`, when any row has it.
     pub(crate) fn first_row_of(&self, hash: u64) -> Option<u64> {
-        self.parts.iter().find_map(|(before, part)| {
-            let b = &part.buckets[bucket(hash)];
+        let find = |index: &KeyIndex, before: u64| {
+            let b = &index.buckets[bucket(hash)];
             let i = b.partition_point(|e| e.hash < hash);
             b.get(i)
                 .filter(|e| e.hash == hash)
                 .map(|e| before + u64::from(e.row))
+        };
+        find(&self.first, 0).or_else(|| {
+            self.second
+                .as_ref()
+                .and_then(|(before, second)| find(second, *before))
         })
+    }
+}
+
+/// The repeats inside one sorted bucket (rows after `before`), each with the
+/// first row of its hash.
+fn repeats_within(entries: &[KeyEntry], before: u64, found: &mut Vec<(u64, u64)>) {
+    let mut first = 0;
+    for (i, e) in entries.iter().enumerate().skip(1) {
+        if e.hash == entries[first].hash {
+            found.push((before + u64::from(e.row), before + u64::from(entries[first].row)));
+        } else {
+            first = i;
+        }
+    }
+}
+
+/// The repeats in a later part's sorted bucket (`later`, rows after `before`):
+/// of a hash the earlier part has, or of one earlier in `later`. One walk of
+/// both, in hash order.
+fn repeats_after(earlier: &[KeyEntry], later: &[KeyEntry], before: u64, found: &mut Vec<(u64, u64)>) {
+    let (mut at, mut first) = (0, 0);
+    for (i, e) in later.iter().enumerate() {
+        while earlier.get(at).is_some_and(|x| x.hash < e.hash) {
+            at += 1;
+        }
+        let row = before + u64::from(e.row);
+        if let Some(x) = earlier.get(at).filter(|x| x.hash == e.hash) {
+            found.push((row, u64::from(x.row)));
+        } else if i > 0 && later[first].hash == e.hash {
+            found.push((row, before + u64::from(later[first].row)));
+        } else {
+            first = i;
+        }
     }
 }
 
@@ -228,8 +246,10 @@ mod tests {
     fn duplicates_name_the_earlier_row_across_parts() {
         let mut first = KeyIndex::new();
         let mut second = KeyIndex::new();
+        // The first part's row 500 repeats its row 250.
         for row in 1..=1000u64 {
-            first.push(row.wrapping_mul(0x9e37_79b9_7f4a_7c15), row);
+            let of = if row == 500 { 250 } else { row };
+            first.push(of.wrapping_mul(0x9e37_79b9_7f4a_7c15), row);
         }
         // The second part's rows 1..=1000 are rows 1001..=2000 of the file; its
         // rows 10, 20 and 30 repeat the file's rows 3, 7 and 3, and its row 45
@@ -245,10 +265,10 @@ mod tests {
         }
         first.sort();
         second.sort();
-        let keys = FileKeys::new(vec![(0, first), (1000, second)]);
+        let keys = FileKeys::new(first, Some((1000, second)));
         assert_eq!(
             keys.duplicates(),
-            vec![(1010, 3), (1020, 7), (1030, 3), (1045, 1040)]
+            vec![(500, 250), (1010, 3), (1020, 7), (1030, 3), (1045, 1040)]
         );
         let hash = |of: u64| of.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         assert_eq!(keys.first_row_of(hash(7)), Some(7));

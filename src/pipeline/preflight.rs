@@ -313,7 +313,12 @@ impl<K: Ord> Preflight<K> {
             invalid_by_code: all.invalid_by_code,
             problems: all.problems,
             plan: all.plan,
-            keys: FileKeys::new(keys),
+            keys: {
+                // check_halves gives one or two parts.
+                let mut parts = keys.into_iter();
+                let first = parts.next().map_or_else(KeyIndex::new, |(_, k)| k);
+                FileKeys::new(first, parts.next())
+            },
         };
         pre.note_duplicates(J::KEY_NAME);
         pre.place_problems(input)?;
