@@ -354,15 +354,28 @@ async fn new_email_changes_the_address_and_later_steps_follow_it() {
     assert_eq!(store.user_by_email("grace@example.com").unwrap().dept, "Navy");
     assert_eq!(sandbox.stats().requests_to(EMAIL), 3);
 
-    // Re-running the done row: the old address is gone and the new one is Ada's.
+    // Re-running the done row in a new run: the old address names no user and
+    // the new one is Ada's, but this run cannot tell its own earlier change from
+    // a wrong old address with someone else's new one. It changes nothing and
+    // says both.
     let again = write(
         dir.path(),
         "again.csv",
-        "email,new_email,dept\nada@example.com,ada.lovelace@example.com,Research\n",
+        "email,new_email,dept\nada@example.com,ada.lovelace@example.com,Sales\n",
     );
-    let rows = results_of(&sandbox, &CMD, &again, &[], 0).await;
-    assert_eq!(statuses(&rows), ["updated"], "{:?}", rows[0]);
+    let rows = results_of(&sandbox, &CMD, &again, &[], 3).await;
+    assert_eq!(statuses(&rows), ["failed"], "{:?}", rows[0]);
+    let message = &rows[0]["error_message"];
+    assert!(
+        message.contains("No user has ada@example.com") && message.contains(&ada.id),
+        "{message}"
+    );
     assert_eq!(store.email_changes(&ada.id), 1, "no second change");
+    assert_eq!(
+        store.user_by_id(&ada.id).unwrap().dept,
+        "Research",
+        "no profile written"
+    );
 }
 
 /// Zoom's 3 changes per user in any 24 hours: the row is deferred with when to
@@ -421,6 +434,51 @@ async fn a_lost_email_answer_is_checked_before_the_row_is_written() {
     let store = sandbox.store();
     assert_eq!(store.user_by_id(&lin.id).unwrap().email, "lin.new@example.com");
     assert_eq!(store.email_changes(&lin.id), 1);
+}
+
+/// Keyed by the old address: the lost answer's retry finds the old address gone
+/// and the new one the user's, which this run's own first attempt did.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_email_answer_by_old_address_is_the_change_this_run_made() {
+    let mut cfg = unlimited();
+    cfg.lost_write_rate = 1.0;
+    let sandbox = start(cfg).await;
+    let lin = add_user(&sandbox, "lin@example.com");
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "lost.csv",
+        "email,new_email\nlin@example.com,lin.new@example.com\n",
+    );
+    let rows = results_of(&sandbox, &CMD, &input, &[], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{:?}", rows[0]);
+    assert_eq!(
+        sandbox.store().user_by_id(&lin.id).unwrap().email,
+        "lin.new@example.com"
+    );
+}
+
+/// An old address that names no user, with a new address that is someone else's,
+/// is never read as a change: this run made none.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_address_someone_else_has_is_no_change_of_a_missing_user() {
+    let sandbox = start(unlimited()).await;
+    let bob = add_user(&sandbox, "bob@example.com");
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "typo.csv",
+        "email,new_email\nbbo@example.com,bob@example.com\n",
+    );
+    let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
+    assert_eq!(statuses(&rows), ["failed"], "{:?}", rows[0]);
+    let message = &rows[0]["error_message"];
+    assert!(message.contains("No user has bbo@example.com"), "{message}");
+    assert!(message.contains(&bob.id), "{message}");
+    assert_eq!(
+        sandbox.store().user_by_id(&bob.id).unwrap().email,
+        "bob@example.com"
+    );
 }
 
 /// `picture`: a local JPEG/PNG, relative to the input file's folder, uploaded as

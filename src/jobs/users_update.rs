@@ -5,8 +5,11 @@
 //! …/password`, `PUT …/status`. Each step's result is kept, so a partly applied row
 //! says what went through ("profile updated; password failed: …") and stays
 //! `failed` until every step is done. Re-running it (`--resume`) is safe: every step
-//! sets a value, none changes one by a delta; an e-mail changed by an earlier run is
-//! recognised, and the later steps then name the user by the new address.
+//! sets a value, none changes one by a delta. An e-mail already changed is
+//! recognised when the row names the user by id, or by the old address after this
+//! run's own lost answer; the later steps then name the user by the new address.
+//! By the old address alone, an earlier run's change cannot be told from a wrong
+//! address next to someone else's new one, so that row fails and says so.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -594,9 +597,33 @@ async fn change_email_checked(client: &Client, user: &str, new: &str) -> Result<
     attempts += found.attempts;
     let same = if by_id {
         found.value.id.as_deref() == Some(user)
-    } else if old_gone {
-        // The old address is free and the new one exists: an earlier change.
+    } else if old_gone && err.may_have_applied() {
+        // The old address is free and the new one exists, after an attempt of
+        // ours whose answer was lost: that attempt made the change.
         true
+    } else if old_gone {
+        // Free at this run's first try: this run did not make the change. An
+        // earlier run may have, or the old address was never a user's.
+        return Err(match err {
+            ApiError::Zoom {
+                status,
+                code,
+                message,
+                attempts: sent,
+            } => ApiError::Zoom {
+                status,
+                code,
+                message: format!(
+                    "{} No user has {user}, and {new} is already the address of user {}: \
+                     if an earlier run made this change there is nothing left to do (remove the row); \
+                     otherwise check the old address",
+                    sentence(&message),
+                    found.value.id.as_deref().unwrap_or("(no id)")
+                ),
+                attempts: sent + attempts,
+            },
+            other => other.with_extra_attempts(attempts),
+        });
     } else {
         // No answer either way: the change went through if the old address is gone.
         match client.get_user(user).await {
@@ -618,6 +645,16 @@ async fn change_email_checked(client: &Client, user: &str, new: &str) -> Result<
         })
     } else {
         Err(err.with_extra_attempts(attempts))
+    }
+}
+
+/// `text` ending in a period, for a message that goes on after it.
+fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with('.') {
+        text.to_string()
+    } else {
+        format!("{text}.")
     }
 }
 
