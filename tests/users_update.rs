@@ -468,16 +468,18 @@ async fn a_new_address_someone_else_has_is_no_change_of_a_missing_user() {
     let input = write(
         dir.path(),
         "typo.csv",
-        "email,new_email\nbbo@example.com,bob@example.com\n",
+        "email,new_email,dept\nbbo@example.com,bob@example.com,Sales\n",
     );
     let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
     assert_eq!(statuses(&rows), ["failed"], "{:?}", rows[0]);
     let message = &rows[0]["error_message"];
     assert!(message.contains("No user has bbo@example.com"), "{message}");
     assert!(message.contains(&bob.id), "{message}");
+    let after = sandbox.store().user_by_id(&bob.id).unwrap();
+    assert_eq!(after.email, "bob@example.com");
     assert_eq!(
-        sandbox.store().user_by_id(&bob.id).unwrap().email,
-        "bob@example.com"
+        after.dept, bob.dept,
+        "the row's profile is never written to someone else"
     );
 }
 
