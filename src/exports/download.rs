@@ -752,18 +752,6 @@ mod tests {
         }
     }
 
-    fn offline_client() -> Client {
-        Client::new(crate::zoom::ClientConfig {
-            // Nothing listens on port 9: a request would fail differently.
-            base_url: "http://127.0.0.1:9/v2".into(),
-            base_url_explicit: true,
-            credentials: crate::zoom::auth::Credentials::Static(crate::zoom::auth::Secret::new("t")),
-            rates: crate::zoom::RateTable::for_plan(crate::zoom::Plan::Pro),
-            max_retries: 0,
-        })
-        .unwrap()
-    }
-
     #[test]
     fn a_torn_manifest_line_is_ignored_and_the_next_entry_starts_a_new_line() {
         let dir = tempfile::tempdir().unwrap();
@@ -773,7 +761,7 @@ mod tests {
             "{\"path\":\"a/x.vtt\",\"size\":3,\"sha256\":\"00\"}\n{\"path\":\"a/y",
         )
         .unwrap();
-        let client = offline_client();
+        let client = Client::offline();
         let d = Downloader::open(&client, dir.path(), 0).unwrap();
         assert_eq!(d.known.len(), 1);
         assert!(d.torn);
@@ -792,7 +780,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_plain_http_download_url_is_refused_before_any_request() {
-        let client = offline_client();
+        let client = Client::offline();
         let dir = tempfile::tempdir().unwrap();
         let downloader = Downloader::open(&client, dir.path(), 0).unwrap();
         let target = Target {

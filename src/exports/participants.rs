@@ -285,7 +285,17 @@ async fn instances_of(
         }]);
     }
     let Ok(id) = meeting_id.parse::<u64>() else {
-        return Ok(Vec::new());
+        // Never dropped silently: the row says why it has no participants.
+        return Ok(vec![Instance {
+            note: Some(Note::new(
+                "failed",
+                true,
+                format!(
+                    "failed: Zoom listed this meeting with id {meeting_id:?}, not a number, so its sessions cannot be asked for."
+                ),
+            )),
+            ..base
+        }]);
     };
     let listed = match client.all_pages(reports::meeting_instances(id), "meetings").await {
         Ok(list) => list,
@@ -634,6 +644,21 @@ mod tests {
         assert_eq!(listing_reach_note(None, today), None);
     }
     use serde_json::json;
+
+    #[tokio::test]
+    async fn a_listed_meeting_without_a_numeric_id_is_a_failed_row_not_dropped() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let listed = json!({"id": "abc", "topic": "Odd"});
+        let found = instances_of(&Client::offline(), &listed, day, day).await.unwrap();
+        assert_eq!(found.len(), 1);
+        let note = found[0].note.as_ref().unwrap();
+        assert!(
+            note.problem && note.text.contains("not a number"),
+            "{}",
+            note.text
+        );
+        assert_eq!(found[0].topic, "Odd");
+    }
 
     #[test]
     fn sessions_roll_up_per_person() {

@@ -205,6 +205,20 @@ enum Verdict {
 }
 
 impl Client {
+    /// A client whose requests go nowhere (nothing listens on port 9), for unit
+    /// tests of code that must not send.
+    #[cfg(test)]
+    pub(crate) fn offline() -> Client {
+        Client::new(ClientConfig {
+            base_url: "http://127.0.0.1:9/v2".into(),
+            base_url_explicit: true,
+            credentials: super::auth::Credentials::Static(super::auth::Secret::new("t")),
+            rates: super::RateTable::for_plan(super::Plan::Pro),
+            max_retries: 0,
+        })
+        .expect("a client for tests")
+    }
+
     pub fn new(config: ClientConfig) -> Result<Client, String> {
         let http = http_client()?;
         let auth = Auth::new(config.credentials.clone(), http.clone(), config.max_retries);
