@@ -81,6 +81,38 @@ async fn a_portal_style_file_reaches_zoom_field_by_field() {
     assert_eq!(stats.rate_limited.values().sum::<u64>(), 0, "never 429'd");
 }
 
+/// A pending user joins by `PATCH … group_id`; when every answer to it is lost,
+/// the user's `group_ids` say whether it went through before the row is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_users_lost_group_answer_is_looked_up_before_the_row_is_written() {
+    let mut cfg = unlimited();
+    cfg.lost_write_rate = 1.0;
+    let sandbox = start(cfg).await;
+    let dir = tempdir();
+    let input = write(
+        dir.path(),
+        "pending.csv",
+        "email,group\nnew@example.com,Support\n",
+    );
+    let rows = results_of(
+        &sandbox,
+        &["users", "import"],
+        &input,
+        &["--action", "create", "--max-retries", "1"],
+        0,
+    )
+    .await;
+    assert_eq!(rows[0]["status"], "created", "{:?}", rows[0]);
+    assert_eq!(rows[0]["error_message"], "created; group Support joined");
+    let support = sandbox.store().group_by_name("Support").unwrap().id;
+    let user = sandbox.store().user_by_email("new@example.com").unwrap();
+    assert!(user.group_ids.contains(&support));
+    assert!(
+        sandbox.stats().requests_to("PATCH /users/{userId}") >= 2,
+        "the answer was lost and retried"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn group_members_go_thirty_a_call() {
     let sandbox = start(unlimited()).await;

@@ -218,6 +218,24 @@ pub struct UserRow {
     features: Vec<(String, String)>,
 }
 
+/// After a join whose call may have reached Zoom but ended in `error`: what the
+/// user's `group_ids` say now is the truth (`GET /users/{userId}`).
+async fn in_group_now(client: &Client, user_id: &str, group: &Group, error: String) -> Result<(), String> {
+    let found = client.get_user_fields(user_id).await;
+    let member = found.as_ref().is_ok_and(|sent| {
+        sent.value["group_ids"]
+            .as_array()
+            .is_some_and(|ids| ids.iter().any(|id| id.as_str() == Some(group.id.as_str())))
+    });
+    match (member, found) {
+        (true, _) => Ok(()),
+        (false, Ok(_)) => Err(error),
+        (false, Err(lookup)) => Err(format!(
+            "{error}; the call may have been applied and looking the user up failed ({lookup}): check the group in Zoom"
+        )),
+    }
+}
+
 /// A row's groups as the batch key compares them: sorted, as written (so a message
 /// can quote them).
 fn group_key(groups: &[String]) -> Vec<String> {
@@ -459,7 +477,11 @@ impl UsersImport {
             let sent = client.update_profile(user_id, &profile).await;
             let n = sent.as_ref().map_or_else(ApiError::attempts, |s| s.attempts);
             attempts.fetch_add(n, Ordering::Relaxed);
-            return sent.map(|_| ()).map_err(|e| e.to_string());
+            return match sent {
+                Ok(_) => Ok(()),
+                Err(e) if e.may_have_applied() => in_group_now(client, user_id, group, e.to_string()).await,
+                Err(e) => Err(e.to_string()),
+            };
         }
         let group_id = group.id.clone();
         let answer = self
@@ -486,22 +508,7 @@ impl UsersImport {
         let answer = match answer {
             Ok(answer) => answer,
             Err((error, false)) => return Err(error),
-            Err((error, true)) => {
-                // The call may have reached Zoom: what the user's groups say is the truth.
-                let found = client.get_user_fields(user_id).await;
-                let member = found.as_ref().is_ok_and(|sent| {
-                    sent.value["group_ids"]
-                        .as_array()
-                        .is_some_and(|ids| ids.iter().any(|id| id.as_str() == Some(group.id.as_str())))
-                });
-                return match (member, found) {
-                    (true, _) => Ok(()),
-                    (false, Ok(_)) => Err(error),
-                    (false, Err(lookup)) => Err(format!(
-                        "{error}; the call may have been applied and looking the user up failed ({lookup}): check the group in Zoom"
-                    )),
-                };
-            }
+            Err((error, true)) => return in_group_now(client, user_id, group, error).await,
         };
         if answer.contains(user_id) {
             Ok(())
