@@ -483,6 +483,30 @@ async fn a_new_address_someone_else_has_is_no_change_of_a_missing_user() {
     );
 }
 
+/// A group join whose every answer was lost: the user's groups are looked up
+/// before the row is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_join_whose_answers_were_lost_is_looked_up() {
+    let mut cfg = unlimited();
+    cfg.lost_write_rate = 1.0;
+    let sandbox = start(cfg).await;
+    let kim = add_user(&sandbox, "kim@example.com");
+    let dir = tempdir();
+    let input = write(dir.path(), "join.csv", "email,group\nkim@example.com,Support\n");
+    let rows = results_of(&sandbox, &CMD, &input, &["--max-retries", "1"], 0).await;
+    assert_eq!(statuses(&rows), ["updated"], "{:?}", rows[0]);
+    let support = sandbox.store().group_by_name("Support").unwrap().id;
+    assert!(
+        sandbox
+            .store()
+            .user_by_id(&kim.id)
+            .unwrap()
+            .group_ids
+            .contains(&support)
+    );
+    assert!(sandbox.stats().requests_to("POST /groups/{groupId}/members") >= 2);
+}
+
 /// `picture`: a local JPEG/PNG, relative to the input file's folder, uploaded as
 /// multipart `pic_file`.
 #[tokio::test(flavor = "multi_thread")]

@@ -221,16 +221,10 @@ pub struct UserRow {
 /// After a join whose call may have reached Zoom but ended in `error`: what the
 /// user's `group_ids` say now is the truth (`GET /users/{userId}`).
 async fn in_group_now(client: &Client, user_id: &str, group: &Group, error: String) -> Result<(), String> {
-    let found = client.get_user_fields(user_id).await;
-    let member = found.as_ref().is_ok_and(|sent| {
-        sent.value["group_ids"]
-            .as_array()
-            .is_some_and(|ids| ids.iter().any(|id| id.as_str() == Some(group.id.as_str())))
-    });
-    match (member, found) {
-        (true, _) => Ok(()),
-        (false, Ok(_)) => Err(error),
-        (false, Err(lookup)) => Err(format!(
+    match client.user_in_group(user_id, &group.id).await {
+        Ok(found) if found.value => Ok(()),
+        Ok(_) => Err(error),
+        Err(lookup) => Err(format!(
             "{error}; the call may have been applied and looking the user up failed ({lookup}): check the group in Zoom"
         )),
     }

@@ -944,7 +944,22 @@ pub(crate) async fn join_group(client: &Client, group_id: &str, user: &str) -> R
     } else {
         GroupUserKey::Id { id: user.to_string() }
     };
-    let sent = client.add_group_members(group_id, &[key]).await?;
+    let sent = match client.add_group_members(group_id, &[key]).await {
+        Ok(sent) => sent,
+        // The call may have reached Zoom: the user's groups say whether it did.
+        Err(e) if e.may_have_applied() => {
+            return match client.user_in_group(user, group_id).await {
+                Ok(found) if found.value => Ok(Sent {
+                    value: (),
+                    status: found.status,
+                    attempts: e.attempts() + found.attempts,
+                }),
+                Ok(found) => Err(e.with_extra_attempts(found.attempts)),
+                Err(lookup) => Err(e.with_extra_attempts(lookup.attempts())),
+            };
+        }
+        Err(e) => return Err(e),
+    };
     if sent.value.ids.trim().is_empty() {
         return Err(ApiError::Zoom {
             status: sent.status,

@@ -95,6 +95,21 @@ impl Client {
             .await
     }
 
+    /// Whether `user` (id or e-mail) is in the group now, from the user's
+    /// `group_ids` (`GET /users/{userId}`, Light): the check after a join whose
+    /// call may have reached Zoom but ended in an error.
+    pub async fn user_in_group(&self, user: &str, group_id: &str) -> Result<Sent<bool>, ApiError> {
+        let found = self.get_user_fields(user).await?;
+        let member = found.value["group_ids"]
+            .as_array()
+            .is_some_and(|ids| ids.iter().any(|id| id.as_str() == Some(group_id)));
+        Ok(Sent {
+            value: member,
+            status: found.status,
+            attempts: found.attempts,
+        })
+    }
+
     /// Every group of the account (`GET /groups`, Medium, 300 a page).
     pub async fn list_groups(&self) -> Result<Vec<Group>, ApiError> {
         let call = Call::get("/groups", Category::Medium).query("page_size", GROUPS_PAGE_SIZE.to_string());
