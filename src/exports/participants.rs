@@ -542,7 +542,8 @@ fn per_person(i: &Instance, participants: &[Value]) -> Vec<Vec<String>> {
             None => person.all_timed = false,
         }
         // Zoom's times are all `yyyy-MM-ddTHH:mm:ssZ`: text order is time order.
-        if join < person.first_join {
+        // A session without a join time never hides the others' earliest.
+        if !join.is_empty() && (person.first_join.is_empty() || join < person.first_join) {
             person.first_join = join;
         }
         if leave > person.last_leave {
@@ -699,6 +700,14 @@ mod tests {
             json!({"id": "h", "name": "H", "user_email": "h@x.org", "duration": 60}),
         ];
         assert_eq!(per_person(&i, &ps)[0][10], "1320");
+        // The session without times comes second: the first join stays the first's.
+        assert_eq!(per_person(&i, &ps)[0][8], "2026-01-01T03:31:00Z");
+        let ps = [ps[1].clone(), ps[0].clone()];
+        assert_eq!(
+            per_person(&i, &ps)[0][8],
+            "2026-01-01T03:31:00Z",
+            "first session untimed"
+        );
     }
 
     #[test]
