@@ -204,3 +204,53 @@ async fn without_rate_limit_headers_the_limiter_settles_under_the_real_limit() {
          (first part: {early_limited} of {early_total})"
     );
 }
+
+/// A retry after a 429 is no attempt Zoom may have applied: a 404 that follows
+/// one is final, with no look-up of what the write did.
+#[tokio::test]
+async fn a_404_after_a_429_is_final_and_looks_nothing_up() {
+    let sandbox = start(SandboxConfig {
+        limits: Limits {
+            light: 2,
+            ..Limits::default()
+        },
+        ..config()
+    })
+    .await;
+    let dir = tempdir();
+    let mut text = String::from("email,dept\n");
+    for i in 0..6 {
+        text.push_str(&format!("nobody{i}@example.com,Sales\n"));
+    }
+    let input = write(dir.path(), "in.csv", text);
+    let file = input.display().to_string();
+    let out = zoombulk(
+        &sandbox,
+        &[
+            "--qps",
+            "light=50",
+            "--concurrency",
+            "6",
+            "users",
+            "update",
+            &file,
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let rows = read_results(&dir.path().join("in.results.csv"));
+    assert_eq!(statuses(&rows), ["failed"; 6]);
+    assert!(
+        sandbox.stats().rate_limited.get("light").copied().unwrap_or(0) > 0,
+        "the run met at least one 429"
+    );
+    assert!(
+        rows.iter().any(|r| r["attempts"] != "1"),
+        "some row was retried after a 429"
+    );
+    assert_eq!(
+        sandbox.stats().requests_to("GET /users/{userId}"),
+        0,
+        "no look-ups"
+    );
+}

@@ -332,12 +332,14 @@ async fn new_email_changes_the_address_and_later_steps_follow_it() {
     let input = write(dir.path(), "emails.csv", text);
     let rows = results_of(&sandbox, &CMD, &input, &[], 3).await;
     assert_eq!(statuses(&rows), ["updated", "failed", "failed"]);
-    // Someone else's address: Zoom's answer stands, no look-up is made.
+    // Keyed by the old address, the user's id is looked up first (1 request),
+    // then the change. Someone else's address: Zoom's answer stands, nothing
+    // more is asked.
     assert_eq!(
         (rows[2]["http_status"].as_str(), rows[2]["attempts"].as_str()),
-        ("409", "1")
+        ("409", "2")
     );
-    assert_eq!(rows[0]["attempts"], "2");
+    assert_eq!(rows[0]["attempts"], "3", "look-up, change, profile");
     let store = sandbox.store();
     let now = store.user_by_email("ada.lovelace@example.com").unwrap();
     assert_eq!(

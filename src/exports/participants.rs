@@ -717,6 +717,7 @@ mod tests {
             code: Some(code),
             message: "m".into(),
             attempts: 1,
+            unanswered: false,
         };
         assert_eq!(note_for(&zoom(404, 3001)).unwrap().kind, "not found");
         assert_eq!(note_for(&zoom(400, TOO_OLD)).unwrap().kind, "too old");
@@ -728,6 +729,7 @@ mod tests {
             message: "m".into(),
             status: Some(429),
             attempts: 1,
+            unanswered: false,
         };
         let note = note_for(&daily).unwrap();
         assert!(note.problem && note.text.starts_with("deferred"), "{}", note.text);

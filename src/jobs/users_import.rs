@@ -220,8 +220,17 @@ pub struct UserRow {
 
 /// After a join whose call may have reached Zoom but ended in `error`: what the
 /// user's `group_ids` say now is the truth (`GET /users/{userId}`).
-async fn in_group_now(client: &Client, user_id: &str, group: &Group, error: String) -> Result<(), String> {
-    match client.user_in_group(user_id, &group.id).await {
+async fn in_group_now(
+    client: &Client,
+    user_id: &str,
+    group: &Group,
+    error: String,
+    attempts: &AtomicU32,
+) -> Result<(), String> {
+    let found = client.user_in_group(user_id, &group.id).await;
+    let n = found.as_ref().map_or_else(ApiError::attempts, |f| f.attempts);
+    attempts.fetch_add(n, Ordering::Relaxed);
+    match found {
         Ok(found) if found.value => Ok(()),
         Ok(_) => Err(error),
         Err(lookup) => Err(format!(
@@ -473,7 +482,9 @@ impl UsersImport {
             attempts.fetch_add(n, Ordering::Relaxed);
             return match sent {
                 Ok(_) => Ok(()),
-                Err(e) if e.may_have_applied() => in_group_now(client, user_id, group, e.to_string()).await,
+                Err(e) if e.may_have_applied() => {
+                    in_group_now(client, user_id, group, e.to_string(), attempts).await
+                }
                 Err(e) => Err(e.to_string()),
             };
         }
@@ -502,7 +513,7 @@ impl UsersImport {
         let answer = match answer {
             Ok(answer) => answer,
             Err((error, false)) => return Err(error),
-            Err((error, true)) => return in_group_now(client, user_id, group, error).await,
+            Err((error, true)) => return in_group_now(client, user_id, group, error, attempts).await,
         };
         if answer.contains(user_id) {
             Ok(())

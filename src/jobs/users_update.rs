@@ -557,13 +557,37 @@ fn new_emails_taken_twice(input: &InputFile, column: Option<usize>) -> Result<Ha
 }
 
 /// `PUT /users/{userId}/email`, then, when it did not say yes, a check of whether
-/// the address is already the user's: an earlier attempt whose answer was lost, or
-/// an earlier run (`--resume`), may have changed it. The 3-in-24-hours limit is
-/// `deferred`, with when to retry.
+/// the new address is already the user's: an attempt whose answer was lost may
+/// have made the change. The user is known by id: a row keyed by the old address
+/// looks its id up first (one Light request), because once the address has moved
+/// only the id tells this user from someone else who has the new address. The
+/// 3-in-24-hours limit is `deferred`, with when to retry.
 async fn change_email_checked(client: &Client, user: &str, new: &str) -> Result<Sent<()>, ApiError> {
+    let mut looked_up = 0;
+    let id = if user.contains('@') {
+        match client.get_user(user).await {
+            Ok(found) => {
+                looked_up += found.attempts;
+                found.value.id
+            }
+            // No user has the old address (now): the change below meets 404.
+            Err(e) if e.status() == Some(404) => {
+                looked_up += e.attempts();
+                None
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        Some(user.to_string())
+    };
     let err = match client.change_email(user, new).await {
-        Ok(sent) => return Ok(sent),
-        Err(err) => err,
+        Ok(sent) => {
+            return Ok(Sent {
+                attempts: sent.attempts + looked_up,
+                ..sent
+            });
+        }
+        Err(err) => err.with_extra_attempts(looked_up),
     };
     if is_email_change_limit(&err) {
         let message = match &err {
@@ -577,6 +601,7 @@ async fn change_email_checked(client: &Client, user: &str, new: &str) -> Result<
             message,
             status: None,
             attempts: err.attempts(),
+            unanswered: err.may_have_applied(),
         });
     }
     let old_gone = err.status() == Some(404);
@@ -584,67 +609,46 @@ async fn change_email_checked(client: &Client, user: &str, new: &str) -> Result<
     if !(old_gone || exists || err.may_have_applied()) {
         return Err(err);
     }
-    let by_id = !user.contains('@');
-    if exists && !by_id {
-        // The old address still names a user, so the new one is someone else's.
+    if exists && user.contains('@') && !err.may_have_applied() {
+        // The old address named the user a moment ago and nothing of ours went
+        // unanswered: the new address is someone else's.
         return Err(err);
     }
-    let mut attempts = 0;
     let found = match client.get_user(new).await {
         Ok(found) => found,
         Err(lookup) => return Err(err.with_extra_attempts(lookup.attempts())),
     };
-    attempts += found.attempts;
-    let same = if by_id {
-        found.value.id.as_deref() == Some(user)
-    } else if old_gone && err.may_have_applied() {
-        // The old address is free and the new one exists, after an attempt of
-        // ours whose answer was lost: that attempt made the change.
-        true
-    } else if old_gone {
-        // Free at this run's first try: this run did not make the change. An
-        // earlier run may have, or the old address was never a user's.
-        return Err(match err {
+    let holder = found.value.id.as_deref().unwrap_or("(no id)");
+    match id.as_deref() {
+        // The new address is this user's: the change went through.
+        Some(id) if found.value.id.as_deref() == Some(id) => Ok(Sent {
+            value: (),
+            status: err.status().unwrap_or_default(),
+            attempts: err.attempts() + found.attempts,
+        }),
+        Some(_) => Err(err.with_extra_attempts(found.attempts)),
+        // No user had the old address before this run sent anything.
+        None => Err(match err {
             ApiError::Zoom {
                 status,
                 code,
                 message,
-                attempts: sent,
+                attempts,
+                unanswered,
             } => ApiError::Zoom {
                 status,
                 code,
                 message: format!(
-                    "{} No user has {user}, and {new} is already the address of user {}: \
+                    "{} No user has {user}, and {new} is already the address of user {holder}: \
                      if an earlier run made this change there is nothing left to do (remove the row); \
                      otherwise check the old address",
                     sentence(&message),
-                    found.value.id.as_deref().unwrap_or("(no id)")
                 ),
-                attempts: sent + attempts,
+                attempts: attempts + found.attempts,
+                unanswered,
             },
-            other => other.with_extra_attempts(attempts),
-        });
-    } else {
-        // No answer either way: the change went through if the old address is gone.
-        match client.get_user(user).await {
-            Ok(old) => {
-                attempts += old.attempts;
-                false
-            }
-            Err(lookup) => {
-                attempts += lookup.attempts();
-                lookup.status() == Some(404)
-            }
-        }
-    };
-    if same {
-        Ok(Sent {
-            value: (),
-            status: err.status().unwrap_or_default(),
-            attempts: err.attempts() + attempts,
-        })
-    } else {
-        Err(err.with_extra_attempts(attempts))
+            other => other.with_extra_attempts(found.attempts),
+        }),
     }
 }
 
@@ -966,6 +970,7 @@ pub(crate) async fn join_group(client: &Client, group_id: &str, user: &str) -> R
             code: None,
             message: "Zoom did not add the user (not in the account, or still pending)".into(),
             attempts: sent.attempts,
+            unanswered: false,
         });
     }
     Ok(Sent {

@@ -212,8 +212,8 @@ pub fn validate_only<J: Job>(job: &J, input: &InputFile) -> Result<RunEnd, Engin
     if pre.invalid > pre.problems.len() as u64 {
         let _ = writeln!(
             stdout,
-            "... and {} more invalid rows",
-            pre.invalid - pre.problems.len() as u64
+            "... and {}",
+            crate::output::plural(pre.invalid - pre.problems.len() as u64, "more invalid row")
         );
     }
     eprintln!("{}", describe_preflight(&pre));

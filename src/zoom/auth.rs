@@ -183,6 +183,7 @@ impl Auth {
                                  problem with the credentials; try again later."
                             ),
                             attempts: 0,
+                            unanswered: false,
                         });
                     }
                     let pause = backoff.next().unwrap_or(Duration::from_secs(1));

@@ -135,6 +135,8 @@ impl Response {
             status: Some(self.status),
             message: format!("Zoom's answer could not be read ({e})"),
             attempts: self.attempts,
+            // Answered, but unreadable: whatever was asked may well have been done.
+            unanswered: true,
         })
     }
 
@@ -304,7 +306,7 @@ impl Client {
             .map_or_else(|| call.category.to_string(), str::to_string)
     }
 
-    fn check_daily(&self, call: &Call, attempts: u32) -> Result<(), ApiError> {
+    fn check_daily(&self, call: &Call, attempts: u32, unanswered: bool) -> Result<(), ApiError> {
         let exhausted = self.inner.exhausted.lock().map(|m| {
             [Self::daily_key(call), call.category.to_string()]
                 .into_iter()
@@ -317,6 +319,7 @@ impl Client {
                 reset_at,
                 status: None,
                 attempts,
+                unanswered,
             });
         }
         Ok(())
@@ -333,12 +336,14 @@ impl Client {
             .without_max_times()
             .build();
         let (mut attempts, mut retries, mut throttled, mut refreshed) = (0u32, 0u32, 0u32, false);
+        // Some attempt went unanswered (lost, timed out, 5xx): Zoom may have applied it.
+        let mut unanswered = false;
         self.inner
             .limiters
             .get(call.category)
             .note_endpoint(call.method.as_str(), &call.path);
         loop {
-            self.check_daily(call, attempts)?;
+            self.check_daily(call, attempts, unanswered)?;
             // Held until this attempt is answered: the bucket's interval runs from then.
             let own_slot = match call.bucket {
                 Some(bucket) => tokio::select! {
@@ -372,7 +377,7 @@ impl Client {
                     limiter.on_success();
                     return Ok(response);
                 }
-                Verdict::Fail(err) => return Err(err),
+                Verdict::Fail(err) => return Err(err.after_unanswered(unanswered)),
                 Verdict::RefreshToken(generation) if !refreshed => {
                     refreshed = true;
                     if !self.inner.auth.invalidate(generation).await {
@@ -399,6 +404,7 @@ impl Client {
                                 "Zoom kept answering 429 (rate limit) after {MAX_THROTTLED_RETRIES} retries"
                             ),
                             attempts,
+                            unanswered,
                         });
                     }
                     let wait = throttle_backoff.next().unwrap_or(Duration::from_secs(1));
@@ -406,11 +412,13 @@ impl Client {
                 }
                 Verdict::RetryAfterBackoff(message, status) => {
                     retries += 1;
+                    unanswered = true;
                     if !call.retry_unanswered {
                         return Err(ApiError::Transport {
                             status,
                             message,
                             attempts,
+                            unanswered: true,
                         });
                     }
                     if retries > max_retries {
@@ -418,6 +426,7 @@ impl Client {
                             status,
                             message: format!("{message} (gave up after {attempts} attempts)"),
                             attempts,
+                            unanswered: true,
                         });
                     }
                     tracing::debug!(path = %call.path, attempts, "retrying: {message}");
@@ -461,6 +470,7 @@ impl Client {
                         status: None,
                         message: format!("the upload could not be prepared ({e})"),
                         attempts,
+                        unanswered: false,
                     });
                 }
             }
@@ -541,6 +551,7 @@ impl Client {
                             message
                         },
                         status: Some(429),
+                        unanswered: false,
                         attempts,
                     });
                 }
@@ -565,6 +576,7 @@ impl Client {
                     error.full_message()
                 },
                 attempts,
+                unanswered: false,
             }),
         }
     }

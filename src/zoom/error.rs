@@ -54,6 +54,8 @@ pub enum ApiError {
         code: Option<i64>,
         message: String,
         attempts: u32,
+        /// An earlier attempt went unanswered (see [`ApiError::may_have_applied`]).
+        unanswered: bool,
     },
     /// A daily limit is reached: no more of these requests until `reset_at`.
     #[error("daily limit reached: {message}")]
@@ -63,6 +65,8 @@ pub enum ApiError {
         message: String,
         status: Option<u16>,
         attempts: u32,
+        /// An earlier attempt went unanswered (see [`ApiError::may_have_applied`]).
+        unanswered: bool,
     },
     /// 5xx, timeouts and connection errors that outlasted the retries.
     #[error("{message}")]
@@ -70,6 +74,8 @@ pub enum ApiError {
         status: Option<u16>,
         message: String,
         attempts: u32,
+        /// An attempt went unanswered (see [`ApiError::may_have_applied`]).
+        unanswered: bool,
     },
     /// The credentials do not work: fatal for the whole run.
     #[error("authentication failed: {message}")]
@@ -106,11 +112,29 @@ impl ApiError {
         }
     }
 
-    /// Whether an earlier attempt of this failed call may have been applied by
-    /// Zoom: its answer was lost, it timed out, or Zoom answered 5xx after
-    /// receiving it. Such a row is looked up before it is written.
+    /// Whether an attempt of this failed call may have been applied by Zoom: its
+    /// answer was lost, it timed out, or Zoom answered 5xx after receiving it.
+    /// Such a row is looked up before it is written. Retries after a 429 or a
+    /// refreshed token do not count: Zoom refused those before doing anything.
     pub fn may_have_applied(&self) -> bool {
-        matches!(self, ApiError::Transport { .. } | ApiError::Aborted { .. }) || self.attempts() > 1
+        match self {
+            ApiError::Zoom { unanswered, .. }
+            | ApiError::Transport { unanswered, .. }
+            | ApiError::DailyLimit { unanswered, .. } => *unanswered,
+            ApiError::Aborted { .. } => true,
+            ApiError::Auth { .. } => false,
+        }
+    }
+
+    /// Marks that an earlier attempt of the call went unanswered.
+    pub fn after_unanswered(mut self, earlier: bool) -> ApiError {
+        if let ApiError::Zoom { unanswered, .. }
+        | ApiError::Transport { unanswered, .. }
+        | ApiError::DailyLimit { unanswered, .. } = &mut self
+        {
+            *unanswered |= earlier;
+        }
+        self
     }
 
     pub fn is_code(&self, status: u16, code: i64) -> bool {

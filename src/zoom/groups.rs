@@ -89,6 +89,7 @@ impl Client {
                     status: Some(200),
                     message: format!("{what} in Zoom's answer could not be read ({e})"),
                     attempts: 1,
+                    unanswered: false,
                 })
             })
             .try_collect()
@@ -139,6 +140,7 @@ impl Client {
                     members.len()
                 ),
                 attempts: 0,
+                unanswered: false,
             });
         }
         let call = Call::new(

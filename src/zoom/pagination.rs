@@ -146,6 +146,7 @@ mod tests {
             code: Some(300),
             message: "The next page token is invalid or expired.".into(),
             attempts: 1,
+            unanswered: false,
         };
         assert!(is_expired_token(&e));
         let other = ApiError::Zoom {
@@ -153,6 +154,7 @@ mod tests {
             code: Some(300),
             message: "Invalid field.".into(),
             attempts: 1,
+            unanswered: false,
         };
         assert!(!is_expired_token(&other));
     }

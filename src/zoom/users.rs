@@ -271,6 +271,7 @@ impl Client {
             status: None,
             message: format!("the profile could not be encoded ({e})"),
             attempts: 0,
+            unanswered: false,
         })?;
         self.update_user(user, body).await
     }
@@ -292,6 +293,7 @@ impl Client {
                     users.len()
                 ),
                 attempts: 0,
+                unanswered: false,
             });
         }
         let call = Call::new(Method::POST, "/users/features", Category::Medium)

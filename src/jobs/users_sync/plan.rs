@@ -302,9 +302,9 @@ pub(super) async fn make_plan(
     let (invalid, shown) = (pass.invalid, pass.shown as u64);
     if invalid > shown {
         eprintln!(
-            "{}: … and {} more invalid rows",
+            "{}: … and {}",
             roster.input.name(),
-            invalid - shown
+            crate::output::plural(invalid - shown, "more invalid row")
         );
     }
     if pass.valid == 0 {

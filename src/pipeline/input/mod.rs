@@ -56,6 +56,10 @@ const HEADER_SHOWN_CHARS: usize = 60;
 const SPLIT_MIN: u64 = 4 << 20;
 /// How far past the middle a line break is looked for before giving up the cut.
 const CUT_SEARCH: usize = 64 << 10;
+/// How far before the middle a run of line breaks is followed back.
+const CUT_LOOK_BACK: usize = 4 << 10;
+/// What the csv reader strips from the start of what it reads.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The temporary copy of stdin (`-`), once the input has been read from there.
 static STDIN_COPY: OnceLock<PathBuf> = OnceLock::new();
@@ -390,27 +394,32 @@ impl InputFile {
             return Ok(None);
         }
         let middle = len.len() / 2;
-        file.seek(SeekFrom::Start(middle)).map_err(io_error)?;
-        let mut window = Vec::with_capacity(CUT_SEARCH);
-        file.take(CUT_SEARCH as u64)
+        // A little before the middle too: the line breaks around the cut.
+        let from = middle.saturating_sub(CUT_LOOK_BACK as u64);
+        file.seek(SeekFrom::Start(from)).map_err(io_error)?;
+        let mut window = Vec::with_capacity(CUT_LOOK_BACK + CUT_SEARCH);
+        file.take((CUT_LOOK_BACK + CUT_SEARCH) as u64)
             .read_to_end(&mut window)
             .map_err(io_error)?;
-        let Some(i) = window.iter().position(|&b| b == b'\n' || b == b'\r') else {
+        let is_break = |b: &u8| *b == b'\n' || *b == b'\r';
+        let skip = usize::try_from(middle - from).unwrap_or(0);
+        let Some(i) = window.iter().skip(skip).position(is_break).map(|i| i + skip) else {
             return Ok(None);
         };
-        // `\r\n` is one break, cut after its `\n`; the csv reader stops a record
-        // after the `\r`, one byte before.
-        let crlf = window[i] == b'\r' && window.get(i + 1) == Some(&b'\n');
-        let end = i + 1 + usize::from(crlf);
-        // The next record must be whole in the window, and not start with what
-        // the csv reader takes for a byte-order mark at a file's start.
-        if window.len() == end || window[end..].starts_with(b"\xEF\xBB\xBF") {
+        // The cut comes after the whole run of line breaks (`\r\n`, blank lines)
+        // the middle is in. A record ending at the run leaves the csv reader just
+        // after the run's first byte; the rest of the run it skips as blank lines,
+        // so from anywhere in it the next record is the one after the cut.
+        let end = i + window[i..].iter().take_while(|b| is_break(b)).count();
+        let first = i - window[..i].iter().rev().take_while(|b| is_break(b)).count();
+        // The next record must start whole in the window, and not with what the
+        // csv reader takes for a byte-order mark at a file's start.
+        if window.len() < end + BOM.len() || window[end..].starts_with(BOM) {
             return Ok(None);
         }
-        let at = middle + end as u64;
         Ok(Some(Cut {
-            at,
-            earliest: at - u64::from(crlf),
+            at: from + end as u64,
+            earliest: from + first as u64 + 1,
         }))
     }
 
@@ -434,8 +443,8 @@ impl InputFile {
 pub struct Cut {
     /// Offset of the first byte after the line break.
     pub at: u64,
-    /// Where a record ending at the break leaves the reader: `at`, or one
-    /// byte before after a `\r\n`.
+    /// The earliest place a record ending at the break leaves the reader: just
+    /// after the first byte of the run of line breaks that ends at `at`.
     earliest: u64,
 }
 

@@ -771,3 +771,88 @@ fn apostrophes_are_found_wherever_they_are() {
         }
     }
 }
+
+/// Emails of every row of a pass.
+fn emails_of(records: &mut Records) -> Vec<String> {
+    let mut record = StringRecord::new();
+    let mut out = Vec::new();
+    while records.read(&mut record).unwrap().is_some() {
+        out.push(record[0].to_string());
+    }
+    out
+}
+
+/// A large CRLF file whose middle byte lands on the `\n` of a `\r\n`, or inside
+/// a run of blank lines: the first pass still ends at the cut, and the two
+/// passes together read every row once, in order.
+#[test]
+fn the_cut_is_taken_wherever_the_middle_falls_in_a_run_of_line_breaks() {
+    let row = |i: usize| format!("user{i:07}@example.com,Ada\r\n");
+    let rows = (4 << 20) / row(0).len() + 10;
+    for (name, blank_lines) in [("on the \\n of \\r\\n", 0usize), ("in blank lines", 6)] {
+        // Shift the text by a padding header until the middle byte is a `\n`
+        // (after a row, or among the blank lines put where the middle falls).
+        let found = (0..64).find_map(|pad| {
+            let mut text = format!("email,first_name{}\r\n", " ".repeat(pad));
+            let half = rows / 2;
+            for i in 0..rows {
+                if i == half {
+                    text.push_str(&"\r\n".repeat(blank_lines));
+                }
+                text.push_str(&row(i));
+            }
+            let middle = text.len() / 2;
+            let bytes = text.as_bytes();
+            let on_lf = bytes[middle] == b'\n' && bytes[middle - 1] == b'\r';
+            let in_run = blank_lines == 0
+                || (bytes[middle - 3..middle + 3]
+                    .iter()
+                    .all(|b| *b == b'\r' || *b == b'\n'));
+            (on_lf && in_run).then_some(text)
+        });
+        let text = found.expect("some padding puts the middle there");
+        let f = TempCsv::new(text.as_bytes());
+        let input = InputFile::open(&f.0, SPECS).unwrap();
+        let cut = input.cut_near_middle().unwrap().expect("large enough to cut");
+        let mut first = input.records().unwrap();
+        first.stop_at(cut);
+        let mut seen = emails_of(&mut first);
+        assert!(first.handed_over(), "{name}: the first pass ends at the cut");
+        seen.extend(emails_of(&mut input.records_from(cut).unwrap()));
+        let want: Vec<String> = (0..rows).map(|i| format!("user{i:07}@example.com")).collect();
+        assert_eq!(seen.len(), want.len(), "{name}");
+        assert!(seen == want, "{name}: every row once, in order");
+    }
+}
+
+/// A byte-order mark right after the cut would be stripped by a reader that
+/// starts there: no cut is made before one, even when only its first byte is in
+/// the bytes looked at.
+#[test]
+fn no_cut_before_a_byte_order_mark() {
+    let short = |n: usize| "a@example.com\n".repeat(n);
+    for left_in_window in [1usize, 2, 3, 100] {
+        // A long line crosses the middle; its line break sits `left_in_window`
+        // bytes before the end of the bytes the cut looks at.
+        let found = (0..4).find_map(|nudge| {
+            let (prefix, suffix) = (short(70_000), short(220_000));
+            let head = format!("email\n{prefix}");
+            let long = |l: usize| format!("{}@e.com\n", "x".repeat(l));
+            let total_without = head.len() + long(0).len() + 3 + suffix.len();
+            // The break's index is head + l + 6; the middle is total / 2.
+            let l = (total_without + 2 * (CUT_SEARCH - left_in_window) - 2 * (head.len() + 6))
+                .checked_sub(nudge)?;
+            let text = format!("{head}{}\u{feff}{suffix}", long(l));
+            let middle = text.len() / 2;
+            (head.len() + l + 6 == middle + CUT_SEARCH - left_in_window).then_some(text)
+        });
+        let text = found.expect("a long line that puts the break there");
+        let f = TempCsv::new(text.as_bytes());
+        let input = InputFile::open(&f.0, SPECS).unwrap();
+        assert_eq!(
+            input.cut_near_middle().unwrap(),
+            None,
+            "{left_in_window} bytes left"
+        );
+    }
+}
