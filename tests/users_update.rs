@@ -594,13 +594,14 @@ async fn dry_run_lists_each_step_of_a_row() {
     let err = stderr(&out);
     assert!(
         err.contains(
-            "would send (row 1): PUT /users/a@example.com/email (to a2@example.com), then PATCH \
+            "would send (row 1): GET /users/a@example.com (the user's id), then PUT \
+             /users/a@example.com/email (to a2@example.com), then PATCH \
              /users/a2@example.com (dept, job_title), then POST /users/a2@example.com/picture ("
         ),
         "{err}"
     );
     assert!(
-        err.contains("4 light requests") && err.contains("3 medium requests"),
+        err.contains("5 light requests") && err.contains("3 medium requests"),
         "{err}"
     );
     assert!(

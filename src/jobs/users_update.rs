@@ -1105,9 +1105,10 @@ impl Job for UsersUpdate {
         true
     }
 
-    fn request_counts(&self, _record: &StringRecord, row: &UpdateRow) -> [u32; 3] {
-        let light =
-            u32::from(row.profile) + u32::from(row.status.is_some()) + u32::from(row.new_email) + row.leaves;
+    fn request_counts(&self, record: &StringRecord, row: &UpdateRow) -> [u32; 3] {
+        // A change of e-mail keyed by the old address looks the user's id up first.
+        let email_change = u32::from(row.new_email) * (1 + u32::from(self.key.of(record).contains('@')));
+        let light = u32::from(row.profile) + u32::from(row.status.is_some()) + email_change + row.leaves;
         [
             light,
             u32::from(row.password) + u32::from(row.picture) + row.joins,
@@ -1120,6 +1121,12 @@ impl Job for UsersUpdate {
         let mut calls = Vec::new();
         if row.new_email {
             let new = cell(record, self.new_email);
+            if user.contains('@') {
+                calls.push(format!(
+                    "GET {} (the user's id)",
+                    crate::zoom::users::user_path(user)
+                ));
+            }
             calls.push(format!(
                 "PUT {}/email (to {new})",
                 crate::zoom::users::user_path(user)
