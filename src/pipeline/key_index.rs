@@ -52,7 +52,8 @@ impl KeyIndex {
         });
     }
 
-    /// Sorts every bucket by (hash, row), once all rows are in.
+    /// Sorts every bucket by (hash, row); rows pushed after an earlier sort
+    /// are sorted in too.
     pub(crate) fn sort(&mut self) {
         let mut spare = Vec::new();
         for b in &mut self.buckets {
@@ -79,6 +80,12 @@ impl FileKeys {
     /// Every row whose hash an earlier row has, with that earlier row, by row.
     /// (Buckets are independent: two threads take half of them each.)
     pub(crate) fn duplicates(&self) -> Vec<(u64, u64)> {
+        if self.second.is_none() {
+            // One part: a small file, not worth a thread.
+            let mut found = self.duplicates_in(0..BUCKETS);
+            found.sort_unstable();
+            return found;
+        }
         let mut found = std::thread::scope(|scope| {
             let high = scope.spawn(|| self.duplicates_in(BUCKETS / 2..BUCKETS));
             let mut found = self.duplicates_in(0..BUCKETS / 2);
@@ -240,6 +247,30 @@ mod tests {
                 .collect();
             sorted_like_a_plain_sort(&alike);
         }
+    }
+
+    /// The first half sorts before it knows whether it must read on: rows
+    /// pushed after a sort are sorted in by the next one.
+    #[test]
+    fn rows_pushed_after_a_sort_are_sorted_in() {
+        let hash = |i: u64| (i % 700).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut index = KeyIndex::new();
+        for row in 0..5_000u64 {
+            index.push(hash(row), row);
+        }
+        index.sort();
+        for row in 5_000..9_000u64 {
+            index.push(hash(row), row);
+        }
+        index.sort();
+        let mut want: Vec<KeyEntry> = (0..9_000u64)
+            .map(|row| KeyEntry {
+                hash: hash(row),
+                row: u32::try_from(row).unwrap(),
+            })
+            .collect();
+        want.sort_unstable();
+        assert_eq!(entries(&index), want);
     }
 
     #[test]

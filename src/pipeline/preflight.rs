@@ -79,7 +79,8 @@ const ABANDON_CHECK_EVERY: u64 = 4096;
 /// the second half's work is dropped, so errors name the right row.
 ///
 /// Returns each half's part with the rows before it; `finish` has run on each,
-/// in its own thread.
+/// in its own thread, and runs again on the first after it reads on (so it
+/// must take rows added after it ran).
 fn check_halves<P: Send>(
     input: &InputFile,
     new_part: impl Fn() -> P + Sync,
@@ -114,6 +115,8 @@ fn check_halves<P: Send>(
             abandoned.store(true, Ordering::Relaxed);
         }
         read?;
+        // While the other half may still be reading.
+        finish(&mut part);
         let theirs = if first.handed_over() {
             second_half
                 .join()
@@ -125,8 +128,8 @@ fn check_halves<P: Send>(
         if theirs.is_none() && first.handed_over() {
             first.read_on();
             read_and_check(&mut first, &mut part, check, &never)?;
+            finish(&mut part);
         }
-        finish(&mut part);
         let mut parts = vec![(0, part)];
         parts.extend(theirs.map(|p| (before_cut, p)));
         Ok(parts)
