@@ -619,6 +619,28 @@ async fn a_pending_user_is_updated_by_email_and_joins_groups_by_patch() {
     assert_eq!(requests_to(&sandbox, "POST /groups/{groupId}/members"), 0);
 }
 
+/// The same join with every answer lost: the user's groups are looked up, and
+/// the row says joined.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_users_lost_group_answer_is_looked_up() {
+    let mut cfg = unlimited();
+    cfg.lost_write_rate = 1.0;
+    let sandbox = start(cfg).await;
+    let sales = group(&sandbox, "Sales");
+    add(&sandbox, "pat@example.com", |u| u.status = "pending".into());
+    let dir = tempdir();
+    let roster = write(dir.path(), "lost.csv", "email,group\npat@example.com,Sales\n");
+    sync(&sandbox, &roster, &["--apply", "--max-retries", "1"], 0).await;
+    let rows = read_results(&beside(&roster, "results.csv"));
+    assert_eq!(rows[0]["error_message"], "group Sales joined", "{:?}", rows[0]);
+    let pat = sandbox.store().user_by_email("pat@example.com").unwrap();
+    assert_eq!(pat.group_ids, vec![sales.id]);
+    assert!(
+        requests_to(&sandbox, "PATCH /users/{userId}") >= 2,
+        "the answer was lost"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_plan_over_the_limit_is_refused() {
     let sandbox = start(unlimited()).await;

@@ -162,7 +162,7 @@ impl UsersDelete {
             outcome.status = Status::Skipped;
             format!("Zoom has no user {user} (Zoom: {zoom}); skipped (--missing-ok).")
         } else {
-            let maybe_done = if err.attempts() > 1 {
+            let maybe_done = if err.may_have_applied() {
                 " An earlier attempt got no answer and may have removed the user."
             } else {
                 ""

@@ -473,20 +473,10 @@ impl UsersImport {
         attempts: &AtomicU32,
     ) -> Result<(), String> {
         if pending {
-            let profile = Profile {
-                group_id: Some(group.id.clone()),
-                ..Profile::default()
-            };
-            let sent = client.update_profile(user_id, &profile).await;
+            let sent = super::users_update::join_pending(client, &group.id, user_id).await;
             let n = sent.as_ref().map_or_else(ApiError::attempts, |s| s.attempts);
             attempts.fetch_add(n, Ordering::Relaxed);
-            return match sent {
-                Ok(_) => Ok(()),
-                Err(e) if e.may_have_applied() => {
-                    in_group_now(client, user_id, group, e.to_string(), attempts).await
-                }
-                Err(e) => Err(e.to_string()),
-            };
+            return sent.map(|_| ()).map_err(|e| e.to_string());
         }
         let group_id = group.id.clone();
         let answer = self

@@ -984,27 +984,58 @@ pub(crate) async fn join_group(client: &Client, group_id: &str, user: &str) -> R
 /// (404/4131) is what the row asks for.
 /// What a leave step did, in words: a 404 after a lost answer may be our own
 /// earlier attempt's doing, so it is not "was not a member".
-pub(crate) fn left(sent: &Sent<()>) -> &'static str {
-    match (sent.status, sent.attempts) {
-        (404, 0 | 1) => "not left: the user was not a member",
-        (404, _) => "not a member now (an earlier attempt's answer was lost; it may have removed them)",
+pub(crate) fn left(sent: &Sent<bool>) -> &'static str {
+    match (sent.status, sent.value) {
+        (404, false) => "not left: the user was not a member",
+        (404, true) => "not a member now (an earlier attempt's answer was lost; it may have removed them)",
         _ => "left",
     }
 }
 
-pub(crate) async fn leave_group(client: &Client, group_id: &str, user: &str) -> Result<Sent<()>, ApiError> {
+/// The answer's value: whether an earlier attempt went unanswered (so a 404 may
+/// be that attempt's doing).
+pub(crate) async fn leave_group(client: &Client, group_id: &str, user: &str) -> Result<Sent<bool>, ApiError> {
     match client.remove_group_member(group_id, user).await {
+        Ok(sent) => Ok(Sent {
+            value: false,
+            status: sent.status,
+            attempts: sent.attempts,
+        }),
         Err(ApiError::Zoom {
             status: 404,
             code: Some(4131),
             attempts,
+            unanswered,
             ..
         }) => Ok(Sent {
-            value: (),
+            value: unanswered,
             status: 404,
             attempts,
         }),
-        other => other,
+        Err(e) => Err(e),
+    }
+}
+
+/// A pending user joins a group by `PATCH /users/{userId}` `group_id` (the
+/// member endpoints refuse pending users); after a lost answer the user's
+/// `group_ids` say whether it went through.
+pub(crate) async fn join_pending(client: &Client, group_id: &str, user: &str) -> Result<Sent<()>, ApiError> {
+    let err = match client
+        .update_user(user, serde_json::json!({ "group_id": group_id }))
+        .await
+    {
+        Ok(sent) => return Ok(sent),
+        Err(e) if e.may_have_applied() => e,
+        Err(e) => return Err(e),
+    };
+    match client.user_in_group(user, group_id).await {
+        Ok(found) if found.value => Ok(Sent {
+            value: (),
+            status: found.status,
+            attempts: err.attempts() + found.attempts,
+        }),
+        Ok(found) => Err(err.with_extra_attempts(found.attempts)),
+        Err(lookup) => Err(err.with_extra_attempts(lookup.attempts())),
     }
 }
 
@@ -1217,14 +1248,15 @@ mod tests {
 
     #[test]
     fn a_leave_404_after_a_lost_answer_is_not_called_never_a_member() {
-        let sent = |status, attempts| Sent {
-            value: (),
+        let sent = |status, unanswered| Sent {
+            value: unanswered,
             status,
-            attempts,
+            attempts: 2,
         };
-        assert_eq!(left(&sent(204, 1)), "left");
-        assert_eq!(left(&sent(404, 1)), "not left: the user was not a member");
-        assert!(left(&sent(404, 2)).contains("may have removed them"));
+        assert_eq!(left(&sent(204, false)), "left");
+        // Two attempts, the first refused with a 429: still never a member.
+        assert_eq!(left(&sent(404, false)), "not left: the user was not a member");
+        assert!(left(&sent(404, true)).contains("may have removed them"));
     }
 
     /// The PATCH fields `cells` make, as JSON.

@@ -359,9 +359,8 @@ impl SyncApply {
             };
             let what = format!("group {}", g.name);
             if pending {
-                let body = serde_json::json!({ "group_id": g.id });
                 steps
-                    .step(&what, "joined", patch_checked(client, user, body))
+                    .step(&what, "joined", join_pending(client, &g.id, user))
                     .await?;
             } else {
                 steps

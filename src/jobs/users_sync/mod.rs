@@ -28,7 +28,9 @@ use tokio::sync::OnceCell;
 use super::users_import::{
     COLUMNS as ROSTER_COLUMNS, Directory, UsersImport, create, created_by_earlier_run,
 };
-use super::users_update::{StatusChange, join_group, leave_group, left, patch_checked, status_checked};
+use super::users_update::{
+    StatusChange, join_group, join_pending, leave_group, left, patch_checked, status_checked,
+};
 use super::{Context, DuplicateKey, Fatal, Job, Steps, cell, outcome_for_error};
 use crate::app::{Exit, RunError};
 use crate::cli::users::{ImportArgs, MaxChanges, PruneAction, SyncArgs as Args};
