@@ -619,6 +619,23 @@ async fn a_pending_user_is_updated_by_email_and_joins_groups_by_patch() {
     assert_eq!(requests_to(&sandbox, "POST /groups/{groupId}/members"), 0);
 }
 
+/// A dry run counts a pending user's join as the light PATCH it is, not a
+/// medium member call.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_counts_a_pending_users_join_as_light() {
+    let sandbox = start(unlimited()).await;
+    group(&sandbox, "Sales");
+    add(&sandbox, "pat@example.com", |u| u.status = "pending".into());
+    let dir = tempdir();
+    let roster = write(dir.path(), "dry.csv", "email,group\npat@example.com,Sales\n");
+    let out = sync(&sandbox, &roster, &["--apply", "--dry-run"], 0).await;
+    let err = stderr(&out);
+    assert!(
+        err.contains("1 light requests") && !err.contains("medium requests"),
+        "{err}"
+    );
+}
+
 /// The same join with every answer lost: the user's groups are looked up, and
 /// the row says joined.
 #[tokio::test(flavor = "multi_thread")]

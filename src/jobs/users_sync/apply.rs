@@ -582,7 +582,13 @@ impl Job for SyncApply {
         true
     }
 
-    fn request_counts(&self, _record: &StringRecord, row: &ApplyRow) -> [u32; 3] {
+    fn request_counts(&self, record: &StringRecord, row: &ApplyRow) -> [u32; 3] {
+        // A pending user joins by PATCH (light), others by the member call (medium).
+        let pending = match row.action {
+            PlanAction::Create => self.create_action == CreateAction::Create,
+            _ => cell(record, self.user_id).is_empty(),
+        };
+        let (light_joins, medium_joins) = if pending { (row.joins, 0) } else { (0, row.joins) };
         let light = match row.action {
             PlanAction::Unchanged => 0,
             PlanAction::Create | PlanAction::Update => u32::from(row.profile) + row.leaves,
@@ -590,7 +596,11 @@ impl Job for SyncApply {
             PlanAction::Deactivate | PlanAction::Disassociate | PlanAction::Delete => 1,
         };
         let create = u32::from(row.action == PlanAction::Create);
-        [light.saturating_add(create), row.joins, 0]
+        [
+            light.saturating_add(create).saturating_add(light_joins),
+            medium_joins,
+            0,
+        ]
     }
 
     fn daily_cap(&self, _record: &StringRecord, row: &ApplyRow) -> Option<crate::pipeline::job::CapUse> {

@@ -319,7 +319,8 @@ pub(super) async fn make_plan(
     // Leavers: only with --prune, inside the scope, never the owner or admins.
     if let Some(prune) = args.prune {
         for user in &account.users {
-            if user.seen.load(Ordering::Relaxed) || user.protected || !account.in_scope(user, scope) {
+            // (in_scope leaves out the owner and admins.)
+            if user.seen.load(Ordering::Relaxed) || !account.in_scope(user, scope) {
                 continue;
             }
             let action = match (user.status, prune) {
