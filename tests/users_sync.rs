@@ -617,6 +617,11 @@ async fn a_pending_user_is_updated_by_email_and_joins_groups_by_patch() {
         ("Sales", vec![sales.id])
     );
     assert_eq!(requests_to(&sandbox, "POST /groups/{groupId}/members"), 0);
+    assert_eq!(
+        requests_to(&sandbox, "GET /groups"),
+        1,
+        "the plan's listing serves the apply too"
+    );
 }
 
 /// A dry run counts a pending user's join as the light PATCH it is, not a

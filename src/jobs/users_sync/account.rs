@@ -149,6 +149,11 @@ impl Account {
 
     /// Whether a leaver may be pruned: inside every scope given, never the owner or
     /// an admin (so they are not counted for --max-changes either).
+    /// Users that `--prune` may touch: the base of the default `--max-changes`.
+    pub(super) fn in_scope_count(&self, scope: &Scope) -> u64 {
+        self.users.iter().filter(|u| self.in_scope(u, scope)).count() as u64
+    }
+
     pub(super) fn in_scope(&self, user: &Known, scope: &Scope) -> bool {
         if user.protected {
             return false;

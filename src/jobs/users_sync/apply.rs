@@ -3,16 +3,22 @@
 
 use super::*;
 
-/// `--apply --resume`, `--apply` after planning, `--apply-plan`: the plan through the engine.
+/// `--apply --resume`, `--apply` after planning, `--apply-plan`: the plan through
+/// the engine. `groups`: the account's groups when they were just listed (the
+/// run lists them itself otherwise).
 pub(super) async fn run_plan(
     args: &Args,
     plan: &Path,
     results: PathBuf,
     ctx: &Context,
     client: Client,
+    groups: Option<Directory>,
 ) -> Result<Exit, RunError> {
     let input = open_input::<SyncApply>(plan)?;
-    let job = SyncApply::new(&input, args).map_err(RunError::new)?;
+    let mut job = SyncApply::new(&input, args).map_err(RunError::new)?;
+    if let Some(groups) = groups {
+        job.directory = OnceCell::new_with(Some(Ok(groups)));
+    }
     let mut opts = ctx.run.clone();
     opts.out = Some(results);
     let end = run_job(job, input, &opts, async || Ok::<_, RunError>(client)).await?;
@@ -28,21 +34,15 @@ pub(super) async fn apply_plan(args: &Args, plan: &Path, ctx: &Context) -> Resul
     let client = connect(ctx).await?;
     if ctx.run.resume && crate::pipeline::resume::RunFiles::new(&results).any_exist() {
         // The plan was checked when it was first applied; its done rows no longer hold their `before`.
-        return run_plan(args, plan, results, ctx, client).await;
+        return run_plan(args, plan, results, ctx, client, None).await;
     }
     let account = Account::list(&client, &job.fields).await?;
     let scope = Scope::resolve(args, &account)?;
     let checked = check_plan(&client, &input, &job, &account).await?;
     let changes = checked.changes;
     checked.refuse(plan)?;
-    let in_scope = account
-        .users
-        .iter()
-        .filter(|u| account.in_scope(u, &scope))
-        .count() as u64;
-    Limit::new(args.max_changes, in_scope).check(changes)?;
-    drop(account);
-    run_plan(args, plan, results, ctx, client).await
+    Limit::new(args.max_changes, account.in_scope_count(&scope)).check(changes)?;
+    run_plan(args, plan, results, ctx, client, Some(account.directory)).await
 }
 
 /// A plan checked against itself and the account now.

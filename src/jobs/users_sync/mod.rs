@@ -326,7 +326,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
             eprintln!("resuming the plan kept at {}", kept_plan.display());
         }
         let client = connect(ctx).await?;
-        return run_plan(args, &kept_plan, results, ctx, client).await;
+        return run_plan(args, &kept_plan, results, ctx, client, None).await;
     }
     let plan_path = if args.apply && !ctx.run.dry_run {
         kept_plan
@@ -354,12 +354,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
     let account = Account::list(&client, &roster.fields).await?;
     let scope = Scope::resolve(args, &account)?;
     let made = make_plan(&client, &roster, &account, &scope, args, &plan_path, ctx).await?;
-    let in_scope = account
-        .users
-        .iter()
-        .filter(|u| account.in_scope(u, &scope))
-        .count() as u64;
-    let limit = Limit::new(args.max_changes, in_scope);
+    let limit = Limit::new(args.max_changes, account.in_scope_count(&scope));
     if !ctx.run.quiet {
         eprintln!(
             "plan: {} ({})",
@@ -385,7 +380,7 @@ pub async fn command(args: &Args, ctx: &Context) -> Result<Exit, RunError> {
         return Ok(made.exit(Exit::Ok));
     }
     limit.check(made.counts.changes())?;
-    let exit = run_plan(args, &plan_path, results, ctx, client).await?;
+    let exit = run_plan(args, &plan_path, results, ctx, client, Some(account.directory)).await?;
     Ok(made.exit(exit))
 }
 
