@@ -636,7 +636,7 @@ async fn a_dry_run_counts_a_pending_users_join_as_light() {
     let out = sync(&sandbox, &roster, &["--apply", "--dry-run"], 0).await;
     let err = stderr(&out);
     assert!(
-        err.contains("1 light requests") && !err.contains("medium requests"),
+        err.contains("1 light request at") && !err.contains("medium request"),
         "{err}"
     );
 }

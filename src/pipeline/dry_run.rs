@@ -96,7 +96,11 @@ pub(super) fn show<J: Job>(
     }
     for (category, n) in Category::ALL.into_iter().zip(plan.planned) {
         if n > 0 {
-            eprintln!("  {n} {category} requests at {}/s", opts.rates.get(category));
+            eprintln!(
+                "  {} at {}/s",
+                crate::output::plural(n, &format!("{category} request")),
+                opts.rates.get(category)
+            );
         }
     }
     // Rows past a daily quota would be deferred: they take no time today.

@@ -113,6 +113,7 @@ pub(super) async fn check_plan(
     account: &Account,
 ) -> Result<Checked, RunError> {
     let mut checked = Checked::default();
+    let mut to_check = Vec::new();
     let mut records = input.records().map_err(|e| RunError::new(e.to_string()))?;
     let mut record = StringRecord::new();
     while let Some(pos) = records
@@ -140,11 +141,20 @@ pub(super) async fn check_plan(
             checked.edited.push(format!("row {} ({email}): {why}", pos.row));
             continue;
         }
-        let reasons = check_row(client, &record, action, job, account).await?;
-        if !reasons.is_empty() {
+        to_check.push((pos.row, record.clone(), action));
+    }
+    // A row may need a `GET /users/{id}`: several at a time, as planning does.
+    let mut reasons = futures::stream::iter(&to_check)
+        .map(|(_, record, action)| check_row(client, record, *action, job, account))
+        .buffered(DETAIL_CONCURRENCY);
+    for (row, record, _) in &to_check {
+        let Some(why) = reasons.next().await else { break };
+        let why = why?;
+        if !why.is_empty() {
+            let email = cell(record, job.email);
             checked
                 .changed
-                .push(format!("row {} ({email}): {}", pos.row, reasons.join("; ")));
+                .push(format!("row {row} ({email}): {}", why.join("; ")));
         }
     }
     Ok(checked)
@@ -410,10 +420,13 @@ impl SyncApply {
             return Ok(outcome);
         }
         let Some(id) = outcome.zoom_id.clone() else {
+            // Keep what the create said (why the id is unknown).
+            let said = outcome.error_message.take();
             outcome.error_code = Some(E_PARTIAL.into());
             outcome.error_message = Some(format!(
-                "{}; profile and groups not tried: the user's id is unknown",
-                outcome.status.as_str()
+                "{}; profile and groups not tried: the user's id is unknown{}",
+                outcome.status.as_str(),
+                said.map(|m| format!(". {m}")).unwrap_or_default()
             ));
             return Ok(outcome);
         };
