@@ -13,7 +13,7 @@ mod names;
 mod password;
 pub mod profile;
 mod registrant;
-mod text;
+pub(crate) mod text;
 mod user_type;
 
 pub use email::email;

@@ -51,15 +51,22 @@ fn unprintable_in(w: u64) -> bool {
 /// before it instead of a byte-wise tail. The common cell (a name, an address)
 /// is decided in a few instructions.
 pub(crate) fn is_printable_ascii(bytes: &[u8]) -> bool {
+    !any_word(bytes, unprintable_in, |b| !(b' '..=b'~').contains(&b))
+}
+
+/// Whether `hit` holds for some 8-byte word of `bytes` (the last word overlaps
+/// the one before it instead of a byte-wise tail; `hit` must be exact for every
+/// byte of a word), or `byte_hit` for some byte of a slice under 8 bytes. No
+/// branch per word: the common cell or row is decided in a few instructions.
+pub(crate) fn any_word(bytes: &[u8], hit: impl Fn(u64) -> bool, byte_hit: impl Fn(u8) -> bool) -> bool {
     let Some(last) = bytes.last_chunk::<8>() else {
-        return bytes.iter().all(|&b| (b' '..=b'~').contains(&b));
+        return bytes.iter().any(|&b| byte_hit(b));
     };
-    let mut words = bytes.chunks_exact(8);
-    let body = words
-        .by_ref()
+    let body = bytes
+        .chunks_exact(8)
         .filter_map(|w| w.first_chunk::<8>())
-        .fold(false, |any, w| any | unprintable_in(u64::from_le_bytes(*w)));
-    !(body | unprintable_in(u64::from_le_bytes(*last)))
+        .fold(false, |any, w| any | hit(u64::from_le_bytes(*w)));
+    body | hit(u64::from_le_bytes(*last))
 }
 
 fn check(column: &str, value: &str, allowed: impl Fn(char) -> bool) -> Result<(), FieldError> {

@@ -448,8 +448,7 @@ pub struct Cut {
     earliest: u64,
 }
 
-/// Whether `bytes` hold a `'`, eight bytes a step (the last word overlaps the
-/// one before it): the common row is decided without a branch per byte.
+/// Whether `bytes` hold a `'`, a word at a time.
 fn has_apostrophe(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     // Zero where a byte is `'`; a word holds a zero byte exactly when this is set.
@@ -457,14 +456,7 @@ fn has_apostrophe(bytes: &[u8]) -> bool {
         let x = w ^ (ONES * u64::from(b'\''));
         x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
     };
-    let Some(last) = bytes.last_chunk::<8>() else {
-        return bytes.contains(&b'\'');
-    };
-    let words = bytes.chunks_exact(8);
-    let body = words
-        .filter_map(|w| w.first_chunk::<8>())
-        .fold(false, |any, w| any | zero_byte(u64::from_le_bytes(*w)));
-    body | zero_byte(u64::from_le_bytes(*last))
+    crate::validate::text::any_word(bytes, zero_byte, |b| b == b'\'')
 }
 
 /// One pass over the data rows of an [`InputFile`].
